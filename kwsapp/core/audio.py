@@ -1,0 +1,83 @@
+"""Reading wav files of any common encoding and bringing a clip to the model's rate and length.
+
+All waveforms inside kwsapp are float32 mono in [-1, 1]. The feature settings carry the scale
+the model expects (the notebook worked on int16 amplitudes).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+from scipy.io import wavfile
+
+
+class AudioError(Exception):
+    """A wav file that cannot be used; the message names the file and the problem."""
+
+
+def to_float_mono(samples: np.ndarray) -> np.ndarray:
+    """Convert any integer or float PCM array (frames[, channels]) to float32 mono in [-1, 1]."""
+    x = np.asarray(samples)
+    if x.dtype == np.uint8:  # 8-bit wav is unsigned with a 128 offset
+        y = (x.astype(np.float32) - 128.0) / 128.0
+    elif np.issubdtype(x.dtype, np.integer):
+        y = x.astype(np.float32) / float(-np.iinfo(x.dtype).min)
+    elif np.issubdtype(x.dtype, np.floating):
+        y = x.astype(np.float32, copy=False)
+    else:
+        raise ValueError(f"unsupported sample type {x.dtype}")
+    if y.ndim == 2:
+        y = y.mean(axis=1, dtype=np.float32)
+    elif y.ndim != 1:
+        raise ValueError(f"unexpected sample array shape {x.shape}")
+    return y
+
+
+def read_wav(path: str | Path) -> tuple[int, np.ndarray]:
+    """Read a wav file: (sample_rate_hz, float32 mono samples). Raises AudioError with a clear message."""
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)
+            rate, data = wavfile.read(path)
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except Exception as exc:  # scipy raises ValueError, EOFError, struct.error ...
+        raise AudioError(f"{path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
+    if rate <= 0:
+        raise AudioError(f"{path}: invalid sample rate {rate}")
+    try:
+        samples = to_float_mono(data)
+    except ValueError as exc:
+        raise AudioError(f"{path}: {exc}") from None
+    if samples.size == 0:
+        raise AudioError(f"{path}: contains no samples")
+    if not np.all(np.isfinite(samples)):
+        raise AudioError(f"{path}: contains NaN or infinite samples")
+    return int(rate), samples
+
+
+def fix_length(samples: np.ndarray, length: int) -> np.ndarray:
+    """Pad with zeros at the front (the notebook's ``pad_audio``) or keep the first ``length`` samples."""
+    n = samples.shape[-1]
+    if n >= length:
+        return samples[..., :length]
+    pad = [(0, 0)] * (samples.ndim - 1) + [(length - n, 0)]
+    return np.pad(samples, pad)
+
+
+def resample(samples: np.ndarray, rate_in_hz: int, rate_out_hz: int) -> np.ndarray:
+    """FFT resampling along the last axis, as the notebook does (``scipy.signal.resample``)."""
+    if rate_in_hz == rate_out_hz:
+        return np.asarray(samples, dtype=np.float32)
+    n_out = int(round(samples.shape[-1] * rate_out_hz / rate_in_hz))
+    return signal.resample(samples, n_out, axis=-1).astype(np.float32)
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate_hz: int) -> None:
+    """Write float samples in [-1, 1] as 16-bit PCM."""
+    pcm = np.clip(np.asarray(samples, dtype=np.float64) * 32767.0, -32768, 32767).astype(np.int16)
+    wavfile.write(str(path), int(sample_rate_hz), pcm)

@@ -1,0 +1,32 @@
+"""The 12 classes scored by the Kaggle challenge and the word -> label mapping."""
+
+from __future__ import annotations
+
+COMMANDS: tuple[str, ...] = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
+SILENCE = "silence"
+UNKNOWN = "unknown"
+LABELS: tuple[str, ...] = COMMANDS + (SILENCE, UNKNOWN)
+BACKGROUND_NOISE_DIR = "_background_noise_"
+
+# The 30 words of the Kaggle (v0.01) training set.
+KAGGLE_WORDS: tuple[str, ...] = (
+    "bed bird cat dog down eight five four go happy house left marvin nine no off on one right "
+    "seven sheila six stop three tree two up wow yes zero"
+).split()
+
+
+def label_of_word(word: str) -> str:
+    """Map a training folder name to one of the 12 labels.
+
+    The noise folder maps to ``silence`` (the notebook tested for a misspelt name and never did);
+    every word that is not one of the 10 commands is ``unknown``.
+    """
+    if word == BACKGROUND_NOISE_DIR:
+        return SILENCE
+    if word in COMMANDS:
+        return word
+    return UNKNOWN
+
+
+def is_command(label: str) -> bool:
+    return label in COMMANDS

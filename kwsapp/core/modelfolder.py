@@ -1,0 +1,94 @@
+"""A model is a folder: weights, labels and the feature settings it was trained with.
+
+    MODEL_DIR/
+      model.keras      the Keras model (loaded in safe mode)
+      model.tflite     optional: the same model for the LiteRT runtime
+      labels.json      the class names, in output order
+      features.json    FeatureSettings used for training
+      training.json    how it was trained (data, split, arguments)
+      metrics.json     validation / test accuracy, per class, confusion matrices
+      history.csv      per-epoch loss and accuracy
+      curves.png, confusion.png
+
+This module reads and writes the metadata only; it never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .features import FeatureSettings
+
+KERAS_FILE = "model.keras"
+TFLITE_FILE = "model.tflite"
+LABELS_FILE = "labels.json"
+FEATURES_FILE = "features.json"
+TRAINING_FILE = "training.json"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+
+
+class ModelFolderError(Exception):
+    """A model folder that is missing or incomplete; the message says what is wrong where."""
+
+
+def write_json_atomic(path: str | Path, data) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    path: Path
+    labels: tuple[str, ...]
+    features: FeatureSettings
+
+    @property
+    def keras_path(self) -> Path:
+        return self.path / KERAS_FILE
+
+    @property
+    def tflite_path(self) -> Path:
+        return self.path / TFLITE_FILE
+
+    @classmethod
+    def open(cls, path: str | Path) -> "ModelFolder":
+        path = Path(path)
+        if not path.is_dir():
+            raise ModelFolderError(f"{path}: not a model folder (no such directory)")
+        for name in (LABELS_FILE, FEATURES_FILE):
+            if not (path / name).is_file():
+                raise ModelFolderError(f"{path}: not a model folder ({name} is missing)")
+        try:
+            labels = json.loads((path / LABELS_FILE).read_text())
+            features = FeatureSettings.from_dict(json.loads((path / FEATURES_FILE).read_text()))
+        except (ValueError, TypeError) as exc:
+            raise ModelFolderError(f"{path}: broken model metadata ({exc})") from None
+        if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+            raise ModelFolderError(f"{path / LABELS_FILE}: expected a JSON list of class names")
+        if not (path / KERAS_FILE).is_file() and not (path / TFLITE_FILE).is_file():
+            raise ModelFolderError(f"{path}: no {KERAS_FILE} or {TFLITE_FILE} in the model folder")
+        return cls(path=path, labels=tuple(labels), features=features)
+
+    @staticmethod
+    def write_metadata(path: str | Path, labels, features: FeatureSettings) -> None:
+        write_json_atomic(Path(path) / LABELS_FILE, list(labels))
+        write_json_atomic(Path(path) / FEATURES_FILE, features.to_dict())
+
+    def read_json(self, name: str):
+        p = self.path / name
+        return json.loads(p.read_text()) if p.is_file() else None

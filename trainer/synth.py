@@ -1,0 +1,187 @@
+"""A synthetic dataset in the exact Kaggle layout, spoken by espeak-ng.
+
+Each synthetic "speaker" is an espeak-ng voice + variant + pitch + speed; its id (8 hex digits) plays
+the role of the Kaggle speaker hash in file names and split lists. Words are trimmed of espeak's
+trailing silence, placed at a random offset in a 1-s, 16 kHz clip and given a little noise.
+The test set (``test/audio/clip_*.wav``) is spoken by speakers of the testing split; its true labels
+are in ``test_labels.csv`` beside ``train/`` and ``test/`` so a submission can be scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from kwsapp.core.audio import read_wav, resample, write_wav
+from kwsapp.core.labels import BACKGROUND_NOISE_DIR, KAGGLE_WORDS, SILENCE, label_of_word
+from .dataset import TESTING, VALIDATION, which_set
+
+RATE_HZ = 16000
+VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
+VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "croak", "whisper")
+
+
+class SynthError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Speaker:
+    voice: str
+    variant: str
+    pitch: int
+    speed_wpm: int
+
+    @property
+    def id(self) -> str:
+        return hashlib.sha1(f"{self.voice}+{self.variant}/{self.pitch}/{self.speed_wpm}".encode()).hexdigest()[:8]
+
+
+def make_speakers(n: int, rng: np.random.Generator) -> list[Speaker]:
+    seen, out = set(), []
+    while len(out) < n:
+        s = Speaker(str(rng.choice(VOICES)), str(rng.choice(VARIANTS)), int(rng.integers(25, 80)), int(rng.integers(110, 210)))
+        if s.id not in seen:
+            seen.add(s.id)
+            out.append(s)
+    return out
+
+
+def espeak_word(word: str, speaker: Speaker, workdir: Path, speed_jitter: int = 0) -> np.ndarray:
+    """Speak one word; float32 at 16 kHz, leading and trailing silence trimmed."""
+    out = Path(tempfile.mkstemp(suffix=".wav", dir=workdir)[1])
+    try:
+        cmd = ["espeak-ng", "-v", f"{speaker.voice}+{speaker.variant}", "-p", str(speaker.pitch),
+               "-s", str(speaker.speed_wpm + speed_jitter), "-w", str(out), word]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
+        rate, x = read_wav(out)
+    finally:
+        out.unlink(missing_ok=True)
+    x = resample(x, rate, RATE_HZ)
+    return trim_silence(x)
+
+
+def trim_silence(x: np.ndarray, threshold_db: float = -40.0, frame: int = 160) -> np.ndarray:
+    """Cut leading and trailing frames whose RMS is threshold_db below the loudest frame."""
+    n = x.size // frame
+    if n == 0:
+        return x
+    rms = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)) + 1e-12
+    loud = np.nonzero(20 * np.log10(rms / rms.max()) > threshold_db)[0]
+    if loud.size == 0:
+        return x[:0]
+    return x[loud[0] * frame:(loud[-1] + 1) * frame]
+
+
+def place_in_clip(word: np.ndarray, rng: np.random.Generator, noise_level: float) -> np.ndarray:
+    """A 1-s clip with the word (shortened to fit) at a random offset, peak-normalised to a random level."""
+    word = word[:RATE_HZ]
+    if word.size and np.abs(word).max() > 0:
+        word = word / np.abs(word).max() * rng.uniform(0.2, 0.9)
+    clip = rng.normal(0.0, noise_level, RATE_HZ).astype(np.float32)
+    start = int(rng.integers(0, RATE_HZ - word.size + 1))
+    clip[start:start + word.size] += word
+    return np.clip(clip, -1.0, 1.0)
+
+
+def background_noises(seconds: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Noise recordings for _background_noise_: white, pink, brown, mains hum and a fan-like band noise."""
+    n = seconds * RATE_HZ
+    white = rng.normal(0, 1, n)
+    spec = np.fft.rfft(rng.normal(0, 1, n))
+    f = np.fft.rfftfreq(n, 1 / RATE_HZ)
+    f[0] = f[1]
+    pink = np.fft.irfft(spec / np.sqrt(f), n)
+    brown = np.fft.irfft(spec / f, n)
+    t = np.arange(n) / RATE_HZ
+    hum = sum(np.sin(2 * np.pi * 50 * k * t + rng.uniform(0, 6.3)) / k for k in range(1, 8)) + 0.1 * white
+    band = np.fft.irfft(spec * ((f > 200) & (f < 1200)), n) * (1 + 0.3 * np.sin(2 * np.pi * 0.5 * t))
+    out = {}
+    for name, x in {"white_noise": white, "pink_noise": pink, "brown_noise": brown, "mains_hum": hum, "fan": band}.items():
+        out[name] = (x / np.abs(x).max() * 0.5).astype(np.float32)
+    return out
+
+
+def synthesize(out: str | Path, per_word: int = 40, test_clips: int = 200, seed: int = 0,
+               n_speakers: int = 60, words: tuple[str, ...] = tuple(KAGGLE_WORDS), workers: int = 4,
+               noise_seconds: int = 60, progress: bool = True) -> dict:
+    """Write a Kaggle-layout dataset under ``out``; returns counts. Deterministic for a seed."""
+    if shutil.which("espeak-ng") is None:
+        raise SynthError("espeak-ng is not installed (Debian: apt-get install espeak-ng)")
+    out = Path(out)
+    audio = out / "train" / "audio"
+    test_audio = out / "test" / "audio"
+    rng = np.random.default_rng(seed)
+    speakers = make_speakers(n_speakers, rng)
+    test_speakers = [s for s in speakers if which_set(s.id + "_nohash_0.wav", 10, 10) == TESTING] or speakers[:3]
+
+    # Plan every clip up front from the one RNG, so the output does not depend on thread timing.
+    jobs = []  # (kind, word, speaker, n, clip_seed)
+    for word in words:
+        counts: dict[str, int] = {}
+        for _ in range(per_word):
+            spk = speakers[rng.integers(len(speakers))]
+            n = counts.get(spk.id, 0)
+            counts[spk.id] = n + 1
+            jobs.append(("train", word, spk, n, int(rng.integers(2**31))))
+    test_plan = []
+    for i in range(test_clips):
+        kind = rng.random()
+        word = SILENCE if kind < 1 / 12 else str(rng.choice(words))
+        spk = test_speakers[rng.integers(len(test_speakers))]
+        test_plan.append(("test", word, spk, i, int(rng.integers(2**31))))
+    jobs += test_plan
+
+    for d in (audio, test_audio):
+        d.mkdir(parents=True, exist_ok=True)
+    noises = background_noises(noise_seconds, np.random.default_rng(seed + 1))
+    (audio / BACKGROUND_NOISE_DIR).mkdir(exist_ok=True)
+    for name, x in noises.items():
+        write_wav(audio / BACKGROUND_NOISE_DIR / f"{name}.wav", x, RATE_HZ)
+    noise_list = list(noises.values())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        def run(job):
+            kind, word, spk, n, clip_seed = job
+            r = np.random.default_rng(clip_seed)
+            if word == SILENCE:
+                src = noise_list[r.integers(len(noise_list))]
+                b = int(r.integers(0, src.size - RATE_HZ))
+                clip = src[b:b + RATE_HZ] * r.uniform(0.0, 0.3)
+            else:
+                w = espeak_word(word, spk, Path(tmp), speed_jitter=int(r.integers(-15, 16)))
+                clip = place_in_clip(w, r, noise_level=10 ** r.uniform(-4, -2))
+            if kind == "train":
+                path = audio / word / f"{spk.id}_nohash_{n}.wav"
+                path.parent.mkdir(exist_ok=True)
+                write_wav(path, clip, RATE_HZ)
+                return None
+            name = f"clip_{hashlib.sha1(f'{seed}/{n}'.encode()).hexdigest()[:9]}.wav"
+            write_wav(test_audio / name, clip, RATE_HZ)
+            return name, label_of_word(word) if word != SILENCE else SILENCE, word
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(tqdm(pool.map(run, jobs), total=len(jobs), desc="synth", unit="clip", disable=not progress))
+
+    truth = pd.DataFrame([r for r in results if r is not None], columns=["fname", "label", "word"]).sort_values("fname")
+    truth.to_csv(out / "test_labels.csv", index=False)
+    val, test = [], []
+    for kind, word, spk, n, _ in jobs:
+        if kind != "train":
+            continue
+        rel = f"{word}/{spk.id}_nohash_{n}.wav"
+        s = which_set(rel, 10, 10)
+        (val if s == VALIDATION else test if s == TESTING else []).append(rel)
+    (out / "train" / "validation_list.txt").write_text("".join(p + "\n" for p in sorted(set(val))))
+    (out / "train" / "testing_list.txt").write_text("".join(p + "\n" for p in sorted(set(test))))
+    return {"train_clips": per_word * len(words), "test_clips": len(truth), "speakers": len(speakers),
+            "validation": len(set(val)), "testing": len(set(test)), "noise_files": len(noises)}
