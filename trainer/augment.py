@@ -1,0 +1,77 @@
+"""Training-only augmentation, applied to log power spectrograms.
+
+Working on the cached features keeps training from re-reading and re-transforming audio:
+- gain: scaling a wave by g scales its power by g**2; exact.
+- time shift: shifting a wave by whole 10 ms hops shifts the frames; exact but for the edge frame,
+  with the vacated frames at the value of digital silence (the wave is zero-padded).
+- background noise: the power of (speech + noise) is the sum of their powers plus a cross term
+  with zero mean; the cross term is dropped (exact in expectation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    max_shift_frames: int = 10          # +-100 ms at a 10 ms hop
+    noise_probability: float = 0.8
+    snr_db_range: tuple[float, float] = (0.0, 25.0)
+    gain_db_range: tuple[float, float] = (-10.0, 10.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def to_power(logspec: np.ndarray) -> np.ndarray:
+    return np.exp(logspec.astype(np.float32))
+
+
+def to_log(power: np.ndarray, eps: float) -> np.ndarray:
+    return np.log(np.maximum(power, 0.0) + np.float32(eps)).astype(np.float32)
+
+
+def shift_frames(logspec: np.ndarray, shift: int, floor: float) -> np.ndarray:
+    """Shift along the time axis (-2) by ``shift`` frames; positive = later. Vacated frames get ``floor``."""
+    if shift == 0:
+        return logspec
+    out = np.full_like(logspec, floor)
+    if shift > 0:
+        out[..., shift:, :] = logspec[..., :-shift, :]
+    else:
+        out[..., :shift, :] = logspec[..., -shift:, :]
+    return out
+
+
+def apply_gain_db(logspec: np.ndarray, gain_db: float | np.ndarray, eps: float) -> np.ndarray:
+    g2 = np.float32(10.0) ** (np.asarray(gain_db, dtype=np.float32) / 10.0)
+    if np.ndim(g2):
+        g2 = g2.reshape((-1,) + (1,) * (logspec.ndim - 1))
+    return to_log((to_power(logspec) - eps) * g2, eps)
+
+
+def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.Generator,
+                  settings: AugmentSettings, floor: float, eps: float) -> np.ndarray:
+    """Augment a batch (n, frames, bins) of log spectrograms of speech; returns a new array."""
+    n = len(x)
+    out = np.empty_like(x)
+    shifts = rng.integers(-settings.max_shift_frames, settings.max_shift_frames + 1, size=n)
+    for i in range(n):
+        out[i] = shift_frames(x[i], int(shifts[i]), floor)
+    power = to_power(out) - eps
+    if noise_bank is not None and len(noise_bank):
+        use = rng.random(n) < settings.noise_probability
+        if use.any():
+            k = rng.integers(len(noise_bank), size=int(use.sum()))
+            noise = to_power(noise_bank[k]) - eps
+            snr = rng.uniform(*settings.snr_db_range, size=len(k)).astype(np.float32)
+            sig = power[use].mean(axis=(1, 2)) + 1e-20
+            noi = noise.mean(axis=(1, 2)) + 1e-20
+            scale = sig / noi / (10.0 ** (snr / 10.0))
+            power[use] = power[use] + noise * scale[:, None, None]
+    gains = rng.uniform(*settings.gain_db_range, size=n).astype(np.float32)
+    power *= (10.0 ** (gains / 10.0))[:, None, None]
+    return to_log(power, eps)

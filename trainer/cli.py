@@ -1,0 +1,204 @@
+"""Command line: ``python -m trainer {synth,train,evaluate,submit,predict}`` (also ``kws ...``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from kwsapp.core.audio import AudioError
+from kwsapp.core.modelfolder import ModelFolder, ModelFolderError, write_json_atomic
+from .dataset import DatasetError, SplitRule
+
+ROOT_HELP = "data ROOT: the folder that holds train/ (and test/ for a submission), as in the Kaggle download"
+
+
+def _add_split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) -> None:
+    extra = " (default: what the model was trained with)" if defaults_from_model else ""
+    g = p.add_argument_group("split by speaker when the data has no validation_list.txt / testing_list.txt" + extra)
+    g.add_argument("--val-percent", type=float, default=None, help="share of speakers for validation (default 10)")
+    g.add_argument("--test-percent", type=float, default=None, help="share of speakers for testing (default 10)")
+    g.add_argument("--split-salt", default=None,
+                   help="salt for the speaker hash; needed for data that is one hash band already, such as the "
+                        "Speech Commands test set (see README)")
+
+
+def _split_rule(args, model_dir: str | None = None) -> SplitRule:
+    base = SplitRule()
+    if model_dir:
+        info = ModelFolder.open(model_dir).read_json("training.json") or {}
+        if info.get("split_rule"):
+            base = SplitRule(**info["split_rule"])
+    return SplitRule(
+        validation_percent=args.val_percent if args.val_percent is not None else base.validation_percent,
+        testing_percent=args.test_percent if args.test_percent is not None else base.testing_percent,
+        salt=args.split_salt if args.split_salt is not None else base.salt,
+    )
+
+
+def _add_runtime_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-dir", default=None, help="feature cache folder (default ~/.cache/kwsapp/features, or $KWSAPP_CACHE_DIR)")
+    p.add_argument("--workers", type=int, default=None, help="processes for feature extraction (default: all cores)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m trainer", description="Train, evaluate and export the kwsapp keyword-spotting model.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="write a synthetic dataset in the Kaggle layout with espeak-ng",
+                       description="Write ROOT/train/audio/<word>/<speaker>_nohash_<n>.wav for the 30 Kaggle words, "
+                                   "_background_noise_, validation/testing lists, ROOT/test/audio/clip_*.wav and "
+                                   "ROOT/test_labels.csv (their true labels).")
+    p.add_argument("--out", required=True, help="ROOT to create")
+    p.add_argument("--per-word", type=int, default=100, help="training clips per word (default 100)")
+    p.add_argument("--test-clips", type=int, default=500, help="clips in test/audio (default 500)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--speakers", type=int, default=60, help="number of synthetic voices (default 60)")
+
+    p = sub.add_parser("train", help="train a model and write a model folder",
+                       description="Train the reference CNN on one or more data ROOTs and write MODEL_DIR "
+                                   "(model.keras, labels, feature settings, history, metrics, pictures). "
+                                   "Ctrl-C keeps the last finished epoch; --resume continues from it.")
+    p.add_argument("--data", required=True, nargs="+", help=ROOT_HELP + "; several ROOTs are trained on together")
+    p.add_argument("--out", required=True, help="MODEL_DIR to write")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--width", type=int, choices=(1, 2), default=1, help="filter multiplier: 1 = the notebook, 2 = its LB 0.74 run")
+    p.add_argument("--arch", default="reference", help="architecture (default: reference, the notebook's CNN)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--patience", type=int, default=4, help="epochs without validation gain before stopping")
+    p.add_argument("--unknown-ratio", type=float, default=1.0, help="unknown clips per epoch, as a multiple of an average command's count")
+    p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
+    p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
+    _add_split_args(p)
+    _add_runtime_args(p)
+
+    p = sub.add_parser("evaluate", help="score a model on a split",
+                       description="Accuracy, per-class accuracy and confusion matrix on the speaker-disjoint split.")
+    p.add_argument("--data", required=True, nargs="+", help=ROOT_HELP)
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--split", choices=("validation", "test", "all"), default="test")
+    p.add_argument("--json", default=None, help="write the metrics to this JSON file")
+    _add_split_args(p, defaults_from_model=True)
+    _add_runtime_args(p)
+
+    p = sub.add_parser("submit", help="write the Kaggle submission CSV",
+                       description="One fname,label row for every ROOT/test/audio/*.wav, sorted by name.")
+    p.add_argument("--data", required=True, help=ROOT_HELP)
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--out", required=True, help="the CSV to write")
+    p.add_argument("--tta", action="store_true", help="average the scores of each clip and shifted / louder copies")
+    p.add_argument("--workers", type=int, default=None, help="processes for feature extraction (default: all cores)")
+
+    p = sub.add_parser("predict", help="classify wav files", description="Print 'name label score' for each file.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("files", nargs="+", help="wav files")
+    return ap
+
+
+def cmd_synth(args) -> int:
+    from .synth import synthesize
+
+    info = synthesize(args.out, per_word=args.per_word, test_clips=args.test_clips, seed=args.seed, n_speakers=args.speakers)
+    print(json.dumps(info))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train
+
+    cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, width=args.width,
+                      arch=args.arch, seed=args.seed, resume=args.resume, learning_rate=args.learning_rate,
+                      patience=args.patience, unknown_ratio=args.unknown_ratio, silence_ratio=args.silence_ratio,
+                      augment=not args.no_augment, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
+    metrics = train(cfg)
+    print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .cache import FeatureCache
+    from .evaluate import evaluate, format_metrics
+    from .infer import Predictor
+    from .sources import eval_set, load_source
+
+    predictor = Predictor(args.model)
+    rule = _split_rule(args, args.model)
+    cache = FeatureCache(args.cache_dir, predictor.settings)
+    sources = [load_source(root, rule, cache, workers=args.workers) for root in args.data]
+    for s in sources:
+        print(s.index.summary(), file=sys.stderr)
+        if s.feats.errors:
+            print(f"skipped {len(s.feats.errors)} unreadable clip(s): " + "; ".join(s.feats.errors[:5]), file=sys.stderr)
+    split = {"test": "testing"}.get(args.split, args.split)
+    m = evaluate(predictor, sources, eval_set(sources, split, predictor.settings))
+    m.update(split=args.split, model=str(args.model), data=[str(d) for d in args.data],
+             split_rule=rule.to_dict(), unreadable=sum(len(s.feats.errors) for s in sources))
+    print(format_metrics(m, f"{args.split} split"))
+    if args.json:
+        write_json_atomic(args.json, m)
+    return 0
+
+
+def cmd_submit(args) -> int:
+    from .infer import Predictor
+    from .submit import write_submission
+
+    info = write_submission(Predictor(args.model), args.data, args.out, tta=args.tta, workers=args.workers)
+    print(json.dumps(info))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    from kwsapp.core.audio import read_wav
+    from kwsapp.core.features import features_from_wave
+    from .infer import Predictor
+
+    predictor = Predictor(args.model)
+    feats, names, failed = [], [], 0
+    for f in args.files:
+        try:
+            rate, x = read_wav(f)
+        except AudioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        feats.append(features_from_wave(x, rate, predictor.settings))
+        names.append(f)
+    if feats:
+        scores = predictor.scores(np.stack(feats))
+        for name, s in zip(names, scores):
+            k = int(np.argmax(s))
+            print(f"{name} {predictor.labels[k]} {s[k]:.3f}")
+    return 1 if failed else 0
+
+
+COMMANDS = {"synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "predict": cmd_predict}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    from .submit import SubmitError
+    from .synth import SynthError
+    from .train import TrainError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (DatasetError, ModelFolderError, AudioError, SubmitError, SynthError, TrainError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = " (the last finished epoch is kept: run again with --resume)" if args.command == "train" else ""
+        print(f"interrupted{hint}", file=sys.stderr)
+        return 130
+    except Exception as exc:  # no traceback reaches a user; KWSAPP_DEBUG=1 shows it
+        if os.environ.get("KWSAPP_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set KWSAPP_DEBUG=1 for details)", file=sys.stderr)
+        return 1

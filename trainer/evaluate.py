@@ -1,0 +1,58 @@
+"""Scoring a model on a split: accuracy, per-class figures, confusion matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kwsapp.core.labels import LABELS
+from .sources import EvalSet, Source
+
+
+def metrics_from_predictions(y_true: np.ndarray, y_pred: np.ndarray, labels=LABELS) -> dict:
+    k = len(labels)
+    conf = np.zeros((k, k), dtype=np.int64)
+    np.add.at(conf, (y_true, y_pred), 1)
+    n = int(conf.sum())
+    per_class = {}
+    recalls = []
+    for i, lab in enumerate(labels):
+        support = int(conf[i].sum())
+        correct = int(conf[i, i])
+        predicted = int(conf[:, i].sum())
+        per_class[lab] = {
+            "n": support,
+            "correct": correct,
+            "accuracy": correct / support if support else None,
+            "precision": correct / predicted if predicted else None,
+        }
+        if support:
+            recalls.append(correct / support)
+    return {
+        "accuracy": float(np.trace(conf) / n) if n else None,
+        "balanced_accuracy": float(np.mean(recalls)) if recalls else None,
+        "n": n,
+        "labels": list(labels),
+        "per_class": per_class,
+        "confusion": conf.tolist(),
+    }
+
+
+def evaluate(predictor, sources: list[Source], es: EvalSet, batch_size: int = 1024) -> dict:
+    preds = []
+    for feats in es.batches(sources, batch_size):
+        preds.append(np.argmax(predictor.scores(feats, batch_size), axis=1))
+    y_pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
+    labels = list(predictor.labels)
+    if labels != list(LABELS):
+        raise ValueError(f"model labels {labels} differ from the 12 Kaggle classes")
+    return metrics_from_predictions(es.y, y_pred, LABELS)
+
+
+def format_metrics(m: dict, title: str) -> str:
+    if not m["n"]:
+        return f"{title}: no clips"
+    lines = [f"{title}: accuracy {m['accuracy']:.4f} on {m['n']} clips (balanced {m['balanced_accuracy']:.4f})"]
+    for lab, pc in m["per_class"].items():
+        if pc["n"]:
+            lines.append(f"  {lab:>8}: {pc['accuracy']:.3f}  ({pc['correct']}/{pc['n']})")
+    return "\n".join(lines)

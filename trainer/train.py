@@ -1,0 +1,280 @@
+"""Training: per-epoch balanced sampling, augmentation, early stopping, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
+from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
+from kwsapp.core.modelfolder import (FEATURES_FILE, HISTORY_FILE, KERAS_FILE, METRICS_FILE, TRAINING_FILE,
+                                     ModelFolder, write_json_atomic)
+from .augment import AugmentSettings, augment_batch
+from .cache import FeatureCache
+from .dataset import TESTING, TRAIN, VALIDATION, SplitRule, silence_gains
+from .sources import Source, command_positions, eval_set, load_source, noise_features, silence_features
+
+CHECKPOINT_DIR = ".checkpoint"
+BEST_FILE = "best.keras"
+
+
+class TrainError(Exception):
+    pass
+
+
+@dataclass
+class TrainConfig:
+    data: list[str]
+    out: str
+    epochs: int = 10
+    batch_size: int = 64
+    width: int = 1
+    arch: str = "reference"
+    seed: int = 0
+    resume: bool = False
+    learning_rate: float = 1e-3
+    patience: int = 4
+    unknown_ratio: float = 1.0   # unknown clips per epoch, in units of an average command's count
+    silence_ratio: float = 1.0   # silence clips per epoch, likewise
+    augment: bool = True
+    split: SplitRule = field(default_factory=SplitRule)
+    cache_dir: str | None = None
+    workers: int | None = None
+    features: FeatureSettings = DEFAULT_SETTINGS
+    progress: bool = True
+
+
+class EpochPlan:
+    """Which clips make up one epoch: every command clip, a fresh sample of unknown clips and of silence."""
+
+    def __init__(self, sources: list[Source], cfg: TrainConfig):
+        self.refs = []  # per label: arrays of (source, position)
+        self.by_label: dict[str, np.ndarray] = {}
+        for lab in (*COMMANDS, UNKNOWN):
+            parts = [np.stack([np.full(len(p), si), p], axis=1)
+                     for si, s in enumerate(sources) for p in [command_positions(s, TRAIN)[lab]]]
+            self.by_label[lab] = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+        per_cmd = [len(self.by_label[c]) for c in COMMANDS if len(self.by_label[c])]
+        if not per_cmd:
+            raise TrainError("no command clips (yes, no, up, ...) in the training split of " + ", ".join(cfg.data))
+        mean_cmd = float(np.mean(per_cmd))
+        self.n_unknown = min(len(self.by_label[UNKNOWN]), int(round(cfg.unknown_ratio * mean_cmd)))
+        self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
+        self.n_total = sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence
+
+    def epoch(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(items, labels): items[:, 0] is the source (-1 for silence), items[:, 1] the position."""
+        items, ys = [], []
+        for lab in COMMANDS:
+            items.append(self.by_label[lab])
+            ys.append(np.full(len(self.by_label[lab]), LABELS.index(lab)))
+        unk = self.by_label[UNKNOWN]
+        if self.n_unknown:
+            items.append(unk[rng.choice(len(unk), self.n_unknown, replace=False)])
+            ys.append(np.full(self.n_unknown, LABELS.index(UNKNOWN)))
+        items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
+        ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
+        items, ys = np.concatenate(items).astype(np.int64), np.concatenate(ys).astype(np.int64)
+        order = rng.permutation(len(items))
+        return items[order], ys[order]
+
+
+def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray):
+    import keras
+
+    class TrainingData(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.plan = EpochPlan(sources, cfg)
+            self.epoch_no = 0
+            self._built_for = None
+            self.aug = AugmentSettings()
+
+        def set_epoch(self, epoch: int):
+            self.epoch_no = epoch
+
+        def _ensure(self):
+            if self._built_for != self.epoch_no:
+                rng = np.random.default_rng([cfg.seed, self.epoch_no])
+                self.items, self.ys = self.plan.epoch(rng)
+                self.sil_bank_idx = rng.integers(max(len(noise_bank), 1), size=self.plan.n_silence)
+                self.sil_gains = silence_gains(self.plan.n_silence, rng)
+                self._built_for = self.epoch_no
+
+        def __len__(self):
+            return int(np.ceil(self.plan.n_total / cfg.batch_size))
+
+        def __getitem__(self, i):
+            self._ensure()
+            sl = slice(i * cfg.batch_size, (i + 1) * cfg.batch_size)
+            items, ys = self.items[sl], self.ys[sl]
+            s = cfg.features
+            x = np.empty((len(items),) + s.shape, dtype=np.float32)
+            speech = items[:, 0] >= 0
+            for si in np.unique(items[speech, 0]):
+                m = items[:, 0] == si
+                x[m] = sources[si].feats.get(items[m, 1])
+            rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
+            if cfg.augment and speech.any():
+                x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
+            if (~speech).any():
+                k = items[~speech, 1]
+                if len(noise_bank):
+                    x[~speech] = silence_features(noise_bank[self.sil_bank_idx[k]], self.sil_gains[k], s)
+                else:
+                    x[~speech] = s.floor
+            y = np.eye(len(LABELS), dtype=np.float32)[ys]
+            return x, y
+
+    return TrainingData()
+
+
+def make_eval_dataset(sources, es, batch_size: int):
+    import keras
+
+    class EvalData(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.batches = list(es.batches(sources, batch_size))
+            self.ys = [es.y[i:i + batch_size] for i in range(0, len(es.y), batch_size)]
+            # batches() yields per source then silence; regroup labels to match
+            sizes = [len(b) for b in self.batches]
+            self.ys, start = [], 0
+            for n in sizes:
+                self.ys.append(np.eye(len(LABELS), dtype=np.float32)[es.y[start:start + n]])
+                start += n
+
+        def __len__(self):
+            return len(self.batches)
+
+        def __getitem__(self, i):
+            return self.batches[i], self.ys[i]
+
+    return EvalData()
+
+
+def _log(msg: str):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def load_sources(cfg: TrainConfig) -> list[Source]:
+    cache = FeatureCache(cfg.cache_dir, cfg.features)
+    sources = []
+    for root in cfg.data:
+        src = load_source(root, cfg.split, cache, workers=cfg.workers, desc="features" if cfg.progress else None)
+        _log(src.index.summary())
+        if src.feats.errors:
+            _log(f"skipped {len(src.feats.errors)} unreadable clip(s) in {root}:")
+            for e in src.feats.errors[:10]:
+                _log(f"  {e}")
+            if len(src.feats.errors) > 10:
+                _log(f"  ... and {len(src.feats.errors) - 10} more")
+        for p in src.problems:
+            if p not in src.feats.errors:
+                _log(f"warning: {p}")
+        sources.append(src)
+    return sources
+
+
+def train(cfg: TrainConfig) -> dict:
+    import keras
+
+    from .evaluate import evaluate, format_metrics
+    from .infer import Predictor
+    from .models import build_model
+    from .plots import save_confusion, save_curves
+
+    out = Path(cfg.out)
+    ckpt = out / CHECKPOINT_DIR
+    if ckpt.exists() and not cfg.resume:
+        raise TrainError(f"{out}: holds an interrupted training run; pass --resume to continue it, or remove {ckpt}")
+    if cfg.resume and not ckpt.exists():
+        raise TrainError(f"{out}: no interrupted training run to resume (no {CHECKPOINT_DIR} folder)")
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(cfg.seed)
+
+    t0 = time.time()
+    sources = load_sources(cfg)
+    settings = cfg.features
+    rng_seed = cfg.seed + 1000
+    noise_bank = noise_features(sources, TRAIN, 1500, rng_seed, settings)
+    train_data = make_training_dataset(sources, cfg, noise_bank)
+    plan = train_data.plan
+    _log(f"training: {plan.n_total} clips per epoch ({sum(len(plan.by_label[c]) for c in COMMANDS)} commands, "
+         f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence)")
+    val_es = eval_set(sources, VALIDATION, settings, balance_unknown=True)
+    if len(val_es) == 0:
+        raise TrainError("the validation split is empty: nothing to stop early on")
+    val_data = make_eval_dataset(sources, val_es, 512)
+
+    model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+                  loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+
+    history_csv = out / HISTORY_FILE
+    best_so_far = None
+    if cfg.resume and history_csv.is_file():
+        import pandas as pd
+
+        h = pd.read_csv(history_csv)
+        if "val_accuracy" in h and len(h):
+            best_so_far = float(h["val_accuracy"].max())
+    elif history_csv.exists():
+        history_csv.unlink()
+
+    class SetEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            train_data.set_epoch(epoch)
+
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(ckpt), save_freq="epoch", delete_checkpoint=True),
+        SetEpoch(),
+        keras.callbacks.ModelCheckpoint(str(out / BEST_FILE), monitor="val_accuracy", mode="max",
+                                        save_best_only=True, initial_value_threshold=best_so_far),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience),
+        keras.callbacks.CSVLogger(str(history_csv), append=cfg.resume),
+    ]
+    verbose = 1 if (cfg.progress and sys.stderr.isatty()) else 2
+    model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
+
+    best = out / BEST_FILE
+    if not best.is_file():
+        raise TrainError(f"{out}: training ended without a checkpoint")
+    tmp = out / (".tmp-" + KERAS_FILE)
+    shutil.copyfile(best, tmp)
+    os.replace(tmp, out / KERAS_FILE)
+    best.unlink()
+    ModelFolder.write_metadata(out, LABELS, settings)
+    training = {
+        "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
+        "learning_rate": cfg.learning_rate, "augment": AugmentSettings().to_dict() if cfg.augment else None,
+        "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
+        "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
+                  "unreadable": len(s.feats.errors)} for s in sources],
+        "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),
+        "clips_per_epoch": plan.n_total, "seconds": round(time.time() - t0, 1),
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("__main__.py") else None,
+    }
+    write_json_atomic(out / TRAINING_FILE, training)
+
+    predictor = Predictor(out)
+    metrics = {"model": str(out)}
+    for split in (VALIDATION, TESTING):
+        m = evaluate(predictor, sources, eval_set(sources, split, settings))
+        m["split"] = split
+        metrics[split] = m
+        _log(format_metrics(m, split))
+    write_json_atomic(out / METRICS_FILE, metrics)
+    save_curves(history_csv, out / "curves.png")
+    save_confusion(metrics[TESTING] if metrics[TESTING]["n"] else metrics[VALIDATION], out / "confusion.png",
+                   "test split" if metrics[TESTING]["n"] else "validation split")
+    return metrics
