@@ -1,7 +1,7 @@
 """On-disk feature cache keyed by file (path, size, modification time) and feature settings.
 
-    CACHE_DIR/<settings key>/<hash of the audio folder>/index.json
-    CACHE_DIR/<settings key>/<hash of the audio folder>/features-<id>.npy   (memory-mapped)
+    CACHE_DIR/v<version>-<settings key>/<hash of the audio folder>/index.json
+    CACHE_DIR/v<version>-<settings key>/<hash of the audio folder>/features-<id>.npy   (memory-mapped)
 
 A second run over the same files reads the features back instead of recomputing them. New or
 changed files are computed and a new array is written beside the old one; the index is renamed
@@ -23,6 +23,10 @@ import numpy as np
 from kwsapp.core.features import FeatureSettings
 from kwsapp.core.modelfolder import write_json_atomic
 from .extract import iter_feature_chunks
+
+
+# Bump when the feature code changes in a way the settings do not capture.
+CACHE_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -55,7 +59,7 @@ class FeatureCache:
 
     def _dir(self, audio_dir: Path) -> Path:
         key = hashlib.sha1(str(audio_dir.resolve()).encode()).hexdigest()[:16]
-        return self.base / self.settings.key() / key
+        return self.base / f"v{CACHE_VERSION}-{self.settings.key()}" / key
 
     def features_for(self, audio_dir: str | Path, relpaths: Sequence[str], workers: int | None = None,
                      desc: str | None = "features") -> CachedFeatures:

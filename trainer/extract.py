@@ -26,7 +26,7 @@ def default_workers() -> int:
 def features_for_files(paths: Sequence[str], settings: FeatureSettings) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Features of each file, (n, frames, bins) float32. Unreadable files get the silence floor and
     are returned as (position, one-line error)."""
-    waves = np.zeros((len(paths), settings.clip_samples), dtype=np.float32)
+    waves = np.zeros((len(paths), settings.clip_samples), dtype=np.float64)
     errors = []
     for i, p in enumerate(paths):
         try:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
+from .tf_setup import import_tensorflow
 
 
 def load_keras_model(path):
+    import_tensorflow()
     import keras
 
     try:
@@ -24,9 +22,8 @@ class Predictor:
     """Scores for batches of features, through a compiled function with a fixed signature."""
 
     def __init__(self, model_dir, model=None):
-        import tensorflow as tf
-
-        self.folder = ModelFolder.open(model_dir)
+        self.folder = ModelFolder.open(model_dir)  # a bad folder is reported before TensorFlow loads
+        tf = import_tensorflow()
         self.labels = self.folder.labels
         self.settings = self.folder.features
         self.model = model if model is not None else load_keras_model(self.folder.keras_path)

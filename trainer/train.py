@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
@@ -186,6 +183,19 @@ def load_sources(cfg: TrainConfig) -> list[Source]:
 
 
 def train(cfg: TrainConfig) -> dict:
+    out = Path(cfg.out)
+    ckpt = out / CHECKPOINT_DIR
+    if ckpt.exists() and not cfg.resume:
+        raise TrainError(f"{out}: holds an interrupted training run; pass --resume to continue it, or remove {ckpt}")
+    if cfg.resume and not ckpt.exists():
+        raise TrainError(f"{out}: no interrupted training run to resume (no {CHECKPOINT_DIR} folder)")
+    t0 = time.time()
+    sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
+    out.mkdir(parents=True, exist_ok=True)
+
+    from .tf_setup import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     from .evaluate import evaluate, format_metrics
@@ -193,17 +203,7 @@ def train(cfg: TrainConfig) -> dict:
     from .models import build_model
     from .plots import save_confusion, save_curves
 
-    out = Path(cfg.out)
-    ckpt = out / CHECKPOINT_DIR
-    if ckpt.exists() and not cfg.resume:
-        raise TrainError(f"{out}: holds an interrupted training run; pass --resume to continue it, or remove {ckpt}")
-    if cfg.resume and not ckpt.exists():
-        raise TrainError(f"{out}: no interrupted training run to resume (no {CHECKPOINT_DIR} folder)")
-    out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(cfg.seed)
-
-    t0 = time.time()
-    sources = load_sources(cfg)
     settings = cfg.features
     rng_seed = cfg.seed + 1000
     noise_bank = noise_features(sources, TRAIN, 1500, rng_seed, settings)

@@ -70,11 +70,16 @@ def fix_length(samples: np.ndarray, length: int) -> np.ndarray:
 
 
 def resample(samples: np.ndarray, rate_in_hz: int, rate_out_hz: int) -> np.ndarray:
-    """FFT resampling along the last axis, as the notebook does (``scipy.signal.resample``)."""
+    """FFT resampling along the last axis, as the notebook does (``scipy.signal.resample``).
+
+    Keeps float64 input in float64 (the feature function needs it to match the notebook near the
+    log floor); anything else comes back as float32."""
+    samples = np.asarray(samples)
+    dtype = np.float64 if samples.dtype == np.float64 else np.float32
     if rate_in_hz == rate_out_hz:
-        return np.asarray(samples, dtype=np.float32)
+        return samples.astype(dtype, copy=False)
     n_out = int(round(samples.shape[-1] * rate_out_hz / rate_in_hz))
-    return signal.resample(samples, n_out, axis=-1).astype(np.float32)
+    return signal.resample(samples, n_out, axis=-1).astype(dtype, copy=False)
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate_hz: int) -> None:

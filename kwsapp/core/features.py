@@ -77,9 +77,12 @@ DEFAULT_SETTINGS = FeatureSettings()
 
 
 def prepare_wave(samples: np.ndarray, sample_rate_hz: int, settings: FeatureSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Bring float samples (last axis = time) to one clip at the feature rate: pad/trim, then resample."""
+    """Bring float samples (last axis = time) to one clip at the feature rate: pad/trim, then resample.
+
+    Works in float64 like the notebook (which resampled int16 arrays): float32 rounding of the
+    resampled wave would show in the near-silent bins after the log."""
     n_in = int(round(sample_rate_hz * settings.clip_duration_ms / 1000))
-    clip = fix_length(np.asarray(samples, dtype=np.float32), n_in)
+    clip = fix_length(np.asarray(samples, dtype=np.float64), n_in)
     return resample(clip, sample_rate_hz, settings.sample_rate_hz)
 
 

@@ -1,0 +1,30 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SAMPLE = REPO.parent / "shared" / "speech_commands_sample"
+
+
+@pytest.fixture(scope="session")
+def shared_sample() -> Path:
+    if not (SHARED_SAMPLE / "train" / "audio").is_dir():
+        pytest.skip(f"{SHARED_SAMPLE} is not here (it sits beside the project only on the developers' machines)")
+    return SHARED_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def needs_espeak():
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    # Tests never write into the user's ~/.cache.
+    monkeypatch.setenv("KWSAPP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "feature-cache"))

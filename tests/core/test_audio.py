@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from kwsapp.core.audio import AudioError, fix_length, read_wav, to_float_mono
+
+
+@pytest.mark.parametrize("dtype,scale", [(np.int16, 32767), (np.int32, 2**31 - 1), (np.float32, 1.0), (np.uint8, None)])
+def test_read_any_pcm(tmp_path, dtype, scale):
+    x = 0.5 * np.sin(np.linspace(0, 60, 4000))
+    if dtype is np.uint8:
+        data = (x * 127 + 128).astype(np.uint8)
+    else:
+        data = (x * scale).astype(dtype)
+    wavfile.write(tmp_path / "a.wav", 22050, data)
+    rate, y = read_wav(tmp_path / "a.wav")
+    assert rate == 22050 and y.dtype == np.float32
+    np.testing.assert_allclose(y, x, atol=0.02)  # 8-bit quantisation
+
+
+def test_stereo_is_averaged(tmp_path):
+    left = np.full(100, 1000, np.int16)
+    right = np.full(100, 3000, np.int16)
+    wavfile.write(tmp_path / "s.wav", 16000, np.stack([left, right], axis=1))
+    _, y = read_wav(tmp_path / "s.wav")
+    assert y.shape == (100,)
+    np.testing.assert_allclose(y, 2000 / 32768, rtol=1e-6)
+
+
+@pytest.mark.parametrize("content,problem", [
+    (b"", "not a readable wav"),
+    (b"RIFF\x10\x00\x00\x00WAVEfmt ", "not a readable wav"),
+    (b"hello, this is text and not audio" * 10, "not a readable wav"),
+])
+def test_bad_files_raise_one_line_error_naming_file(tmp_path, content, problem):
+    p = tmp_path / "bad.wav"
+    p.write_bytes(content)
+    with pytest.raises(AudioError) as e:
+        read_wav(p)
+    msg = str(e.value)
+    assert str(p) in msg and problem in msg and "\n" not in msg
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(AudioError, match="no such file"):
+        read_wav(tmp_path / "nope.wav")
+
+
+def test_fix_length_pads_front():
+    y = fix_length(np.ones(3, np.float32), 5)
+    assert y.tolist() == [0, 0, 1, 1, 1]
+    assert fix_length(np.arange(10), 4).tolist() == [0, 1, 2, 3]
+    assert to_float_mono(np.array([-32768], np.int16))[0] == -1.0

@@ -1,0 +1,89 @@
+import os
+
+import numpy as np
+
+from kwsapp.core.features import DEFAULT_SETTINGS as S, features_from_wave, log_specgram
+from tests.helpers import make_tone_dataset, tone
+from trainer.augment import AugmentSettings, apply_gain_db, augment_batch, shift_frames
+from trainer.cache import FeatureCache
+from trainer.dataset import SplitRule, index_dataset
+from trainer.sources import load_source
+
+
+def test_bad_wavs_are_skipped_counted_and_named(tmp_path):
+    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, ["aaaa0001", "bbbb0002"])
+    bad1 = root / "train" / "audio" / "yes" / "cccc0003_nohash_0.wav"
+    bad1.write_bytes(b"RIFF\x00\x00garbage")
+    bad2 = root / "train" / "audio" / "no" / "dddd0004_nohash_0.wav"
+    bad2.write_bytes(b"")
+    src = load_source(root, SplitRule(), FeatureCache(tmp_path / "cache", S), workers=1, desc=None)
+    assert len(src.index.clips) == 6
+    assert int(src.ok.sum()) == 4
+    assert len(src.feats.errors) == 2
+    assert any(str(bad1) in e for e in src.feats.errors) and any(str(bad2) in e for e in src.feats.errors)
+
+
+def test_cache_second_run_computes_nothing_and_sees_changes(tmp_path):
+    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, ["aaaa0001", "bbbb0002"])
+    ix = index_dataset(root)
+    cache = FeatureCache(tmp_path / "cache", S)
+    paths = list(ix.clips["path"])
+    first = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    assert first.computed == 4
+    second = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    assert second.computed == 0
+    np.testing.assert_array_equal(first.get(np.arange(4)), second.get(np.arange(4)))
+    # the cached features are the feature function's output
+    from kwsapp.core.audio import read_wav
+    rate, x = read_wav(ix.audio_dir / paths[0])
+    np.testing.assert_allclose(second.get(np.array([0]))[0], features_from_wave(x, rate), atol=1e-6)
+    # a changed file is recomputed, the rest are not
+    from kwsapp.core.audio import write_wav
+    write_wav(ix.audio_dir / paths[1], tone(3000), 16000)
+    os.utime(ix.audio_dir / paths[1], ns=(1, 1))
+    third = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    assert third.computed == 1
+    assert int(np.argmax(third.get(np.array([1]))[0][50])) == 60  # 3 kHz / 50 Hz per bin
+    # other feature settings use another cache
+    other = FeatureCache(tmp_path / "cache", type(S)(hop_ms=20.0))
+    assert other.features_for(ix.audio_dir, paths, workers=1, desc=None).computed == 4
+
+
+def test_parallel_extraction_equals_serial(tmp_path):
+    from trainer.extract import iter_feature_chunks
+
+    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700, "up": 900}, [f"{i:08x}" for i in range(6)])
+    paths = sorted(str(p) for p in (root / "train" / "audio").glob("*/*.wav") if "_background" not in str(p))
+    serial = np.concatenate([f for _, f, _ in iter_feature_chunks(paths, S, workers=1, chunk_size=5, desc=None)])
+    parallel = np.concatenate([f for _, f, _ in iter_feature_chunks(paths, S, workers=2, chunk_size=5, desc=None)])
+    np.testing.assert_array_equal(serial, parallel)
+
+
+def test_gain_in_feature_domain_equals_gain_on_wave():
+    x = tone(440, 8000) + np.random.default_rng(0).normal(0, 0.01, 8000).astype(np.float32)
+    f = log_specgram(x)
+    np.testing.assert_allclose(apply_gain_db(f, 6.0, S.log_eps), log_specgram(x * 10 ** (6 / 20)), atol=1e-3)
+
+
+def test_shift_in_feature_domain_equals_shift_on_wave():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 0.1, 8000)
+    f = log_specgram(x)
+    hop = 80
+    k = 7
+    shifted_wave = np.concatenate([np.zeros(k * hop), x[:-k * hop]])
+    g = log_specgram(shifted_wave)
+    # every frame that lies wholly inside the shifted wave is identical
+    np.testing.assert_allclose(shift_frames(f, k, S.floor)[k + 1:], g[k + 1:], atol=1e-3)
+    assert np.allclose(shift_frames(f, k, S.floor)[:k], S.floor)
+
+
+def test_augment_batch_changes_speech_but_keeps_shape():
+    rng = np.random.default_rng(0)
+    x = np.stack([log_specgram(tone(f, 8000)) for f in (300, 600, 900, 1200)])
+    bank = np.stack([log_specgram(rng.normal(0, 0.05, 8000)) for _ in range(3)])
+    y = augment_batch(x, bank, rng, AugmentSettings(), S.floor, S.log_eps)
+    assert y.shape == x.shape and y.dtype == np.float32 and np.isfinite(y).all()
+    assert not np.allclose(x, y)
+    # the tone stays the loudest bin of the middle frame
+    assert [int(np.argmax(v[50])) for v in y] == [6, 12, 18, 24]

@@ -1,0 +1,186 @@
+"""End to end through the command line: synth -> train -> evaluate -> submit, and interruptions."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kwsapp.core.labels import LABELS
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args, check=True, timeout=600):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    r = subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], capture_output=True, text=True,
+                       cwd=REPO, env=env, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"trainer {args[0]} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    return r
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory, needs_espeak):
+    root = tmp_path_factory.mktemp("synth")
+    run_cli("synth", "--out", root, "--per-word", 8, "--test-clips", 60, "--seed", 3)
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_model(synth_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m"
+    run_cli("train", "--data", synth_root, "--out", out, "--epochs", 2, "--seed", 1, "--workers", 2)
+    return out
+
+
+def test_synth_layout(synth_root):
+    audio = synth_root / "train" / "audio"
+    words = sorted(p.name for p in audio.iterdir())
+    assert "_background_noise_" in words and len(words) == 31
+    assert len(list(audio.glob("*/*_nohash_*.wav"))) == 30 * 8
+    truth = pd.read_csv(synth_root / "test_labels.csv")
+    assert len(truth) == 60 == len(list((synth_root / "test" / "audio").glob("clip_*.wav")))
+    assert set(truth["label"]) <= set(LABELS)
+    listed = (synth_root / "train" / "validation_list.txt").read_text().split() + \
+        (synth_root / "train" / "testing_list.txt").read_text().split()
+    assert listed and all((audio / p).is_file() for p in listed)
+
+
+def test_synth_is_deterministic(tmp_path, needs_espeak):
+    from trainer.synth import synthesize
+
+    a = synthesize(tmp_path / "a", per_word=3, test_clips=4, seed=5, words=("yes", "cat"), progress=False, noise_seconds=3)
+    b = synthesize(tmp_path / "b", per_word=3, test_clips=4, seed=5, words=("yes", "cat"), progress=False, noise_seconds=3)
+    assert a == b
+    fa = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.wav"))
+    fb = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*.wav"))
+    assert fa == fb and len(fa) > 6
+    for p in fa:
+        assert (tmp_path / "a" / p).read_bytes() == (tmp_path / "b" / p).read_bytes(), p
+
+
+def test_model_folder_contents(trained_model):
+    for name in ("model.keras", "labels.json", "features.json", "training.json", "metrics.json",
+                 "history.csv", "curves.png", "confusion.png"):
+        assert (trained_model / name).is_file(), name
+    assert json.loads((trained_model / "labels.json").read_text()) == list(LABELS)
+    assert json.loads((trained_model / "features.json").read_text())["sample_rate_hz"] == 8000
+    metrics = json.loads((trained_model / "metrics.json").read_text())
+    assert metrics["testing"]["n"] > 0 and len(metrics["testing"]["confusion"]) == 12
+    assert len(pd.read_csv(trained_model / "history.csv")) == 2
+    assert not (trained_model / ".checkpoint").exists()
+
+
+def test_evaluate_json(trained_model, synth_root, tmp_path):
+    out = tmp_path / "m.json"
+    run_cli("evaluate", "--data", synth_root, "--model", trained_model, "--split", "test", "--json", out)
+    m = json.loads(out.read_text())
+    for key in ("accuracy", "n", "per_class", "confusion", "labels"):
+        assert key in m
+    assert m["labels"] == list(LABELS) and m["per_class"]["silence"]["n"] > 0
+    assert sum(map(sum, m["confusion"])) == m["n"]
+
+
+def test_submit_writes_every_test_clip_once(trained_model, synth_root, tmp_path):
+    (synth_root / "test" / "audio" / "clip_zzbroken.wav").write_bytes(b"not a wav at all")
+    try:
+        out = tmp_path / "sub.csv"
+        r = run_cli("submit", "--data", synth_root, "--model", trained_model, "--out", out, "--tta")
+        assert "clip_zzbroken.wav" in r.stderr and "unknown" in r.stderr
+        sub = pd.read_csv(out)
+        assert list(sub.columns) == ["fname", "label"]
+        files = sorted(p.name for p in (synth_root / "test" / "audio").glob("*.wav"))
+        assert sub["fname"].tolist() == files
+        assert set(sub["label"]) <= set(LABELS)
+        assert sub.set_index("fname").loc["clip_zzbroken.wav", "label"] == "unknown"
+        # scoring against the truth works (the accuracy itself is not asserted: 2 epochs on 240 clips)
+        truth = pd.read_csv(synth_root / "test_labels.csv").set_index("fname")
+        merged = sub.set_index("fname").join(truth, rsuffix="_true", how="inner")
+        assert len(merged) == 60
+    finally:
+        (synth_root / "test" / "audio" / "clip_zzbroken.wav").unlink()
+
+
+def test_predict_prints_label_and_score(trained_model, synth_root):
+    clips = sorted((synth_root / "test" / "audio").glob("*.wav"))[:3]
+    r = run_cli("predict", "--model", trained_model, *clips)
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 3
+    for line, clip in zip(lines, clips):
+        name, label, score = line.rsplit(" ", 2)
+        assert name == str(clip) and label in LABELS and 0 <= float(score) <= 1
+
+
+def test_interrupted_export_leaves_nothing(trained_model, synth_root, tmp_path):
+    from trainer.infer import Predictor
+    from trainer.submit import write_submission
+
+    predictor = Predictor(trained_model)
+    real_scores = predictor.scores
+    calls = []
+
+    def interrupted(feats, *a, **k):
+        calls.append(len(feats))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_scores(feats, *a, **k)
+
+    predictor.scores = interrupted
+    out = tmp_path / "sub.csv"
+    out.write_text("previous,file\n")
+    from trainer import submit as submit_mod
+
+    with pytest.raises(KeyboardInterrupt):
+        # small chunks so the interruption falls in the middle of the export
+        orig = submit_mod.iter_feature_chunks
+        submit_mod.iter_feature_chunks = lambda *a, **k: orig(*a, **{**k, "chunk_size": 16})
+        try:
+            write_submission(predictor, synth_root, out, workers=1, progress=False)
+        finally:
+            submit_mod.iter_feature_chunks = orig
+    assert len(calls) == 2
+    assert out.read_text() == "previous,file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub.csv"]
+
+
+def test_ctrl_c_keeps_checkpoint_and_resume_finishes(synth_root, tmp_path):
+    out = tmp_path / "m"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "trainer", "train", "--data", str(synth_root), "--out", str(out),
+                             "--epochs", "30", "--patience", "30", "--seed", "2"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    history = out / "history.csv"
+    while time.time() < deadline and proc.poll() is None:
+        if history.is_file() and len(history.read_text().splitlines()) >= 3:  # header + 2 epochs
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "--resume" in err and "Traceback" not in err
+    assert (out / ".checkpoint").is_dir() and not (out / "model.keras").exists()
+    done = len(pd.read_csv(history))
+    # without --resume it refuses to overwrite the interrupted run
+    r = run_cli("train", "--data", synth_root, "--out", out, "--epochs", 3, check=False)
+    assert r.returncode == 2 and "--resume" in r.stderr
+    run_cli("train", "--data", synth_root, "--out", out, "--epochs", done + 2, "--patience", 30, "--seed", 2, "--resume")
+    h = pd.read_csv(history)
+    assert h["epoch"].tolist() == list(range(done + 2))
+    assert (out / "model.keras").is_file() and not (out / ".checkpoint").exists()
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", check=False)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "train/audio" in r.stderr
+    r = run_cli("predict", "--model", tmp_path, "x.wav", check=False)
+    assert r.returncode == 2 and "not a model folder" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,35 @@
+"""Importing TensorFlow without its start-up chatter on the user's terminal.
+
+TensorFlow's C++ side logs through absl before any setting can reach it (oneDNN notes, "no CUDA
+driver", CPU instruction hints); TF_CPP_MIN_LOG_LEVEL does not stop those lines. They are written
+while the module loads, so standard error is pointed at /dev/null for the import only.
+Set KWSAPP_DEBUG=1 to see them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def import_tensorflow():
+    if "tensorflow" in sys.modules or os.environ.get("KWSAPP_DEBUG"):
+        import tensorflow as tf
+
+        return tf
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf  # noqa: F401
+        import keras  # noqa: F401
+
+        tf.config.list_physical_devices()  # device discovery logs too ("failed call to cuInit")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
