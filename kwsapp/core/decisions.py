@@ -1,0 +1,79 @@
+"""Streaming decisions: from per-hop class scores to announced commands.
+
+Like TensorFlow's ``RecognizeCommands`` (tensorflow/examples/speech_commands/recognize_commands.py):
+the scores of the last ``average_window_ms`` are averaged; the best class is announced when its
+average reaches ``threshold``, it is a command (never ``silence`` or ``unknown``), and either it
+differs from the last announced label or ``refractory_ms`` have passed since that announcement.
+Everything is driven by the time stamps passed in, so it is tested on scripted sequences.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .labels import SILENCE, UNKNOWN
+
+
+@dataclass(frozen=True)
+class DecisionSettings:
+    average_window_ms: float = 750.0
+    threshold: float = 0.7
+    refractory_ms: float = 1000.0
+    minimum_count: int = 2  # at least this many results in the window before deciding
+
+
+@dataclass(frozen=True)
+class Decision:
+    time_ms: float
+    label: str            # the best label of the averaged scores (may be silence / unknown)
+    score: float          # its averaged score
+    is_new_command: bool  # announce it
+    scores: np.ndarray    # averaged scores of every class
+
+
+class RecognizeCommands:
+    NOT_ANNOUNCED = (SILENCE, UNKNOWN)
+
+    def __init__(self, labels, settings: DecisionSettings = DecisionSettings()):
+        self.labels = tuple(labels)
+        self.settings = settings
+        self._results: deque[tuple[float, np.ndarray]] = deque()
+        self._last_label = SILENCE
+        self._last_time_ms = -np.inf
+
+    def reset(self) -> None:
+        self._results.clear()
+        self._last_label = SILENCE
+        self._last_time_ms = -np.inf
+
+    def process(self, scores, time_ms: float) -> Decision:
+        scores = np.asarray(scores, dtype=np.float32)
+        if scores.shape != (len(self.labels),):
+            raise ValueError(f"expected {len(self.labels)} scores, got shape {scores.shape}")
+        if self._results and time_ms < self._results[-1][0]:
+            raise ValueError(f"time went backwards: {time_ms} ms after {self._results[-1][0]} ms")
+        s = self.settings
+        self._results.append((time_ms, scores))
+        while self._results and self._results[0][0] < time_ms - s.average_window_ms:
+            self._results.popleft()
+        avg = np.mean([r for _, r in self._results], axis=0)
+        best = int(np.argmax(avg))
+        label, score = self.labels[best], float(avg[best])
+        if len(self._results) < s.minimum_count:
+            return Decision(time_ms, label, score, False, avg)
+        since_last = time_ms - self._last_time_ms
+        is_new = (
+            label not in self.NOT_ANNOUNCED
+            and score >= s.threshold
+            and (label != self._last_label or since_last > s.refractory_ms)
+        )
+        if is_new:
+            self._last_label = label
+            self._last_time_ms = time_ms
+        elif label in self.NOT_ANNOUNCED and score >= s.threshold:
+            # hearing silence or another word between two commands lets the same command be said again
+            self._last_label = label
+        return Decision(time_ms, label, score, is_new, avg)
