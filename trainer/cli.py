@@ -193,6 +193,9 @@ def main(argv=None) -> int:
     except (DatasetError, ModelFolderError, AudioError, SubmitError, SynthError, TrainError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         hint = " (the last finished epoch is kept: run again with --resume)" if args.command == "train" else ""
         print(f"interrupted{hint}", file=sys.stderr)

@@ -1,0 +1,42 @@
+"""The model the app ships with: it loads in safe mode and recognises real held-out speakers."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kwsapp.core.labels import LABELS
+from kwsapp.core.modelfolder import ModelFolder
+
+BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "default_model"
+
+
+def test_bundled_model_folder_is_complete():
+    folder = ModelFolder.open(BUNDLED)
+    assert folder.labels == LABELS
+    assert folder.features.shape == (99, 81)
+    assert folder.keras_path.stat().st_size < 5_000_000
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_bundled_model_on_held_out_real_speakers(shared_sample):
+    from trainer.cache import FeatureCache
+    from trainer.dataset import SplitRule
+    from trainer.evaluate import evaluate
+    from trainer.infer import Predictor
+    from trainer.sources import eval_set, load_source
+
+    predictor = Predictor(BUNDLED)
+    rule = SplitRule(**json.loads((BUNDLED / "training.json").read_text())["split_rule"])
+    src = load_source(shared_sample, rule, FeatureCache(None, predictor.settings), desc=None)
+    train_speakers = set(src.index.split("training")["speaker"])
+    test = src.index.split("testing")
+    assert not train_speakers & set(test["speaker"])
+    m = evaluate(predictor, [src], eval_set([src], "testing", predictor.settings))
+    # README reports 0.876 on these 557 clips; a regression of the shipped model fails here
+    assert m["n"] == len(test) + m["per_class"]["silence"]["n"]
+    assert m["accuracy"] >= 0.85, m["accuracy"]
+    commands = [m["per_class"][c]["accuracy"] for c in LABELS[:10]]
+    assert min(commands) >= 0.6 and np.mean(commands) >= 0.85
