@@ -37,7 +37,7 @@ class Predictor:
         self._fn = tf.function(lambda x: m(x, training=False),
                                input_signature=[tf.TensorSpec([None, frames, bins], tf.float32)])
 
-    def scores(self, feats: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    def scores(self, feats: np.ndarray, batch_size: int = 256) -> np.ndarray:
         feats = np.asarray(feats, dtype=np.float32)
         out = np.empty((len(feats), len(self.labels)), dtype=np.float32)
         for s in range(0, len(feats), batch_size):
