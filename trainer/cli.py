@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tta", action="store_true", help="average the scores of each clip and shifted / louder copies")
     p.add_argument("--workers", type=int, default=None, help="processes for feature extraction (default: all cores)")
 
+    p = sub.add_parser("score", help="score a submission CSV against true labels",
+                       description="Accuracy of a fname,label CSV against a fname,label truth file (synth writes ROOT/test_labels.csv).")
+    p.add_argument("--submission", required=True)
+    p.add_argument("--truth", required=True)
+
     p = sub.add_parser("predict", help="classify wav files", description="Print 'name label score' for each file.")
     p.add_argument("--model", required=True, help="MODEL_DIR")
     p.add_argument("files", nargs="+", help="wav files")
@@ -153,6 +158,30 @@ def cmd_submit(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    import pandas as pd
+
+    from .evaluate import format_metrics, metrics_from_predictions
+    from kwsapp.core.labels import LABELS
+
+    try:
+        sub = pd.read_csv(args.submission, usecols=["fname", "label"])
+        truth = pd.read_csv(args.truth, usecols=["fname", "label"])
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read the CSVs: {exc}") from None
+    merged = truth.merge(sub, on="fname", how="left", suffixes=("_true", "_pred"))
+    missing = int(merged["label_pred"].isna().sum())
+    if missing:
+        raise DatasetError(f"{args.submission}: {missing} of {len(truth)} clips in {args.truth} have no row")
+    bad = sorted(set(merged["label_pred"]) - set(LABELS))
+    if bad:
+        raise DatasetError(f"{args.submission}: labels outside the 12 classes: {', '.join(map(str, bad[:5]))}")
+    lut = {lab: i for i, lab in enumerate(LABELS)}
+    m = metrics_from_predictions(merged["label_true"].map(lut).to_numpy(), merged["label_pred"].map(lut).to_numpy())
+    print(format_metrics(m, "submission"))
+    return 0
+
+
 def cmd_predict(args) -> int:
     import numpy as np
 
@@ -179,7 +208,8 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
-COMMANDS = {"synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "predict": cmd_predict}
+COMMANDS = {"synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "score": cmd_score,
+            "predict": cmd_predict}
 
 
 def main(argv=None) -> int:
