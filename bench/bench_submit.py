@@ -13,19 +13,18 @@ Both use the same model and files, and must give the same labels. Prints clips/s
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
-from glob import glob
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 from scipy.io import wavfile
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.notebook import predict_test_set  # noqa: E402
 
 
 def make_test_folder(root: Path, n: int, seed: int = 0) -> None:
@@ -41,61 +40,6 @@ def make_test_folder(root: Path, n: int, seed: int = 0) -> None:
         wavfile.write(audio / f"clip_{i:08x}.wav", 16000, np.clip(x, -32768, 32767).astype(np.int16))
 
 
-# ---- the notebook's code (cells 17, 19, 25, 26), made to run ----
-L = 16000
-new_sample_rate = L / 2
-
-
-def log_specgram(audio, sample_rate, window_size=20, step_size=10, eps=1e-10):
-    nperseg = int(round(window_size * sample_rate / 1e3))
-    noverlap = int(round(step_size * sample_rate / 1e3))
-    freqs, times, spec = signal.spectrogram(audio, fs=sample_rate, window='hann', nperseg=nperseg,
-                                            noverlap=noverlap, detrend=False)
-    return freqs, times, np.log(spec.T.astype(np.float32) + eps)
-
-
-def pad_audio(samples):
-    if len(samples) >= L:
-        return samples
-    return np.pad(samples, pad_width=(L - len(samples), 0), mode='constant', constant_values=(0, 0))
-
-
-def test_data_generator(test_data_path, batch=16):
-    fpaths = sorted(glob(os.path.join(test_data_path, '*wav')))
-    i = 0
-    for path in fpaths:
-        if i == 0:
-            imgs = []
-            fnames = []
-        i += 1
-        rate, samples = wavfile.read(path)
-        samples = pad_audio(samples)
-        resampled = signal.resample(samples, int(new_sample_rate / rate * samples.shape[0]))
-        _, _, specgram = log_specgram(resampled, sample_rate=new_sample_rate)
-        imgs.append(specgram)
-        fnames.append(os.path.basename(path))                    # was path.split('\\')[-1]
-        if i == batch:
-            i = 0
-            imgs = np.array(imgs)
-            imgs = imgs.reshape(tuple(list(imgs.shape) + [1]))
-            yield fnames, imgs
-    if 0 < i < batch:
-        imgs = np.array(imgs)
-        imgs = imgs.reshape(tuple(list(imgs.shape) + [1]))
-        yield fnames, imgs
-    # was: raise StopIteration()  (a RuntimeError since Python 3.7)
-
-
-def notebook_predict(model, label_index, test_data_path):
-    index, results = [], []
-    for fnames, imgs in test_data_generator(test_data_path, batch=32):
-        predicts = model.predict(imgs, verbose=0)
-        predicts = np.argmax(predicts, axis=1)
-        predicts = [label_index[p] for p in predicts]
-        index.extend(fnames)                                      # was: index.extend(fname)
-        results.extend(predicts)
-    return index, results
-# ---- end of the notebook's code ----
 
 
 def main() -> int:
@@ -127,7 +71,7 @@ def main() -> int:
         model = predictor.model
         model.predict(np.zeros((1,) + predictor.settings.shape + (1,), np.float32), verbose=0)
         t = time.perf_counter()
-        index, results = notebook_predict(model, list(predictor.labels), str(root / "test" / "audio"))
+        index, results = predict_test_set(model, list(predictor.labels), str(root / "test" / "audio"))
         nb_s = time.perf_counter() - t
 
     agree = float(np.mean(np.array(results) == ours["label"].to_numpy())) if index == ours["fname"].tolist() else float("nan")

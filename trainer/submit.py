@@ -50,11 +50,10 @@ def tta_scores(predictor, feats: np.ndarray) -> np.ndarray:
     return scores / (1 + len(variants))
 
 
-def predict_files(predictor, files: list[Path], tta: bool = False, workers: int | None = None,
-                  chunk_size: int = 512, progress: bool = True):
-    """Yield (names, label indices, best scores, errors) chunk by chunk."""
+def predict_files(predictor, files: list[Path], tta: bool = False, workers: int | None = None):
+    """Yield (start, scores, errors) chunk by chunk, in file order."""
     for start, feats, errs in iter_feature_chunks([str(f) for f in files], predictor.settings, workers=workers,
-                                                  chunk_size=chunk_size, desc=None):
+                                                  desc=None):
         scores = tta_scores(predictor, feats) if tta else predictor.scores(feats)
         yield start, scores, errs
 

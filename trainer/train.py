@@ -53,7 +53,6 @@ class EpochPlan:
     """Which clips make up one epoch: every command clip, a fresh sample of unknown clips and of silence."""
 
     def __init__(self, sources: list[Source], cfg: TrainConfig):
-        self.refs = []  # per label: arrays of (source, position)
         self.by_label: dict[str, np.ndarray] = {}
         for lab in (*COMMANDS, UNKNOWN):
             parts = [np.stack([np.full(len(p), si), p], axis=1)
@@ -141,11 +140,9 @@ def make_eval_dataset(sources, es, batch_size: int):
         def __init__(self):
             super().__init__()
             self.batches = list(es.batches(sources, batch_size))
-            self.ys = [es.y[i:i + batch_size] for i in range(0, len(es.y), batch_size)]
-            # batches() yields per source then silence; regroup labels to match
-            sizes = [len(b) for b in self.batches]
+            # batches() yields per source, then silence, in the order of es.y
             self.ys, start = [], 0
-            for n in sizes:
+            for n in (len(b) for b in self.batches):
                 self.ys.append(np.eye(len(LABELS), dtype=np.float32)[es.y[start:start + n]])
                 start += n
 

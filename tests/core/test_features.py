@@ -5,37 +5,12 @@ import sys
 
 import numpy as np
 import pytest
-from scipy import signal
 from scipy.io import wavfile
 
 from kwsapp.core.audio import read_wav
 from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings, features_from_wave, log_specgram, prepare_wave
 
-# --- the notebook's code, verbatim (light-weight-cnn-lb-0.74, cells 17, 19 and 23) ---
-L = 16000
-new_sample_rate = L / 2
-
-
-def nb_log_specgram(audio, sample_rate, window_size=20, step_size=10, eps=1e-10):
-    nperseg = int(round(window_size * sample_rate / 1e3))
-    noverlap = int(round(step_size * sample_rate / 1e3))
-    freqs, times, spec = signal.spectrogram(audio, fs=sample_rate, window='hann', nperseg=nperseg,
-                                            noverlap=noverlap, detrend=False)
-    return freqs, times, np.log(spec.T.astype(np.float32) + eps)
-
-
-def nb_pad_audio(samples):
-    if len(samples) >= L:
-        return samples
-    return np.pad(samples, pad_width=(L - len(samples), 0), mode='constant', constant_values=(0, 0))
-
-
-def nb_features(samples, sample_rate):
-    samples = nb_pad_audio(samples)
-    resampled = signal.resample(samples, int(new_sample_rate / sample_rate * samples.shape[0]))
-    _, _, specgram = nb_log_specgram(resampled, sample_rate=new_sample_rate)
-    return specgram
-# --- end of the notebook's code ---
+from bench.notebook import features as nb_features  # the notebook's own code
 
 
 def speechlike_int16(n, seed=0):
