@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from .tf_setup import import_tensorflow
+from kwsapp.tf_setup import import_tensorflow
 
 
 def load_keras_model(path):

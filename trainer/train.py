@@ -206,7 +206,7 @@ def train(cfg: TrainConfig) -> dict:
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
     out.mkdir(parents=True, exist_ok=True)
 
-    from .tf_setup import import_tensorflow
+    from kwsapp.tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras
