@@ -1,0 +1,38 @@
+"""Per-hop compute of the live path: 1 s at the device rate -> features -> compiled model -> decision.
+
+    python bench/bench_hop.py [--model assets/default_model] [--rate 16000] [--seconds 60] [--hop-ms 250]
+
+Prints the median and 99th percentile over every hop of a generated noise recording.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=str(REPO / "assets" / "default_model"))
+    ap.add_argument("--rate", type=int, default=16000, help="device rate in Hz (16000, 44100, 48000 ...)")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--hop-ms", type=float, default=250.0)
+    args = ap.parse_args()
+    from kwsapp.runtime import StreamingRecognizer, WindowScorer
+
+    rec = StreamingRecognizer(WindowScorer(args.model))
+    wave = np.random.default_rng(0).normal(0, 0.01, int(args.rate * args.seconds)).astype(np.float32)
+    ms = np.array([h.compute_ms for h in rec.run_wave(wave, args.rate, args.hop_ms)])
+    print(f"device rate {args.rate} Hz, hop {args.hop_ms:g} ms, {len(ms)} hops")
+    print(f"compute per hop: median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
