@@ -13,6 +13,20 @@ from .core.features import FeatureSettings, features_from_wave
 from .core.modelfolder import ModelFolder, ModelFolderError
 
 
+def load_keras_model(path):
+    """Load a .keras file in safe mode (no code from the file runs), without compiling it."""
+    from .tf_setup import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise ModelFolderError(f"{path}: cannot load the Keras model ({type(exc).__name__}: {first})") from None
+
+
 class WindowScorer:
     """Scores one feature window with a compiled function of fixed shape [1, frames, bins]
     (``model.predict`` costs ~36 ms a call; this ~1 ms)."""
@@ -20,14 +34,9 @@ class WindowScorer:
     def __init__(self, model_dir):
         from .tf_setup import import_tensorflow
 
-        self.folder = ModelFolder.open(model_dir)
+        self.folder = ModelFolder.open(model_dir)  # a bad folder is reported before TensorFlow loads
+        model = load_keras_model(self.folder.keras_path)
         tf = import_tensorflow()
-        import keras
-
-        try:
-            model = keras.saving.load_model(self.folder.keras_path, compile=False, safe_mode=True)
-        except Exception as exc:
-            raise ModelFolderError(f"{self.folder.keras_path}: cannot load the Keras model ({type(exc).__name__})") from None
         self.labels = self.folder.labels
         self.settings: FeatureSettings = self.folder.features
         frames, bins = self.settings.shape

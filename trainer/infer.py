@@ -5,17 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
+from kwsapp.runtime import load_keras_model
 from kwsapp.tf_setup import import_tensorflow
-
-
-def load_keras_model(path):
-    import_tensorflow()
-    import keras
-
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:
-        raise ModelFolderError(f"{path}: cannot load the Keras model ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
 class Predictor:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,11 +181,36 @@ def load_sources(cfg: TrainConfig) -> list[Source]:
     return sources
 
 
+@contextmanager
+def defer_sigint():
+    """Hold Ctrl-C back while a checkpoint is written; it is delivered as soon as the write is done,
+    so an interruption never leaves a half-written checkpoint."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _saves_atomically(cls):
+    """A Keras callback class whose epoch-end work (saving) is not cut by Ctrl-C."""
+    class Wrapped(cls):
+        def on_epoch_end(self, epoch, logs=None):
+            with defer_sigint():
+                return super().on_epoch_end(epoch, logs)
+
+    Wrapped.__name__ = cls.__name__
+    return Wrapped
+
+
 def save_inference_model(src: Path, dst: Path) -> None:
     """Write the model at ``src`` to ``dst`` without its optimizer state (a third of the size), atomically."""
     import keras
 
-    from .infer import load_keras_model
+    from kwsapp.runtime import load_keras_model
 
     model = load_keras_model(src)  # compile=False: no optimizer
     tmp = dst.with_name(".tmp-" + dst.name)  # keep the .keras suffix last so Keras accepts the name
@@ -249,12 +277,13 @@ def train(cfg: TrainConfig) -> dict:
             train_data.set_epoch(epoch)
 
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(ckpt), save_freq="epoch", delete_checkpoint=True),
+        _saves_atomically(keras.callbacks.BackupAndRestore)(str(ckpt), save_freq="epoch", delete_checkpoint=True),
         SetEpoch(),
-        keras.callbacks.ModelCheckpoint(str(out / BEST_FILE), monitor="val_accuracy", mode="max",
-                                        save_best_only=True, initial_value_threshold=best_so_far),
+        _saves_atomically(keras.callbacks.ModelCheckpoint)(
+            str(out / BEST_FILE), monitor="val_accuracy", mode="max", save_best_only=True,
+            initial_value_threshold=best_so_far),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience),
-        keras.callbacks.CSVLogger(str(history_csv), append=cfg.resume),
+        _saves_atomically(keras.callbacks.CSVLogger)(str(history_csv), append=cfg.resume),
     ]
     verbose = 1 if (cfg.progress and sys.stderr.isatty()) else 2
     model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
