@@ -1,6 +1,7 @@
-"""Per-hop compute of the live path: 1 s at the device rate -> features -> compiled model -> decision.
+"""Per-hop compute of the live path: 1 s at the device rate -> features -> model -> decision.
 
     python bench/bench_hop.py [--model assets/default_model] [--rate 16000] [--seconds 60] [--hop-ms 250]
+                              [--runtime litert|keras]
 
 Prints the median and 99th percentile over every hop of a generated noise recording.
 """
@@ -23,13 +24,16 @@ def main() -> int:
     ap.add_argument("--rate", type=int, default=16000, help="device rate in Hz (16000, 44100, 48000 ...)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--hop-ms", type=float, default=250.0)
+    ap.add_argument("--runtime", choices=("litert", "keras"), default="litert",
+                    help="litert: model.tflite (what the app runs); keras: model.keras as a fixed-shape tf.function")
     args = ap.parse_args()
-    from kwsapp.runtime import StreamingRecognizer, WindowScorer
+    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer, WindowScorer
 
-    rec = StreamingRecognizer(WindowScorer(args.model))
+    scorer = LiteRtScorer(args.model) if args.runtime == "litert" else WindowScorer(args.model)
+    rec = StreamingRecognizer(scorer)
     wave = np.random.default_rng(0).normal(0, 0.01, int(args.rate * args.seconds)).astype(np.float32)
     ms = np.array([h.compute_ms for h in rec.run_wave(wave, args.rate, args.hop_ms)])
-    print(f"device rate {args.rate} Hz, hop {args.hop_ms:g} ms, {len(ms)} hops")
+    print(f"runtime {args.runtime}, device rate {args.rate} Hz, hop {args.hop_ms:g} ms, {len(ms)} hops")
     print(f"compute per hop: median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms")
     return 0
 

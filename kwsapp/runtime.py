@@ -1,5 +1,10 @@
 """Live inference: one 1-s window at a time, through the same feature function and decision class
-the app and the streaming evaluation use. Qt-free; TensorFlow loads only when a model is opened."""
+the app and the streaming evaluation use. Qt-free.
+
+Two scorers with one interface (``labels``, ``settings``, ``__call__(features) -> scores``):
+:class:`LiteRtScorer` runs the folder's ``model.tflite`` with the LiteRT interpreter (no TensorFlow
+import, ~0.4 ms a window); :class:`WindowScorer` runs ``model.keras`` as a fixed-shape ``tf.function``
+(~1-2 ms, and TensorFlow's 2.5 s import). :func:`load_scorer` picks the first that the folder allows."""
 
 from __future__ import annotations
 
@@ -46,6 +51,78 @@ class WindowScorer:
 
     def __call__(self, feats: np.ndarray) -> np.ndarray:
         return self._fn(feats[None].astype(np.float32, copy=False)).numpy()[0]
+
+
+class LiteRtScorer:
+    """Scores one feature window with the LiteRT interpreter on ``model.tflite``; TensorFlow is not imported."""
+
+    def __init__(self, model_dir, num_threads: int = 1):
+        self.folder = ModelFolder.open(model_dir)
+        path = self.folder.tflite_path
+        if not path.is_file():
+            raise ModelFolderError(f"{self.folder.path}: no {path.name}")
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:
+            raise ModelFolderError(f"the LiteRT runtime is not installed ({exc})") from None
+        self.labels = self.folder.labels
+        self.settings: FeatureSettings = self.folder.features
+        frames, bins = self.settings.shape
+        from .tf_setup import quiet_stderr  # LiteRT prints an INFO line about its CPU delegate
+
+        try:
+            with quiet_stderr():
+                self._it = Interpreter(model_path=str(path), num_threads=num_threads)
+                inp = self._it.get_input_details()[0]
+                if list(inp["shape"]) != [1, frames, bins]:
+                    self._it.resize_tensor_input(inp["index"], [1, frames, bins])
+                self._it.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelFolderError(f"{path}: cannot load the LiteRT model ({first})") from None
+        self._in = self._it.get_input_details()[0]["index"]
+        out = self._it.get_output_details()[0]
+        if int(out["shape"][-1]) != len(self.labels):
+            raise ModelFolderError(f"{path}: the model has {int(out['shape'][-1])} outputs but "
+                                   f"{len(self.labels)} labels")
+        self._out = out["index"]
+        with quiet_stderr():
+            self(np.full((frames, bins), self.settings.floor, np.float32))
+
+    def __call__(self, feats: np.ndarray) -> np.ndarray:
+        self._it.set_tensor(self._in, feats[None].astype(np.float32, copy=False))
+        self._it.invoke()
+        return self._it.get_tensor(self._out)[0].copy()
+
+
+def load_scorer(model_dir, prefer: str = "litert"):
+    """The fastest scorer the model folder allows: LiteRT when it holds ``model.tflite``, else Keras."""
+    folder = ModelFolder.open(model_dir)
+    if prefer == "litert" and folder.tflite_path.is_file():
+        return LiteRtScorer(folder.path)
+    if not folder.keras_path.is_file():
+        raise ModelFolderError(f"{folder.path}: no model file ({folder.keras_path.name} or {folder.tflite_path.name})")
+    return WindowScorer(folder.path)
+
+
+def export_litert(keras_path, tflite_path) -> None:
+    """Convert a .keras model to a .tflite file (float32), written atomically."""
+    import os
+    from pathlib import Path
+
+    from .tf_setup import import_tensorflow, quiet_stderr
+
+    model = load_keras_model(keras_path)
+    import_tensorflow()
+    tflite_path = Path(tflite_path)
+    tmp = tflite_path.with_name(".tmp-" + tflite_path.name)
+    try:
+        with quiet_stderr():
+            model.export(str(tmp), format="litert", verbose=False)
+        os.replace(tmp, tflite_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @dataclass

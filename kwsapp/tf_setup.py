@@ -10,26 +10,38 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def import_tensorflow():
-    if "tensorflow" in sys.modules or os.environ.get("KWSAPP_DEBUG"):
-        import tensorflow as tf
-
-        return tf
+@contextmanager
+def quiet_stderr():
+    """Point file descriptor 2 at /dev/null for the block (C++ logging ignores Python's sys.stderr)."""
+    if os.environ.get("KWSAPP_DEBUG"):
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow():
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        return tf
+    with quiet_stderr():
         import tensorflow as tf  # noqa: F401
         import keras  # noqa: F401
 
         tf.config.list_physical_devices()  # device discovery logs too ("failed call to cuInit")
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
     return tf

@@ -10,9 +10,36 @@ from kwsapp.core.decisions import DecisionSettings
 BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "default_model"
 
 
+def test_litert_and_keras_scorers_agree_on_the_bundled_model():
+    from kwsapp.runtime import LiteRtScorer, WindowScorer, load_scorer
+
+    lite, keras_fn = LiteRtScorer(BUNDLED), WindowScorer(BUNDLED)
+    assert lite.labels == keras_fn.labels and lite.settings == keras_fn.settings
+    x = (np.random.default_rng(1).normal(size=(6, *lite.settings.shape)) * 3 - 12).astype(np.float32)
+    for w in x:
+        a, b = lite(w), keras_fn(w)
+        assert a.shape == (12,) and abs(a.sum() - 1) < 1e-4
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert isinstance(load_scorer(BUNDLED), LiteRtScorer)
+
+
+def test_a_broken_tflite_is_a_clear_error(tmp_path):
+    import shutil
+
+    from kwsapp.core.modelfolder import ModelFolderError
+    from kwsapp.runtime import LiteRtScorer
+
+    folder = tmp_path / "m"
+    shutil.copytree(BUNDLED, folder)
+    (folder / "model.tflite").write_bytes(b"not a flatbuffer at all" * 10)
+    with pytest.raises(ModelFolderError, match="model.tflite"):
+        LiteRtScorer(folder)
+
+
 @pytest.mark.slow
-def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs_espeak):
-    from kwsapp.runtime import StreamingRecognizer, WindowScorer
+@pytest.mark.parametrize("runtime", ["litert", "keras"])
+def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs_espeak, runtime):
+    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer, WindowScorer
     from trainer.synth import RATE_HZ, Speaker, espeak_word
 
     speaker = Speaker("en-us", "m3", 50, 140)
@@ -25,7 +52,8 @@ def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs
         x = 0.5 * x / np.abs(x).max()
         b = int(t * RATE_HZ)
         wave[b:b + x.size] += x
-    rec = StreamingRecognizer(WindowScorer(BUNDLED), DecisionSettings())
+    scorer = LiteRtScorer(BUNDLED) if runtime == "litert" else WindowScorer(BUNDLED)
+    rec = StreamingRecognizer(scorer, DecisionSettings())
     hops = list(rec.run_wave(wave, RATE_HZ, hop_ms=250))
     announced = [(h.decision.time_ms / 1000, h.decision.label) for h in hops if h.decision.is_new_command]
     assert [lab for _, lab in announced] == words, announced

@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="classify wav files", description="Print 'name label score' for each file.")
     p.add_argument("--model", required=True, help="MODEL_DIR")
     p.add_argument("files", nargs="+", help="wav files")
+
+    p = sub.add_parser("export-litert", help="add model.tflite (the app's fast path) to a model folder",
+                       description="Convert MODEL_DIR/model.keras to MODEL_DIR/model.tflite for the LiteRT runtime. "
+                                   "train does this by itself; use it on folders made before.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
     return ap
 
 
@@ -208,7 +213,25 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
-COMMANDS = {"synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "score": cmd_score,
+def cmd_export_litert(args) -> int:
+    import numpy as np
+
+    from kwsapp.core.modelfolder import ModelFolder
+    from kwsapp.runtime import LiteRtScorer, WindowScorer, export_litert
+
+    folder = ModelFolder.open(args.model)
+    export_litert(folder.keras_path, folder.tflite_path)
+    # check the conversion: both runtimes on the same random windows
+    rng = np.random.default_rng(0)
+    lite, keras_fn = LiteRtScorer(folder.path), WindowScorer(folder.path)
+    x = (rng.normal(size=(8, *folder.features.shape)) * 3 - 10).astype(np.float32)
+    err = max(float(np.abs(lite(w) - keras_fn(w)).max()) for w in x)
+    print(json.dumps({"tflite": str(folder.tflite_path), "bytes": folder.tflite_path.stat().st_size,
+                      "max_abs_diff_vs_keras": err}))
+    return 0
+
+
+COMMANDS = {"export-litert": cmd_export_litert, "synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "score": cmd_score,
             "predict": cmd_predict}
 
 

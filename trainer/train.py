@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-from kwsapp.core.modelfolder import (FEATURES_FILE, HISTORY_FILE, KERAS_FILE, METRICS_FILE, TRAINING_FILE,
+from kwsapp.core.modelfolder import (FEATURES_FILE, HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFLITE_FILE, TRAINING_FILE,
                                      ModelFolder, write_json_atomic)
 from .augment import AugmentSettings, augment_batch
 from .cache import FeatureCache
@@ -184,26 +184,24 @@ def load_sources(cfg: TrainConfig) -> list[Source]:
 @contextmanager
 def defer_sigint():
     """Hold Ctrl-C back while a checkpoint is written; it is delivered as soon as the write is done,
-    so an interruption never leaves a half-written checkpoint."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    so an interruption never leaves a half-written checkpoint.
+
+    A Python-level handler, not a signal mask: TensorFlow's threads would take a signal the main thread
+    masks, and Python then runs the default handler in the main thread all the same."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _saves_atomically(cls):
-    """A Keras callback class whose epoch-end work (saving) is not cut by Ctrl-C."""
-    class Wrapped(cls):
-        def on_epoch_end(self, epoch, logs=None):
-            with defer_sigint():
-                return super().on_epoch_end(epoch, logs)
-
-    Wrapped.__name__ = cls.__name__
-    return Wrapped
+        signal.signal(signal.SIGINT, previous)
+        if pending:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt
 
 
 def save_inference_model(src: Path, dst: Path) -> None:
@@ -221,6 +219,23 @@ def save_inference_model(src: Path, dst: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_litert(model_dir) -> bool:
+    """Add ``model.tflite`` (the live app's fast path) beside ``model.keras``; a failure is a warning only,
+    the app then runs the Keras model."""
+    from kwsapp.runtime import export_litert
+
+    model_dir = Path(model_dir)
+    try:
+        export_litert(model_dir / KERAS_FILE, model_dir / TFLITE_FILE)
+        return True
+    except Exception as exc:  # the converter raises many kinds; the model itself is fine
+        (model_dir / TFLITE_FILE).unlink(missing_ok=True)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        _log(f"warning: {model_dir}: no {TFLITE_FILE} written ({type(exc).__name__}: {first}); "
+             "the app will run the Keras model")
+        return False
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -276,23 +291,41 @@ def train(cfg: TrainConfig) -> dict:
         def on_epoch_begin(self, epoch, logs=None):
             train_data.set_epoch(epoch)
 
+    # Ctrl-C is held back from the first epoch-end save to the last, so the backup (which says how many
+    # epochs are done), the best model and the history row of an epoch are all written or none is.
+    guard = ExitStack()
+
+    class HoldSigint(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            guard.enter_context(defer_sigint())
+
+    class ReleaseSigint(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            guard.close()
+
     callbacks = [
-        _saves_atomically(keras.callbacks.BackupAndRestore)(str(ckpt), save_freq="epoch", delete_checkpoint=True),
+        HoldSigint(),
+        keras.callbacks.BackupAndRestore(str(ckpt), save_freq="epoch", delete_checkpoint=True),
         SetEpoch(),
-        _saves_atomically(keras.callbacks.ModelCheckpoint)(
+        keras.callbacks.ModelCheckpoint(
             str(out / BEST_FILE), monitor="val_accuracy", mode="max", save_best_only=True,
             initial_value_threshold=best_so_far),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.patience),
-        _saves_atomically(keras.callbacks.CSVLogger)(str(history_csv), append=cfg.resume),
+        keras.callbacks.CSVLogger(str(history_csv), append=cfg.resume),
+        ReleaseSigint(),
     ]
     verbose = 1 if (cfg.progress and sys.stderr.isatty()) else 2
-    model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
+    try:
+        model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
+    finally:
+        guard.close()
 
     best = out / BEST_FILE
     if not best.is_file():
         raise TrainError(f"{out}: training ended without a checkpoint")
     save_inference_model(best, out / KERAS_FILE)
     best.unlink()
+    write_litert(out)
     ModelFolder.write_metadata(out, LABELS, settings)
     training = {
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,

@@ -10,8 +10,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
-from scipy.io import wavfile
+
+# scipy is imported where it is used: scipy.signal alone takes ~1 s to import, and the app's window
+# must appear before that.
 
 
 class AudioError(Exception):
@@ -38,6 +39,8 @@ def to_float_mono(samples: np.ndarray) -> np.ndarray:
 
 def read_wav(path: str | Path) -> tuple[int, np.ndarray]:
     """Read a wav file: (sample_rate_hz, float32 mono samples). Raises AudioError with a clear message."""
+    from scipy.io import wavfile
+
     path = Path(path)
     try:
         with warnings.catch_warnings():
@@ -79,10 +82,14 @@ def resample(samples: np.ndarray, rate_in_hz: int, rate_out_hz: int) -> np.ndarr
     if rate_in_hz == rate_out_hz:
         return samples.astype(dtype, copy=False)
     n_out = int(round(samples.shape[-1] * rate_out_hz / rate_in_hz))
+    from scipy import signal
+
     return signal.resample(samples, n_out, axis=-1).astype(dtype, copy=False)
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate_hz: int) -> None:
     """Write float samples in [-1, 1] as 16-bit PCM."""
+    from scipy.io import wavfile
+
     pcm = np.clip(np.asarray(samples, dtype=np.float64) * 32767.0, -32768, 32767).astype(np.int16)
     wavfile.write(str(path), int(sample_rate_hz), pcm)

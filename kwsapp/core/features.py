@@ -15,7 +15,6 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
-from scipy import signal
 
 from .audio import fix_length, resample
 
@@ -88,6 +87,8 @@ def prepare_wave(samples: np.ndarray, sample_rate_hz: int, settings: FeatureSett
 
 def log_specgram(wave: np.ndarray, settings: FeatureSettings = DEFAULT_SETTINGS) -> np.ndarray:
     """Log spectrogram of prepared clip(s) at the feature rate: (..., n) -> (..., frames, bins) float32."""
+    from scipy import signal  # lazily: see kwsapp.core.audio
+
     x = np.asarray(wave, dtype=np.float64) * settings.input_scale
     _, _, spec = signal.spectrogram(
         x, fs=settings.sample_rate_hz, window=settings.window, nperseg=settings.nperseg,

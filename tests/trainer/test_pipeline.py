@@ -68,7 +68,7 @@ def test_synth_is_deterministic(tmp_path, needs_espeak):
 
 
 def test_model_folder_contents(trained_model):
-    for name in ("model.keras", "labels.json", "features.json", "training.json", "metrics.json",
+    for name in ("model.keras", "model.tflite", "labels.json", "features.json", "training.json", "metrics.json",
                  "history.csv", "curves.png", "confusion.png"):
         assert (trained_model / name).is_file(), name
     assert json.loads((trained_model / "labels.json").read_text()) == list(LABELS)
