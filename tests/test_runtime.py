@@ -40,18 +40,11 @@ def test_a_broken_tflite_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("runtime", ["litert", "keras"])
 def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs_espeak, runtime):
     from kwsapp.runtime import LiteRtScorer, StreamingRecognizer, WindowScorer
-    from trainer.synth import RATE_HZ, Speaker, espeak_word
+    from trainer.synth import RATE_HZ, spoken_sequence
 
-    speaker = Speaker("en-us", "m3", 50, 140)
     words = ["yes", "stop", "right", "down"]
-    rng = np.random.default_rng(0)
-    wave = rng.normal(0, 0.003, RATE_HZ * 11).astype(np.float32)
     onsets_s = [1.5, 4.0, 6.5, 9.0]
-    for w, t in zip(words, onsets_s):
-        x = espeak_word(w, speaker, tmp_path)
-        x = 0.5 * x / np.abs(x).max()
-        b = int(t * RATE_HZ)
-        wave[b:b + x.size] += x
+    wave = spoken_sequence(words, onsets_s, 11, tmp_path)
     scorer = LiteRtScorer(BUNDLED) if runtime == "litert" else WindowScorer(BUNDLED)
     rec = StreamingRecognizer(scorer, DecisionSettings())
     hops = list(rec.run_wave(wave, RATE_HZ, hop_ms=250))

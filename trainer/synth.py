@@ -70,6 +70,21 @@ def espeak_word(word: str, speaker: Speaker, workdir: Path, speed_jitter: int = 
     return trim_silence(x)
 
 
+def spoken_sequence(words, onsets_s, total_s: float, workdir: Path, speaker: Speaker | None = None,
+                    noise_rms: float = 0.003, peak: float = 0.5, seed: int = 0) -> np.ndarray:
+    """A 16 kHz recording: each word spoken by espeak-ng at its onset (seconds), over white noise."""
+    speaker = speaker or Speaker("en-us", "m3", 50, 140)
+    rng = np.random.default_rng(seed)
+    wave = rng.normal(0, noise_rms, int(RATE_HZ * total_s)).astype(np.float32)
+    for word, onset in zip(words, onsets_s):
+        x = espeak_word(word, speaker, Path(workdir))
+        x = peak * x / max(float(np.abs(x).max()), 1e-9)
+        b = int(onset * RATE_HZ)
+        seg = x[:max(0, wave.size - b)]
+        wave[b:b + seg.size] += seg
+    return wave
+
+
 def trim_silence(x: np.ndarray, threshold_db: float = -40.0, frame: int = 160) -> np.ndarray:
     """Cut leading and trailing frames whose RMS is threshold_db below the loudest frame."""
     n = x.size // frame

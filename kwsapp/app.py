@@ -1,0 +1,98 @@
+"""``python -m kwsapp``: the desktop app.
+
+    python -m kwsapp [--model DIR] [--device NAME_OR_INDEX] [--hop-ms N] [--detections-log FILE]
+                     [--quit-after SECONDS] [--screenshot FILE]
+
+It prints one line when the model is ready and one when audio first arrives (``kwsapp: ...``), so
+scripts can tell when it is listening. No traceback reaches the user: an unexpected error is one line
+in the window and on standard error (KWSAPP_DEBUG=1 shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="kwsapp", description="Listen to the microphone and show the spoken command "
+                                 "(yes no up down left right on off stop go).")
+    ap.add_argument("--model", help="model folder (default: the last one opened, else the bundled model)")
+    ap.add_argument("--device", help="input device: its index or part of its name (default: the last one chosen, "
+                                     "else the system default)")
+    ap.add_argument("--hop-ms", type=float, help="classify the last 1 s every N ms (default 250)")
+    ap.add_argument("--detections-log", metavar="FILE",
+                    help='append one JSON object per announced command: {"time_s": ..., "label": ..., "score": ...}')
+    ap.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
+    ap.add_argument("--screenshot", metavar="FILE", help="save a picture of the window just before --quit-after ends it")
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.hop_ms is not None and not 20 <= args.hop_ms <= 1000:
+        print("error: --hop-ms must be between 20 and 1000", file=sys.stderr)
+        return 2
+    if args.screenshot and args.quit_after is None:
+        print("error: --screenshot needs --quit-after (the picture is taken just before the app quits)", file=sys.stderr)
+        return 2
+    try:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+    except ImportError as exc:
+        print(f"error: cannot start Qt: {exc}", file=sys.stderr)
+        return 2
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("kwsapp")
+    app.setOrganizationName("kwsapp")
+    from .gui.main_window import MainWindow
+
+    window = MainWindow(model_dir=args.model, device=args.device, hop_ms=args.hop_ms,
+                        detections_log=args.detections_log)
+
+    def excepthook(kind, value, tb):
+        if os.environ.get("KWSAPP_DEBUG"):
+            traceback.print_exception(kind, value, tb)
+        line = f"unexpected {kind.__name__}: {value}".splitlines()[0]
+        print(f"kwsapp: error: {line}", file=sys.stderr, flush=True)
+        try:
+            window.message_bar.show_message(f"Something went wrong: {line}")
+        except Exception:
+            pass
+
+    sys.excepthook = excepthook
+    window.show()
+    code = {"value": 0}
+    if args.quit_after is not None:
+        def finish():
+            if args.screenshot:
+                if not window.grab().save(args.screenshot):
+                    print(f"kwsapp: error: cannot write the screenshot {args.screenshot}", file=sys.stderr)
+                    code["value"] = 1
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    try:
+        rc = app.exec()
+    except KeyboardInterrupt:
+        rc = 130
+    window.shutdown()
+    return code["value"] or rc
+
+
+def run() -> None:
+    """Entry point of ``python -m kwsapp`` and the ``kwsapp`` launcher."""
+    code = main()
+    # Leave without the interpreter's final garbage collection: PySide6 6.12 can abort there ("bool_dealloc:
+    # deallocating True or False") after a clean run. Everything was saved and closed by main().
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run()

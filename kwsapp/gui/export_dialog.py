@@ -1,0 +1,113 @@
+"""Export submission...: data folder, model, output CSV; a progress bar; cancel. Runs ``trainer submit``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QVBoxLayout)
+
+from .trainer_process import TrainerProcess
+
+
+class ExportDialog(QDialog):
+    def __init__(self, data_dir: str = "", model_dir: str = "", out_csv: str = "", parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export the Kaggle submission")
+        self.resize(640, 240)
+        self.data = QLineEdit(data_dir)
+        self.data.setPlaceholderText("folder holding test/audio/*.wav")
+        self.model = QLineEdit(model_dir)
+        self.out = QLineEdit(out_csv or str(Path.home() / "submission.csv"))
+        self.tta = QCheckBox("test-time augmentation (slower)")
+        form = QFormLayout()
+        for label, edit, pick in (("data", self.data, self._browse_data), ("model", self.model, self._browse_model),
+                                  ("output CSV", self.out, self._browse_out)):
+            b = QPushButton("Browse…")
+            b.clicked.connect(pick)
+            row = QHBoxLayout(); row.addWidget(edit, 1); row.addWidget(b)
+            form.addRow(label, row)
+        form.addRow("", self.tta)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m clips")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.start_button, self.cancel_button, self.close_button = (QPushButton("Export"), QPushButton("Cancel"),
+                                                                    QPushButton("Close"))
+        self.cancel_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button); buttons.addWidget(self.cancel_button); buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addLayout(buttons)
+        self.process = TrainerProcess(self)
+        self.process.progress.connect(self._progress)
+        self.process.finished.connect(self._finished)
+
+    def _browse_data(self):
+        d = QFileDialog.getExistingDirectory(self, "Data folder (holds test/audio)", self.data.text())
+        if d:
+            self.data.setText(d)
+
+    def _browse_model(self):
+        d = QFileDialog.getExistingDirectory(self, "Model folder", self.model.text())
+        if d:
+            self.model.setText(d)
+
+    def _browse_out(self):
+        f, _ = QFileDialog.getSaveFileName(self, "Submission CSV", self.out.text(), "CSV (*.csv)")
+        if f:
+            self.out.setText(f)
+
+    def arguments(self) -> list[str]:
+        args = ["submit", "--data", self.data.text().strip(), "--model", self.model.text().strip(),
+                "--out", self.out.text().strip()]
+        if self.tta.isChecked():
+            args.append("--tta")
+        return args
+
+    def start(self) -> bool:
+        if not (self.data.text().strip() and self.model.text().strip() and self.out.text().strip()):
+            self.status.setText("Choose the data folder, the model and the output file first.")
+            return False
+        self.progress.setRange(0, 0)  # busy until the first count arrives
+        self.process.start(self.arguments())
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Exporting…")
+        return True
+
+    def cancel(self):
+        self.status.setText("Cancelling…")
+        self.process.cancel()
+
+    def _progress(self, done: int, total: int):
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _finished(self, code: int, summary: str):
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if code == 0:
+            self.progress.setValue(self.progress.maximum())
+            self.status.setText(f"Written: {self.out.text().strip()}")
+        elif code == 130:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.status.setText("Cancelled: no file was written.")
+        else:
+            self.status.setText(f"Export failed: {summary or f'exit code {code}'}")
+
+    def closeEvent(self, event):
+        if self.process.running:
+            self.process.cancel()
+            if self.process.proc is not None:
+                self.process.proc.waitForFinished(10000)
+            self.process.kill()
+        super().closeEvent(event)

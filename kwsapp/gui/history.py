@@ -1,0 +1,24 @@
+"""The list of announced commands, newest on top, with wall-clock times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtWidgets import QListWidget
+
+MAX_ITEMS = 500
+
+
+class HistoryList(QListWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMinimumWidth(220)
+        self.entries: list[tuple[str, str, float]] = []  # (source, label, score), oldest first
+
+    def add(self, label: str, score: float, source: str = "mic", when: dt.datetime | None = None) -> None:
+        when = when or dt.datetime.now()
+        text = f"{when:%H:%M:%S}  {label:<6} {score:.2f}" + ("" if source == "mic" else f"  ({source})")
+        self.insertItem(0, text)
+        self.entries.append((source, label, score))
+        while self.count() > MAX_ITEMS:
+            self.takeItem(self.count() - 1)

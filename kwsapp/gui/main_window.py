@@ -1,0 +1,414 @@
+"""The main window: wires the microphone, the inference worker and the widgets together.
+
+It owns no signal processing: the microphone writes into a ring buffer (kwsapp.audio_input), the
+worker thread reads it, computes features and scores (kwsapp.runtime), and this window paints what
+the worker reports. Errors are shown in the message bar at the top; the rest keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
+
+from ..audio_input import AudioInputError, Microphone, list_input_devices
+from ..core.decisions import DecisionSettings
+from ..core.labels import LABELS
+from .command_label import CommandDisplay
+from .decision_panel import DecisionPanel
+from .history import HistoryList
+from .level_meter import LevelMeter
+from .scores import ScoreBars
+from .spectrogram import SpectrogramView
+from .workers import InferenceWorker
+
+BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "assets" / "default_model"
+HEALTH_INTERVAL_MS = 500
+
+
+def open_settings() -> QSettings:
+    """QSettings of the app; KWSAPP_SETTINGS=FILE.ini keeps them in one file (tests, portable installs)."""
+    import os
+
+    path = os.environ.get("KWSAPP_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.IniFormat)
+    return QSettings("kwsapp", "kwsapp")
+
+
+class MessageBar(QLabel):
+    """A one-line message at the top of the window: errors in red, notes in blue; click to hide."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setVisible(False)
+        self.messages: list[str] = []
+
+    def show_message(self, text: str, error: bool = True) -> None:
+        self.messages.append(text)
+        colour = "#b00020" if error else "#0b5394"
+        self.setStyleSheet(f"background: {'#fde7e9' if error else '#e7f0fd'}; color: {colour}; padding: 6px;")
+        self.setText(text)
+        self.setVisible(True)
+
+    def mousePressEvent(self, event):
+        self.setVisible(False)
+
+
+class MainWindow(QMainWindow):
+    request_model = Signal(str)
+    request_file = Signal(str)
+    request_source = Signal(object)
+    request_hop = Signal(float)
+    request_decisions = Signal(object)
+    request_stop_worker = Signal()
+
+    def __init__(self, model_dir: str | None = None, device: str | None = None, hop_ms: float | None = None,
+                 detections_log: str | None = None, settings: QSettings | None = None, autostart: bool = True):
+        super().__init__()
+        self.setWindowTitle("kwsapp: keyword spotting")
+        self.settings = settings or open_settings()
+        self.setAcceptDrops(True)
+        self.detections_log = Path(detections_log) if detections_log else None
+        self.announced: list[dict] = []
+        self.model_info = None
+        self.last_hop = None
+        self.device_spec = device if device is not None else self.settings.value("audio/device", None)
+        hop = float(hop_ms if hop_ms is not None else self.settings.value("audio/hop_ms", 250.0))
+        decisions = DecisionSettings(
+            average_window_ms=float(self.settings.value("decisions/average_window_ms", 750.0)),
+            threshold=float(self.settings.value("decisions/threshold", 0.7)),
+            refractory_ms=float(self.settings.value("decisions/refractory_ms", 1000.0)))
+        self.mic = Microphone()
+        self._listening_reported = False
+
+        # widgets
+        self.message_bar = MessageBar()
+        self.spectrogram = SpectrogramView()
+        self.level = LevelMeter()
+        self.command = CommandDisplay()
+        self.scores = ScoreBars(LABELS)
+        self.history = HistoryList()
+        self.panel = DecisionPanel(decisions, hop)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(self.spectrogram, 1)
+        lv.addWidget(self.level)
+        lv.addWidget(self.command)
+        middle = QWidget()
+        mv = QVBoxLayout(middle)
+        mv.addWidget(QLabel("scores (averaged)"))
+        mv.addWidget(self.scores)
+        mv.addWidget(self.panel)
+        mv.addStretch(1)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.addWidget(QLabel("history"))
+        rv.addWidget(self.history, 1)
+        split = QSplitter(Qt.Horizontal)
+        for w in (left, middle, right):
+            split.addWidget(w)
+        split.setStretchFactor(0, 3)
+        central = QWidget()
+        cv = QVBoxLayout(central)
+        cv.addWidget(self.message_bar)
+        cv.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self.status_device = QLabel("no input")
+        self.status_overflows = QLabel("overflows 0")
+        self.status_inference = QLabel("inference -")
+        self.status_model = QLabel("model: loading…")
+        for w in (self.status_device, self.status_overflows, self.status_inference, self.status_model):
+            self.statusBar().addPermanentWidget(w)
+        self._build_menus()
+
+        # the worker thread
+        self.thread = QThread(self)
+        self.thread.setObjectName("inference")
+        self.worker = InferenceWorker(hop, decisions)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.request_model.connect(self.worker.load_model)
+        self.request_file.connect(self.worker.classify_file)
+        self.request_source.connect(self.worker.set_source)
+        self.request_hop.connect(self.worker.set_hop_ms)
+        self.request_decisions.connect(self.worker.set_decisions)
+        self.request_stop_worker.connect(self.worker.stop)
+        self.worker.model_loaded.connect(self._model_loaded)
+        self.worker.model_failed.connect(self._model_failed)
+        self.worker.hop_done.connect(self._hop)
+        self.worker.display_ready.connect(self._display)
+        self.worker.file_done.connect(self._file_done)
+        self.worker.file_failed.connect(lambda msg: self.message_bar.show_message(msg))
+        self.worker.failed.connect(lambda msg: self.message_bar.show_message(msg))
+        self.panel.decisions_changed.connect(self._decisions_changed)
+        self.panel.hop_changed.connect(self._hop_changed)
+        self.thread.start()
+
+        self._health = QTimer(self)
+        self._health.timeout.connect(self._check_audio)
+        self._health.start(HEALTH_INTERVAL_MS)
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1180, 680)
+        self.model_dir = str(model_dir or self.settings.value("model/last_dir", "") or BUNDLED_MODEL)
+        if model_dir is None and not Path(self.model_dir).is_dir():
+            self.model_dir = str(BUNDLED_MODEL)  # the remembered folder is gone: back to the bundled model
+        if autostart:
+            QTimer.singleShot(0, self._autostart)
+
+    # -- menus ----------------------------------------------------------------------------------------
+    def _build_menus(self):
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self.action_open_model = file_menu.addAction("Open &model folder…", self.choose_model)
+        self.action_open_wav = file_menu.addAction("Open &wav file…", self.choose_wav)
+        self.action_open_wav.setShortcut(QKeySequence.Open)
+        file_menu.addSeparator()
+        self.action_export = file_menu.addAction("&Export submission…", self.open_export_dialog)
+        file_menu.addSeparator()
+        self.action_quit = file_menu.addAction("&Quit", self.close)
+        self.action_quit.setShortcut(QKeySequence.Quit)
+
+        audio_menu = mb.addMenu("&Audio")
+        self.action_listen = audio_menu.addAction("&Listen")
+        self.action_listen.setCheckable(True)
+        self.action_listen.setShortcut(QKeySequence("Ctrl+L"))
+        self.action_listen.toggled.connect(self._listen_toggled)
+        self.device_menu = audio_menu.addMenu("Input &device")
+        self.device_menu.aboutToShow.connect(self.refresh_device_menu)
+        self.device_group = QActionGroup(self)
+
+        model_menu = mb.addMenu("&Model")
+        self.action_train = model_menu.addAction("&Train…", self.open_train_dialog)
+        self.action_bundled = model_menu.addAction("Use the &bundled model", lambda: self.load_model(str(BUNDLED_MODEL)))
+
+        help_menu = mb.addMenu("&Help")
+        help_menu.addAction("&About", self._about)
+
+    def refresh_device_menu(self):
+        self.device_menu.clear()
+        for a in self.device_group.actions():
+            self.device_group.removeAction(a)
+        try:
+            devices = list_input_devices()
+        except AudioInputError as exc:
+            a = self.device_menu.addAction(str(exc))
+            a.setEnabled(False)
+            return
+        if not devices:
+            a = self.device_menu.addAction("no input device found")
+            a.setEnabled(False)
+        current = self.mic.device.index if self.mic.device else None
+        for d in devices:
+            a = self.device_menu.addAction(f"{d.name}  ({d.default_rate_hz} Hz)" + ("  · default" if d.is_default else ""))
+            a.setCheckable(True)
+            a.setChecked(d.index == current)
+            a.setData(d.name)
+            self.device_group.addAction(a)
+            a.triggered.connect(lambda checked=False, name=d.name: self.choose_device(name))
+
+    # -- start-up --------------------------------------------------------------------------------------
+    def _autostart(self):
+        self.load_model(self.model_dir)
+        self.action_listen.setChecked(True)
+
+    # -- model -----------------------------------------------------------------------------------------
+    def load_model(self, path: str):
+        self.status_model.setText(f"model: loading {Path(path).name}…")
+        self.request_model.emit(str(path))
+
+    def choose_model(self):
+        start = str(Path(self.settings.value("model/last_dir", "") or BUNDLED_MODEL).parent)
+        d = QFileDialog.getExistingDirectory(self, "Open a model folder", start)
+        if d:
+            self.load_model(d)
+
+    def _model_loaded(self, info):
+        self.model_info = info
+        self.model_dir = info.path
+        if Path(info.path).resolve() != BUNDLED_MODEL.resolve():
+            self.settings.setValue("model/last_dir", info.path)
+        else:
+            self.settings.remove("model/last_dir")
+        if tuple(info.labels) != self.scores.labels:
+            self.scores.set_labels(info.labels)
+        self.status_model.setText(f"model: {Path(info.path).name} ({info.runtime}, loaded in {info.load_s:.1f} s)")
+        print(f"kwsapp: model ready: {info.path} ({info.runtime})", flush=True)
+
+    def _model_failed(self, message: str):
+        self.status_model.setText("model: none")
+        self.message_bar.show_message(f"Model not loaded: {message}. Listening goes on; open another model "
+                                      "(File > Open model folder) or use the bundled one (Model menu).")
+        print(f"kwsapp: model failed: {message}", file=sys.stderr, flush=True)
+
+    # -- audio -----------------------------------------------------------------------------------------
+    def _listen_toggled(self, on: bool):
+        if on:
+            self.start_listening()
+        else:
+            self.stop_listening()
+
+    def start_listening(self) -> bool:
+        self._listening_reported = False
+        try:
+            self.mic.start(self.device_spec)
+        except AudioInputError as exc:
+            self.mic.stop()
+            self.request_source.emit(None)
+            self.status_device.setText("no input")
+            self.message_bar.show_message(f"Microphone: {exc}. Open a wav file to try a model without one.")
+            print(f"kwsapp: audio failed: {exc}", file=sys.stderr, flush=True)
+            self.action_listen.blockSignals(True)
+            self.action_listen.setChecked(False)
+            self.action_listen.blockSignals(False)
+            return False
+        self.request_source.emit(self.mic.buffer)
+        self.status_device.setText(f"{self.mic.device.name} · {self.mic.sample_rate_hz} Hz")
+        if not self.action_listen.isChecked():
+            self.action_listen.blockSignals(True)
+            self.action_listen.setChecked(True)
+            self.action_listen.blockSignals(False)
+        return True
+
+    def stop_listening(self):
+        self.mic.stop()
+        self.request_source.emit(None)
+        self.status_device.setText("not listening")
+
+    def choose_device(self, name: str):
+        self.device_spec = name
+        self.settings.setValue("audio/device", name)
+        if self.action_listen.isChecked() or not self.mic.is_open:
+            self.start_listening()
+
+    def _check_audio(self):
+        if not self.mic.is_open:
+            return
+        buf = self.mic.buffer
+        self.status_overflows.setText(f"overflows {buf.overflows}")
+        if self.mic.callbacks and not self._listening_reported:
+            self._listening_reported = True
+            print(f"kwsapp: listening: {self.mic.device.name} at {self.mic.sample_rate_hz} Hz", flush=True)
+        problem = self.mic.health()
+        if problem:
+            self.stop_listening()
+            self.action_listen.blockSignals(True)
+            self.action_listen.setChecked(False)
+            self.action_listen.blockSignals(False)
+            self.message_bar.show_message(f"Microphone: {problem}. Choose a device in Audio > Input device.")
+            print(f"kwsapp: audio failed: {problem}", file=sys.stderr, flush=True)
+
+    # -- reports from the worker ------------------------------------------------------------------------
+    def _hop(self, r):
+        self.last_hop = r
+        self.scores.set_scores(r.scores)
+        self.status_inference.setText(f"inference {r.compute_ms:.2f} ms/hop")
+        if r.is_new_command:
+            self.command.show_command(r.label, r.score)
+            self.history.add(r.label, r.score)
+            entry = {"time_s": round(r.time_s, 3), "label": r.label, "score": round(r.score, 4)}
+            self.announced.append(entry)
+            if self.detections_log is not None:
+                try:
+                    with open(self.detections_log, "a") as f:
+                        f.write(json.dumps(entry) + "\n")
+                except OSError as exc:
+                    self.message_bar.show_message(f"{self.detections_log}: cannot append ({exc.strerror})")
+                    self.detections_log = None
+
+    def _display(self, frame):
+        self.spectrogram.show_features(frame.features)
+        self.level.set_level(frame.level_dbfs)
+
+    # -- files -----------------------------------------------------------------------------------------
+    def choose_wav(self):
+        start = self.settings.value("files/last_wav_dir", str(Path.home()))
+        f, _ = QFileDialog.getOpenFileName(self, "Open a wav file", start, "Wave files (*.wav);;All files (*)")
+        if f:
+            self.classify_file(f)
+
+    def classify_file(self, path: str):
+        self.settings.setValue("files/last_wav_dir", str(Path(path).parent))
+        self.request_file.emit(str(path))
+
+    def _file_done(self, p):
+        name = Path(p.path).name
+        self.command.show_command(p.label, p.score, note=name)
+        self.scores.set_scores(p.scores)
+        self.history.add(p.label, p.score, source=name)
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls() and any(u.toLocalFile().lower().endswith(".wav") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        for url in event.mimeData().urls():
+            path = url.toLocalFile()
+            if path.lower().endswith(".wav"):
+                self.classify_file(path)
+        event.acceptProposedAction()
+
+    # -- dialogs ---------------------------------------------------------------------------------------
+    def open_train_dialog(self):
+        from .train_dialog import TrainDialog
+
+        dlg = TrainDialog(self.settings.value("train/data_dirs", ""), self.settings.value("train/out_dir", ""), self)
+        dlg.model_ready.connect(self.load_model)
+        dlg.start_button.clicked.connect(lambda: (self.settings.setValue("train/data_dirs", dlg.data.text()),
+                                                  self.settings.setValue("train/out_dir", dlg.out.text())))
+        self.train_dialog = dlg
+        dlg.show()
+        return dlg
+
+    def open_export_dialog(self):
+        from .export_dialog import ExportDialog
+
+        dlg = ExportDialog(self.settings.value("export/data_dir", ""), self.model_dir,
+                           self.settings.value("export/out_csv", ""), self)
+        dlg.start_button.clicked.connect(lambda: (self.settings.setValue("export/data_dir", dlg.data.text()),
+                                                  self.settings.setValue("export/out_csv", dlg.out.text())))
+        self.export_dialog = dlg
+        dlg.show()
+        return dlg
+
+    def _about(self):
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.about(self, "kwsapp", "kwsapp: speak one of yes, no, up, down, left, right, on, off, stop, go.\n"
+                                          "A small CNN on 8 kHz log spectrograms (the Kaggle TensorFlow Speech "
+                                          "Recognition Challenge recipe).")
+
+    # -- settings --------------------------------------------------------------------------------------
+    def _decisions_changed(self, decisions: DecisionSettings):
+        s = self.settings
+        s.setValue("decisions/average_window_ms", decisions.average_window_ms)
+        s.setValue("decisions/threshold", decisions.threshold)
+        s.setValue("decisions/refractory_ms", decisions.refractory_ms)
+        self.request_decisions.emit(decisions)
+
+    def _hop_changed(self, hop_ms: float):
+        self.settings.setValue("audio/hop_ms", hop_ms)
+        self.request_hop.emit(hop_ms)
+
+    def closeEvent(self, event):
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.sync()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self):
+        self._health.stop()
+        self.mic.stop()
+        if self.thread.isRunning():
+            self.request_source.emit(None)
+            self.request_stop_worker.emit()
+            self.thread.quit()
+            self.thread.wait(5000)

@@ -1,0 +1,191 @@
+"""Train...: pick data and options, watch progress and live loss / accuracy curves, cancel, load the result."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
+
+from ..core.modelfolder import HISTORY_FILE, KERAS_FILE
+from .trainer_process import TrainerProcess
+
+CHECKPOINT_DIR = ".checkpoint"
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """Columns of a Keras CSVLogger file; empty while the file is missing or being written."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError:
+        return {}
+    cols: dict[str, list[float]] = {}
+    for row in rows:
+        try:
+            vals = {k: float(v) for k, v in row.items() if k}
+        except (TypeError, ValueError):
+            break  # a row being written
+        for k, v in vals.items():
+            cols.setdefault(k, []).append(v)
+    return cols
+
+
+class TrainDialog(QDialog):
+    model_ready = Signal(str)
+
+    def __init__(self, data_dirs: str = "", out_dir: str = "", parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Train a model")
+        self.resize(760, 640)
+        self.data = QLineEdit(data_dirs)
+        self.data.setPlaceholderText("folder(s) holding train/ (Kaggle layout); separate several with ;")
+        self.out = QLineEdit(out_dir)
+        self.out.setPlaceholderText("new model folder")
+        self.epochs = QSpinBox(minimum=1, maximum=500, value=40)
+        self.width = QComboBox()
+        self.width.addItems(["1", "2"])
+        self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
+        self.resume = QCheckBox("resume the interrupted run in this folder")
+        browse_data, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
+        browse_data.clicked.connect(self._browse_data)
+        browse_out.clicked.connect(self._browse_out)
+        form = QFormLayout()
+        row = QHBoxLayout(); row.addWidget(self.data, 1); row.addWidget(browse_data)
+        form.addRow("data", row)
+        row = QHBoxLayout(); row.addWidget(self.out, 1); row.addWidget(browse_out)
+        form.addRow("output model folder", row)
+        form.addRow("epochs", self.epochs)
+        form.addRow("width (1 = notebook, 2 = its LB 0.74 run)", self.width)
+        form.addRow("seed", self.seed)
+        form.addRow("", self.resume)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("epoch %v / %m")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.addLegend()
+        self.plot.setLabel("bottom", "epoch")
+        self.curves = {k: self.plot.plot(name=k, pen=pg.mkPen(c, width=2, style=s), symbol="o", symbolSize=4)
+                       for k, c, s in (("loss", "#d62728", 1), ("val_loss", "#d62728", 2),
+                                       ("accuracy", "#1f77b4", 1), ("val_accuracy", "#1f77b4", 2))}
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setMaximumBlockCount(500)
+        self.log.setMaximumHeight(120)
+
+        self.start_button = QPushButton("Start")
+        self.cancel_button = QPushButton("Cancel")
+        self.load_button = QPushButton("Load this model")
+        self.close_button = QPushButton("Close")
+        self.cancel_button.setEnabled(False)
+        self.load_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.load_button.clicked.connect(self._load)
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.cancel_button, self.load_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.log)
+        lay.addLayout(buttons)
+
+        self.process = TrainerProcess(self)
+        self.process.line.connect(self.log.appendPlainText)
+        self.process.finished.connect(self._finished)
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self.refresh_curves)
+
+    def _browse_data(self):
+        d = QFileDialog.getExistingDirectory(self, "Data folder (holds train/)", self.data.text().split(";")[0])
+        if d:
+            self.data.setText(d if not self.data.text() else self.data.text() + ";" + d)
+
+    def _browse_out(self):
+        d = QFileDialog.getExistingDirectory(self, "Output model folder", self.out.text())
+        if d:
+            self.out.setText(d)
+
+    def data_dirs(self) -> list[str]:
+        return [d.strip() for d in self.data.text().split(";") if d.strip()]
+
+    def arguments(self) -> list[str]:
+        args = ["train"]
+        for d in self.data_dirs():
+            args += ["--data", d]
+        args += ["--out", self.out.text().strip(), "--epochs", str(self.epochs.value()),
+                 "--width", self.width.currentText(), "--seed", str(self.seed.value())]
+        if self.resume.isChecked():
+            args.append("--resume")
+        return args
+
+    def start(self) -> bool:
+        if not self.data_dirs() or not self.out.text().strip():
+            self.status.setText("Choose a data folder and an output model folder first.")
+            return False
+        out = Path(self.out.text().strip())
+        if (out / CHECKPOINT_DIR).is_dir() and not self.resume.isChecked():
+            self.resume.setChecked(True)
+            self.status.setText(f"{out} holds an interrupted run: it will be resumed.")
+        self.progress.setRange(0, self.epochs.value())
+        self.progress.setValue(0)
+        self.log.clear()
+        self.process.start(self.arguments())
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.load_button.setEnabled(False)
+        self.status.setText("Training… (indexing and features first, then one line per epoch)")
+        self._poll.start(1000)
+        return True
+
+    def cancel(self):
+        self.status.setText("Cancelling: the last finished epoch is kept…")
+        self.process.cancel()
+
+    def refresh_curves(self):
+        out = self.out.text().strip()
+        if not out:
+            return
+        cols = read_history(Path(out) / HISTORY_FILE)
+        epochs = cols.get("epoch", [])
+        for k, curve in self.curves.items():
+            ys = cols.get(k, [])
+            curve.setData([e + 1 for e in epochs[:len(ys)]], ys)
+        self.progress.setValue(min(len(epochs), self.progress.maximum()))
+
+    def _finished(self, code: int, summary: str):
+        self._poll.stop()
+        self.refresh_curves()
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        out = Path(self.out.text().strip())
+        if code == 0 and (out / KERAS_FILE).is_file():
+            self.status.setText(f"Done: {out}. {summary}")
+            self.load_button.setEnabled(True)
+        elif code == 130:
+            self.resume.setChecked(True)
+            self.status.setText("Cancelled. The last finished epoch is kept: Start again to resume.")
+        else:
+            self.status.setText(f"Training failed: {summary or f'exit code {code}'}")
+
+    def _load(self):
+        self.model_ready.emit(self.out.text().strip())
+
+    def closeEvent(self, event):
+        if self.process.running:
+            self.process.cancel()
+            if self.process.proc is not None:
+                self.process.proc.waitForFinished(15000)
+            self.process.kill()
+        super().closeEvent(event)

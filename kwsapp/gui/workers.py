@@ -1,0 +1,188 @@
+"""The inference worker: lives in its own QThread, pulls windows from the ring buffer on its own timers.
+
+The GUI thread never runs the model or the feature code. It sends requests through queued signals
+(load a model, change the source, hop or decision settings, classify a file) and paints the reports
+the worker emits: a :class:`HopReport` every hop and a :class:`DisplayFrame` for the scrolling view.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from ..core.decisions import DecisionSettings
+from ..core.features import DEFAULT_SETTINGS, FeatureSettings
+from ..core.ringbuffer import AudioRingBuffer
+
+DISPLAY_SECONDS = 3.0
+DISPLAY_INTERVAL_MS = 50
+LEVEL_WINDOW_S = 0.05
+
+
+@dataclass(frozen=True)
+class HopReport:
+    time_s: float            # audio time of the end of the window, from the start of listening
+    label: str
+    score: float
+    is_new_command: bool
+    scores: np.ndarray       # averaged scores, in label order
+    compute_ms: float
+
+
+@dataclass(frozen=True)
+class DisplayFrame:
+    features: np.ndarray     # (frames, bins) log spectrogram of the last DISPLAY_SECONDS, as the model sees it
+    level_dbfs: float        # RMS of the last 50 ms
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    runtime: str
+    labels: tuple
+    settings: FeatureSettings
+    load_s: float
+
+
+@dataclass(frozen=True)
+class FilePrediction:
+    path: str
+    label: str
+    score: float
+    scores: np.ndarray
+
+
+class InferenceWorker(QObject):
+    model_loaded = Signal(object)     # ModelInfo
+    model_failed = Signal(str)
+    hop_done = Signal(object)         # HopReport
+    display_ready = Signal(object)    # DisplayFrame
+    file_done = Signal(object)        # FilePrediction
+    file_failed = Signal(str)
+    failed = Signal(str)              # anything else, one line
+
+    def __init__(self, hop_ms: float = 250.0, decisions: DecisionSettings = DecisionSettings()):
+        super().__init__()
+        self.hop_ms = float(hop_ms)
+        self.decisions = decisions
+        self.recognizer = None
+        self.buffer: AudioRingBuffer | None = None
+        self._last_written = -1
+        self._display_settings = replace(DEFAULT_SETTINGS, clip_duration_ms=DISPLAY_SECONDS * 1000)
+        self._hop_timer = None
+        self._display_timer = None
+        self._ready = False
+
+    @Slot()
+    def start(self):
+        """Runs in the worker thread once it starts: warm the numeric imports, start the timers."""
+        from scipy import signal  # noqa: F401  (a ~1 s import, kept off the GUI thread)
+        from scipy.io import wavfile  # noqa: F401
+
+        self._ready = True
+        self._hop_timer = QTimer(self)
+        self._hop_timer.timeout.connect(self._hop)
+        self._hop_timer.start(int(self.hop_ms))
+        self._display_timer = QTimer(self)
+        self._display_timer.timeout.connect(self._display)
+        self._display_timer.start(DISPLAY_INTERVAL_MS)
+
+    @Slot()
+    def stop(self):
+        for t in (self._hop_timer, self._display_timer):
+            if t is not None:
+                t.stop()
+
+    @Slot(str)
+    def load_model(self, path: str):
+        from ..core.modelfolder import ModelFolderError
+        from ..runtime import LiteRtScorer, StreamingRecognizer, load_scorer
+
+        t0 = time.perf_counter()
+        try:
+            scorer = load_scorer(path)
+        except ModelFolderError as exc:
+            self.model_failed.emit(str(exc))
+            return
+        except Exception as exc:  # a converter or runtime error we did not foresee: still one line
+            self.model_failed.emit(f"{path}: cannot load the model ({type(exc).__name__}: {exc})".splitlines()[0])
+            return
+        self.recognizer = StreamingRecognizer(scorer, self.decisions)
+        runtime = "LiteRT" if isinstance(scorer, LiteRtScorer) else "TensorFlow"
+        self.model_loaded.emit(ModelInfo(str(Path(path)), runtime, tuple(scorer.labels), scorer.settings,
+                                         time.perf_counter() - t0))
+
+    @Slot(object)
+    def set_source(self, buffer):
+        self.buffer = buffer
+        self._last_written = -1
+        if self.recognizer is not None:
+            self.recognizer.commands.reset()
+
+    @Slot(float)
+    def set_hop_ms(self, hop_ms: float):
+        self.hop_ms = float(hop_ms)
+        if self._hop_timer is not None:
+            self._hop_timer.setInterval(int(self.hop_ms))
+
+    @Slot(object)
+    def set_decisions(self, decisions: DecisionSettings):
+        self.decisions = decisions
+        if self.recognizer is not None:
+            from ..core.decisions import RecognizeCommands
+
+            self.recognizer.commands = RecognizeCommands(self.recognizer.scorer.labels, decisions)
+
+    def _hop(self):
+        buf, rec = self.buffer, self.recognizer
+        if buf is None or rec is None:
+            return
+        written = buf.total_written
+        if written == self._last_written or written == 0:
+            return  # no new audio since the last hop
+        self._last_written = written
+        rate = buf.sample_rate_hz
+        n = int(round(rate * rec.settings.clip_duration_ms / 1000))
+        try:
+            res = rec.step(buf.latest(n), rate, written * 1000.0 / rate)
+        except Exception as exc:
+            self.failed.emit(f"inference failed: {type(exc).__name__}: {exc}".splitlines()[0])
+            return
+        d = res.decision
+        self.hop_done.emit(HopReport(d.time_ms / 1000.0, d.label, float(d.score), bool(d.is_new_command),
+                                     d.scores, res.compute_ms))
+
+    def _display(self):
+        from ..core.features import log_specgram, prepare_wave
+
+        buf = self.buffer
+        if buf is None or buf.total_written == 0:
+            return
+        rate = buf.sample_rate_hz
+        x = buf.latest(min(buf.capacity, int(rate * DISPLAY_SECONDS)))
+        feats = log_specgram(prepare_wave(x, rate, self._display_settings), self._display_settings)
+        tail = x[-int(rate * LEVEL_WINDOW_S):]
+        rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
+        self.display_ready.emit(DisplayFrame(feats, 20 * np.log10(max(rms, 1e-6))))
+
+    @Slot(str)
+    def classify_file(self, path: str):
+        from ..core.audio import AudioError, read_wav
+        from ..core.features import features_from_wave
+
+        rec = self.recognizer
+        if rec is None:
+            self.file_failed.emit(f"{path}: no model is loaded")
+            return
+        try:
+            rate, x = read_wav(path)
+        except AudioError as exc:
+            self.file_failed.emit(str(exc))
+            return
+        scores = rec.scorer(features_from_wave(x, rate, rec.settings))
+        k = int(np.argmax(scores))
+        self.file_done.emit(FilePrediction(path, rec.scorer.labels[k], float(scores[k]), scores))

@@ -1,0 +1,118 @@
+"""End to end through a real PortAudio stream: PulseAudio's null sink is the microphone, espeak-ng words
+are played into it, and the app (its own process, its real window offscreen) announces them."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kwsapp.core.audio import write_wav
+from kwsapp.vmic import VirtualMicrophone, VirtualMicrophoneError
+
+REPO = Path(__file__).resolve().parents[2]
+WORDS = ["yes", "stop", "right", "down"]
+ONSETS_S = [1.0, 4.0, 7.0, 10.0]
+
+
+@pytest.fixture
+def virtual_mic(tmp_path):
+    vm = VirtualMicrophone(Path("/tmp") / f"kwsapp-pulse-{os.getpid()}-{tmp_path.name[-12:]}")
+    try:
+        vm.start()
+    except (VirtualMicrophoneError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"PulseAudio cannot start here: {exc}")
+    yield vm
+    vm.stop()
+
+
+def _read_lines(stream, sink: list):
+    for line in stream:
+        sink.append(line.rstrip("\n"))
+
+
+def _wait_for(lines: list, prefix: str, proc, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in lines:
+            if line.startswith(prefix):
+                return line
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"no {prefix!r} line from the app; it printed: {lines}")
+
+
+@pytest.mark.slow
+def test_spoken_words_reach_the_running_app(virtual_mic, tmp_path, needs_espeak):
+    from trainer.synth import RATE_HZ, spoken_sequence
+
+    wav = tmp_path / "words.wav"
+    write_wav(wav, spoken_sequence(WORDS, ONSETS_S, 12.0, tmp_path), RATE_HZ)
+    log, shot = tmp_path / "detections.jsonl", tmp_path / "window.png"
+    env = {**virtual_mic.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(tmp_path / "settings.ini")}
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--detections-log", str(log), "--quit-after", "60",
+                             "--screenshot", str(shot)], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_lines, err_lines = [], []
+    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    try:
+        _wait_for(out_lines, "kwsapp: model ready", proc, 60)
+        listening = _wait_for(out_lines, "kwsapp: listening", proc, 30)  # frames really arrive
+        assert "16000 Hz" in listening, listening
+        player = virtual_mic.play(wav)
+        player.wait(timeout=40)
+        time.sleep(2.5)  # the last word's decision comes up to ~2 s after it is spoken
+        announced = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert [a["label"] for a in announced] == WORDS, (announced, err_lines)
+    times = [a["time_s"] for a in announced]
+    assert times == sorted(times) and all(0.7 <= a["score"] <= 1.0 for a in announced)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(2.0 < g < 4.0 for g in gaps), gaps  # the words are 3 s apart in the recording
+    assert not any("Traceback" in line for line in err_lines), err_lines
+
+
+@pytest.mark.slow
+def test_screenshot_shows_a_recognised_word(virtual_mic, tmp_path, needs_espeak):
+    """--quit-after / --screenshot, with "yes" played so that it is announced just before the app quits."""
+    import numpy as np
+
+    from trainer.synth import RATE_HZ, Speaker, espeak_word
+
+    word = espeak_word("yes", Speaker("en-us", "m3", 50, 140), tmp_path)
+    word = 0.5 * word / np.abs(word).max()
+    log, shot = tmp_path / "detections.jsonl", tmp_path / "window.png"
+    quit_after_s = 14.0
+    env = {**virtual_mic.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(tmp_path / "settings.ini")}
+    launched = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--detections-log", str(log),
+                             "--quit-after", str(quit_after_s), "--screenshot", str(shot)],
+                            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_lines, err_lines = [], []
+    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    _wait_for(out_lines, "kwsapp: listening", proc, 11)
+    _wait_for(out_lines, "kwsapp: model ready", proc, 11)
+    remaining = launched + quit_after_s - time.monotonic()
+    assert remaining > 3.0, "the app took too long to start listening"
+    # noise until after the quit, the word so that its announcement (~1.2 s after onset) precedes the screenshot
+    wave = np.random.default_rng(1).normal(0, 0.01, int((remaining + 1) * RATE_HZ)).astype(np.float32)
+    onset = int((remaining - 2.0) * RATE_HZ)
+    wave[onset:onset + word.size] += word
+    wav = tmp_path / "yes.wav"
+    write_wav(wav, wave, RATE_HZ)
+    virtual_mic.play(wav)
+    assert proc.wait(timeout=60) == 0, err_lines
+    assert [json.loads(x)["label"] for x in log.read_text().splitlines()] == ["yes"]
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    keep = os.environ.get("KWSAPP_KEEP_SCREENSHOT")
+    if keep:
+        Path(keep).write_bytes(shot.read_bytes())
