@@ -27,6 +27,8 @@ def _sounddevice():
         import sounddevice as sd
     except OSError as exc:  # "PortAudio library not found"
         raise AudioInputError(f"no audio: {exc} (install PortAudio, e.g. apt install libportaudio2)") from None
+    except ImportError as exc:
+        raise AudioInputError(f"no audio: the sounddevice package is missing ({exc}); pip install sounddevice") from None
     return sd
 
 

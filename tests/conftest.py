@@ -28,3 +28,13 @@ def needs_espeak():
 def _isolated_cache(tmp_path_factory, monkeypatch):
     # Tests never write into the user's ~/.cache.
     monkeypatch.setenv("KWSAPP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "feature-cache"))
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory, needs_espeak):
+    """A small synthetic dataset in the Kaggle layout (8 clips a word, 60 test clips)."""
+    from tests.helpers import run_cli
+
+    root = tmp_path_factory.mktemp("synth")
+    run_cli("synth", "--out", root, "--per-word", 8, "--test-clips", 60, "--seed", 3)
+    return root

@@ -1,5 +1,8 @@
 """Helpers that make small audio datasets in tmp_path."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,3 +29,16 @@ def make_tone_dataset(root: Path, words: dict[str, float], speakers: list[str], 
     (audio / "_background_noise_").mkdir(parents=True, exist_ok=True)
     write_wav(audio / "_background_noise_" / "white.wav", rng.normal(0, 0.1, 16000 * noise_seconds), 16000)
     return root
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, check=True, timeout=600):
+    """``python -m trainer ARGS`` in a subprocess, as a user runs it."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    r = subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], capture_output=True, text=True,
+                       cwd=REPO, env=env, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"trainer {args[0]} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    return r

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QVBoxLayout)
 
@@ -11,6 +12,8 @@ from .trainer_process import TrainerProcess
 
 
 class ExportDialog(QDialog):
+    started = Signal()
+
     def __init__(self, data_dir: str = "", model_dir: str = "", out_csv: str = "", parent=None):
         super().__init__(parent)
         self.setWindowTitle("Export the Kaggle submission")
@@ -78,6 +81,7 @@ class ExportDialog(QDialog):
             return False
         self.progress.setRange(0, 0)  # busy until the first count arrives
         self.process.start(self.arguments())
+        self.started.emit()
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText("Exporting…")

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QMetaObject, QPoint, QSettings, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
 
@@ -66,7 +66,6 @@ class MainWindow(QMainWindow):
     request_source = Signal(object)
     request_hop = Signal(float)
     request_decisions = Signal(object)
-    request_stop_worker = Signal()
 
     def __init__(self, model_dir: str | None = None, device: str | None = None, hop_ms: float | None = None,
                  detections_log: str | None = None, settings: QSettings | None = None, autostart: bool = True):
@@ -138,7 +137,6 @@ class MainWindow(QMainWindow):
         self.request_source.connect(self.worker.set_source)
         self.request_hop.connect(self.worker.set_hop_ms)
         self.request_decisions.connect(self.worker.set_decisions)
-        self.request_stop_worker.connect(self.worker.stop)
         self.worker.model_loaded.connect(self._model_loaded)
         self.worker.model_failed.connect(self._model_failed)
         self.worker.hop_done.connect(self._hop)
@@ -153,11 +151,13 @@ class MainWindow(QMainWindow):
         self._health = QTimer(self)
         self._health.timeout.connect(self._check_audio)
         self._health.start(HEALTH_INTERVAL_MS)
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1180, 680)
+        # size and position rather than saveGeometry(): restoreGeometry() is off by the frame on some platforms
+        self.resize(self.settings.value("window/size", QSize(1180, 680)))
+        pos = self.settings.value("window/pos")
+        if isinstance(pos, QPoint):
+            self.move(pos)
+        if str(self.settings.value("window/maximized", "false")).lower() == "true":
+            self.setWindowState(Qt.WindowMaximized)
         self.model_dir = str(model_dir or self.settings.value("model/last_dir", "") or BUNDLED_MODEL)
         if model_dir is None and not Path(self.model_dir).is_dir():
             self.model_dir = str(BUNDLED_MODEL)  # the remembered folder is gone: back to the bundled model
@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
 
         dlg = TrainDialog(self.settings.value("train/data_dirs", ""), self.settings.value("train/out_dir", ""), self)
         dlg.model_ready.connect(self.load_model)
-        dlg.start_button.clicked.connect(lambda: (self.settings.setValue("train/data_dirs", dlg.data.text()),
+        dlg.started.connect(lambda: (self.settings.setValue("train/data_dirs", dlg.data.text()),
                                                   self.settings.setValue("train/out_dir", dlg.out.text())))
         self.train_dialog = dlg
         dlg.show()
@@ -373,7 +373,7 @@ class MainWindow(QMainWindow):
 
         dlg = ExportDialog(self.settings.value("export/data_dir", ""), self.model_dir,
                            self.settings.value("export/out_csv", ""), self)
-        dlg.start_button.clicked.connect(lambda: (self.settings.setValue("export/data_dir", dlg.data.text()),
+        dlg.started.connect(lambda: (self.settings.setValue("export/data_dir", dlg.data.text()),
                                                   self.settings.setValue("export/out_csv", dlg.out.text())))
         self.export_dialog = dlg
         dlg.show()
@@ -399,7 +399,10 @@ class MainWindow(QMainWindow):
         self.request_hop.emit(hop_ms)
 
     def closeEvent(self, event):
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/maximized", self.isMaximized())
+        if not self.isMaximized():
+            self.settings.setValue("window/size", self.size())
+            self.settings.setValue("window/pos", self.pos())
         self.settings.sync()
         self.shutdown()
         super().closeEvent(event)
@@ -409,6 +412,7 @@ class MainWindow(QMainWindow):
         self.mic.stop()
         if self.thread.isRunning():
             self.request_source.emit(None)
-            self.request_stop_worker.emit()
+            # stop the worker's timers in its own thread, and wait for it (a queued call could be dropped by quit)
+            QMetaObject.invokeMethod(self.worker, "stop", Qt.BlockingQueuedConnection)
             self.thread.quit()
             self.thread.wait(5000)

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
@@ -36,6 +36,7 @@ def read_history(path: Path) -> dict[str, list[float]]:
 
 class TrainDialog(QDialog):
     model_ready = Signal(str)
+    started = Signal()
 
     def __init__(self, data_dirs: str = "", out_dir: str = "", parent=None):
         super().__init__(parent)
@@ -71,8 +72,8 @@ class TrainDialog(QDialog):
         self.plot.addLegend()
         self.plot.setLabel("bottom", "epoch")
         self.curves = {k: self.plot.plot(name=k, pen=pg.mkPen(c, width=2, style=s), symbol="o", symbolSize=4)
-                       for k, c, s in (("loss", "#d62728", 1), ("val_loss", "#d62728", 2),
-                                       ("accuracy", "#1f77b4", 1), ("val_accuracy", "#1f77b4", 2))}
+                       for k, c, s in (("loss", "#d62728", Qt.SolidLine), ("val_loss", "#d62728", Qt.DashLine),
+                                       ("accuracy", "#1f77b4", Qt.SolidLine), ("val_accuracy", "#1f77b4", Qt.DashLine))}
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(500)
         self.log.setMaximumHeight(120)
@@ -142,6 +143,7 @@ class TrainDialog(QDialog):
         self.progress.setValue(0)
         self.log.clear()
         self.process.start(self.arguments())
+        self.started.emit()
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.load_button.setEnabled(False)

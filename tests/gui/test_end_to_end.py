@@ -116,3 +116,21 @@ def test_screenshot_shows_a_recognised_word(virtual_mic, tmp_path, needs_espeak)
     keep = os.environ.get("KWSAPP_KEEP_SCREENSHOT")
     if keep:
         Path(keep).write_bytes(shot.read_bytes())
+
+
+@pytest.mark.slow
+def test_a_microphone_that_goes_away_is_a_message_not_a_crash(virtual_mic, tmp_path):
+    shot = tmp_path / "gone.png"
+    env = {**virtual_mic.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(tmp_path / "settings.ini")}
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--quit-after", "15", "--screenshot", str(shot)],
+                            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_lines, err_lines = [], []
+    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    _wait_for(out_lines, "kwsapp: listening", proc, 14)
+    virtual_mic.stop()  # the PulseAudio server, and with it the device, disappears
+    failed = _wait_for(err_lines, "kwsapp: audio failed", proc, 10)
+    assert "stopped" in failed or "unplugged" in failed, failed
+    assert proc.wait(timeout=30) == 0, err_lines  # it kept running until --quit-after
+    assert shot.is_file()
+    assert not any("Traceback" in line for line in err_lines), err_lines

@@ -13,25 +13,10 @@ import pandas as pd
 import pytest
 
 from kwsapp.core.labels import LABELS
+from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run_cli(*args, check=True, timeout=600):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    r = subprocess.run([sys.executable, "-m", "trainer", *map(str, args)], capture_output=True, text=True,
-                       cwd=REPO, env=env, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError(f"trainer {args[0]} failed ({r.returncode}):\n{r.stderr[-3000:]}")
-    return r
-
-
-@pytest.fixture(scope="session")
-def synth_root(tmp_path_factory, needs_espeak):
-    root = tmp_path_factory.mktemp("synth")
-    run_cli("synth", "--out", root, "--per-word", 8, "--test-clips", 60, "--seed", 3)
-    return root
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,68 @@
+"""Train... and Export submission... for real: the trainer runs in its own process while the window stays live."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kwsapp.gui.main_window import BUNDLED_MODEL
+
+pytestmark = pytest.mark.slow
+
+
+def test_train_cancel_resume_and_load(make_window, qtbot, synth_root, tmp_path):
+    w = make_window()
+    dlg = w.open_train_dialog()
+    out = tmp_path / "model"
+    dlg.data.setText(str(synth_root))
+    dlg.out.setText(str(out))
+    dlg.epochs.setValue(30)
+    assert dlg.start()
+    # live curves come from history.csv; cancel once two epochs are in
+    qtbot.waitUntil(lambda: dlg.progress.value() >= 2, timeout=300_000)
+    assert len(dlg.curves["val_accuracy"].getData()[0]) >= 2
+    dlg.cancel()
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
+    assert "Cancelled" in dlg.status.text(), dlg.status.text()
+    assert dlg.resume.isChecked() and (out / ".checkpoint").is_dir() and not (out / "model.keras").exists()
+    done = dlg.progress.value()
+    dlg.epochs.setValue(done + 1)
+    assert dlg.start()
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=300_000)
+    assert dlg.load_button.isEnabled(), dlg.status.text() + "\n" + "\n".join(dlg.process.last_lines[-10:])
+    assert dlg.progress.value() == done + 1
+    assert w.settings.value("train/out_dir") == str(out)
+    dlg.load_button.click()
+    qtbot.waitUntil(lambda: w.model_info is not None and Path(w.model_info.path) == out, timeout=60_000)
+    assert w.model_info.runtime == "LiteRT"  # train wrote model.tflite too
+    dlg.close()
+
+
+def test_export_submission_with_progress(make_window, qtbot, synth_root, tmp_path):
+    w = make_window()
+    dlg = w.open_export_dialog()
+    csv = tmp_path / "sub.csv"
+    dlg.data.setText(str(synth_root))
+    dlg.model.setText(str(BUNDLED_MODEL))
+    dlg.out.setText(str(csv))
+    seen = []
+    dlg.process.progress.connect(lambda done, total: seen.append((done, total)))
+    assert dlg.start()
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=300_000)
+    assert dlg.status.text().startswith("Written"), dlg.status.text()
+    sub = pd.read_csv(csv)
+    n = len(list((synth_root / "test" / "audio").glob("*.wav")))
+    assert len(sub) == n and list(sub.columns) == ["fname", "label"]
+    assert seen and seen[-1] == (n, n) and dlg.progress.value() == n
+
+
+def test_export_errors_are_one_line_in_the_dialog(make_window, qtbot, tmp_path):
+    w = make_window()
+    dlg = w.open_export_dialog()
+    dlg.data.setText(str(tmp_path / "no-data-here"))
+    dlg.model.setText(str(BUNDLED_MODEL))
+    dlg.out.setText(str(tmp_path / "sub.csv"))
+    assert dlg.start()
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
+    assert dlg.status.text().startswith("Export failed: error:"), dlg.status.text()
+    assert "Traceback" not in dlg.status.text() and not (tmp_path / "sub.csv").exists()

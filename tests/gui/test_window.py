@@ -1,0 +1,179 @@
+"""The window under pytest-qt, offscreen: it builds, menus trigger, settings persist, errors are messages."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog
+
+from kwsapp.core.audio import write_wav
+from kwsapp.gui.main_window import BUNDLED_MODEL
+
+MODEL_TIMEOUT_MS = 60_000
+
+
+def test_window_builds_loads_the_bundled_model_and_reports_the_missing_microphone(make_window, qtbot):
+    w = make_window()
+    assert w.windowTitle().startswith("kwsapp")
+    titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
+    assert titles == ["File", "Audio", "Model", "Help"]
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    assert Path(w.model_info.path) == BUNDLED_MODEL and w.model_info.runtime == "LiteRT"
+    assert "LiteRT" in w.status_model.text()
+    # the device does not exist: a message in the window, listening is off, the rest goes on
+    assert w.message_bar.isVisible() and "Microphone" in w.message_bar.text()
+    assert "no-such-device-kwsapp-test" in w.message_bar.text() or "no microphone" in w.message_bar.text()
+    assert not w.action_listen.isChecked() and not w.mic.is_open
+
+
+def test_listen_action_retries_and_shows_the_error_again(make_window, qtbot):
+    w = make_window()
+    qtbot.waitUntil(lambda: "Microphone" in w.message_bar.text())
+    n = len(w.message_bar.messages)
+    w.action_listen.trigger()
+    assert len(w.message_bar.messages) == n + 1 and not w.action_listen.isChecked()
+
+
+def test_no_portaudio_is_a_message(make_window, qtbot, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # import sounddevice now fails as it does without it
+    w = make_window(device=None)
+    qtbot.waitUntil(lambda: "Microphone" in w.message_bar.text())
+    assert "sounddevice" in w.message_bar.text()
+    w.refresh_device_menu()
+    assert not w.device_menu.actions()[0].isEnabled()
+
+
+def test_a_broken_model_is_a_message_and_the_bundled_one_still_loads(make_window, qtbot, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(BUNDLED_MODEL, broken)
+    (broken / "model.tflite").write_bytes(b"\0" * 100)
+    w = make_window(model_dir=str(broken))
+    qtbot.waitUntil(lambda: "Model not loaded" in w.message_bar.text(), timeout=MODEL_TIMEOUT_MS)
+    assert "model.tflite" in w.message_bar.text() and w.model_info is None
+    w.action_bundled.trigger()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    assert Path(w.model_info.path) == BUNDLED_MODEL
+
+
+def test_missing_model_folder_is_a_message(make_window, qtbot, tmp_path):
+    w = make_window(model_dir=str(tmp_path / "nowhere"))
+    qtbot.waitUntil(lambda: "Model not loaded" in w.message_bar.text(), timeout=MODEL_TIMEOUT_MS)
+    assert "nowhere" in w.message_bar.text()
+
+
+def test_settings_persist_between_launches(make_window, qtbot, settings_file):
+    w = make_window()
+    w.panel.threshold.setValue(0.55)
+    w.panel.refractory.setValue(1500)
+    w.panel.window.setValue(500)
+    w.panel.hop.setValue(200)
+    w.resize(1000, 640)
+    qtbot.waitUntil(lambda: abs(w.worker.decisions.threshold - 0.55) < 1e-9)  # reached the worker thread
+    w.close()
+    text = settings_file.read_text()
+    assert "threshold=0.55" in text and "size=" in text
+    w2 = make_window()
+    assert abs(w2.panel.threshold.value() - 0.55) < 1e-9
+    assert w2.panel.refractory.value() == 1500 and w2.panel.window.value() == 500 and w2.panel.hop.value() == 200
+    assert w2.worker.hop_ms == 200 and w2.size().width() == 1000
+
+
+def test_device_choice_is_remembered(make_window, qtbot, settings_file):
+    w = make_window()
+    qtbot.waitUntil(lambda: "Microphone" in w.message_bar.text())
+    n = len(w.message_bar.messages)
+    w.choose_device("another-missing-device")
+    assert len(w.message_bar.messages) == n + 1 and not w.mic.is_open  # tried, failed, said so
+    w.close()
+    w2 = make_window(device=None)
+    assert w2.device_spec == "another-missing-device"
+
+
+@pytest.fixture
+def spoken_stop(tmp_path, needs_espeak):
+    from trainer.synth import RATE_HZ, spoken_sequence
+
+    path = tmp_path / "stop.wav"
+    write_wav(path, spoken_sequence(["stop"], [0.2], 1.0, tmp_path), RATE_HZ)
+    return path
+
+
+def test_open_wav_from_the_menu(make_window, qtbot, monkeypatch, spoken_stop):
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(spoken_stop), "Wave files (*.wav)"))
+    w.action_open_wav.trigger()
+    qtbot.waitUntil(lambda: len(w.history.entries) == 1, timeout=10_000)
+    assert w.history.entries[0][:2] == ("stop.wav", "stop")
+    assert w.command.word.text() == "stop"
+    assert w.settings.value("files/last_wav_dir") == str(spoken_stop.parent)
+
+
+def test_drop_a_wav_on_the_window(make_window, qtbot, spoken_stop, tmp_path):
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(spoken_stop))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    w.dropEvent(event)
+    qtbot.waitUntil(lambda: len(w.history.entries) == 1, timeout=10_000)
+    assert w.history.entries[0][1] == "stop"
+
+
+def test_an_unreadable_wav_is_a_message(make_window, qtbot, tmp_path):
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF nonsense")
+    w.classify_file(str(bad))
+    qtbot.waitUntil(lambda: "bad.wav" in w.message_bar.text(), timeout=10_000)
+    assert "not a readable wav" in w.message_bar.text() and not w.history.entries
+
+
+def test_audio_written_to_the_buffer_is_classified_and_announced(make_window, qtbot, tmp_path, needs_espeak):
+    """The worker's own path (timers, ring buffer, decisions) without a sound card: feed the buffer in real time."""
+    from PySide6.QtCore import QTimer
+
+    from kwsapp.core.ringbuffer import AudioRingBuffer
+    from trainer.synth import RATE_HZ, spoken_sequence
+
+    w = make_window(detections_log=str(tmp_path / "log.jsonl"))
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    wave = spoken_sequence(["go"], [0.8], 3.0, tmp_path)
+    buf = AudioRingBuffer(RATE_HZ * 10, RATE_HZ)
+    w.request_source.emit(buf)
+    block = RATE_HZ // 20
+    pos = {"i": 0}
+
+    def feed():
+        i = pos["i"]
+        if i < wave.size:
+            buf.write(wave[i:i + block])
+            pos["i"] = i + block
+
+    timer = QTimer()
+    timer.timeout.connect(feed)
+    timer.start(50)
+    qtbot.waitUntil(lambda: len(w.announced) >= 1, timeout=15_000)
+    timer.stop()
+    assert w.announced[0]["label"] == "go" and w.history.entries[0][1] == "go"
+    assert (tmp_path / "log.jsonl").read_text().count("\n") == 1
+    assert w.spectrogram.frames_shown > 0 and w.level.level_dbfs > -60
+    assert "ms/hop" in w.status_inference.text()
+
+
+def test_menus_open_the_dialogs(make_window, qtbot):
+    w = make_window()
+    w.action_train.trigger()
+    assert w.train_dialog.isVisible()
+    assert not w.train_dialog.start()  # no folders yet: says so instead of starting
+    assert "Choose a data folder" in w.train_dialog.status.text()
+    w.action_export.trigger()
+    assert w.export_dialog.isVisible() and w.export_dialog.model.text() == w.model_dir
+    w.train_dialog.close()
+    w.export_dialog.close()
