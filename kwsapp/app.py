@@ -38,6 +38,11 @@ def main(argv=None) -> int:
     if args.screenshot and args.quit_after is None:
         print("error: --screenshot needs --quit-after (the picture is taken just before the app quits)", file=sys.stderr)
         return 2
+    if (sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
+            and not os.environ.get("QT_QPA_PLATFORM")):
+        print("error: no screen (DISPLAY is not set): run it on a desktop, or under xvfb-run, "
+              "or with QT_QPA_PLATFORM=offscreen", file=sys.stderr)
+        return 2
     try:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
@@ -65,6 +70,7 @@ def main(argv=None) -> int:
 
     sys.excepthook = excepthook
     window.show()
+    QTimer.singleShot(0, lambda: print("kwsapp: window shown", flush=True))  # runs once the first paint is done
     code = {"value": 0}
     if args.quit_after is not None:
         def finish():

@@ -16,6 +16,7 @@ from .core.ringbuffer import AudioRingBuffer
 
 PREFERRED_RATES_HZ = (16000, 48000, 44100)  # 16 kHz first: the cheapest to bring down to 8 kHz
 BUFFER_SECONDS = 10.0
+BLOCK_MS = 20  # one callback per 20 ms: far below the hop, and few enough that the GIL is rarely fought over
 
 
 class AudioInputError(Exception):
@@ -111,7 +112,7 @@ class Microphone:
         self._callbacks, self._last_callback = 0, 0.0
         try:
             stream = sd.InputStream(device=device.index, channels=1, samplerate=rate, dtype="float32",
-                                    blocksize=0, latency="low", callback=self._callback)
+                                    blocksize=rate * BLOCK_MS // 1000, callback=self._callback)
             stream.start()
         except Exception as exc:
             raise AudioInputError(f"cannot open {device.name!r} at {rate} Hz: {exc}") from None

@@ -1,0 +1,107 @@
+"""The running app, measured from outside: time until its window is painted, and CPU use while it listens.
+
+    python bench/bench_app.py [--seconds 60] [--launches 3] [--platform offscreen|xcb]
+
+A private PulseAudio server is the microphone (kwsapp.vmic); a recording of espeak-ng commands over
+noise plays into it the whole time, so the app computes, paints and announces as it would at a desk.
+CPU is the app process's user + system time over the window (from /proc), as a share of one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kwsapp.core.audio import write_wav  # noqa: E402
+from kwsapp.vmic import VirtualMicrophone  # noqa: E402
+
+COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def launch(env, args, lines):
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", *args], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def read():
+        for line in proc.stdout:
+            lines.append((time.monotonic(), line.strip()))
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc
+
+
+def wait_line(lines, prefix, timeout_s):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for t, line in list(lines):
+            if line.startswith(prefix):
+                return t
+        time.sleep(0.01)
+    raise SystemExit(f"the app never printed {prefix!r}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--launches", type=int, default=3)
+    ap.add_argument("--platform", default="offscreen", help="Qt platform plugin (xcb needs a DISPLAY, e.g. xvfb-run)")
+    args = ap.parse_args()
+    from trainer.synth import RATE_HZ, spoken_sequence
+
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        words = [COMMANDS[i % len(COMMANDS)] for i in range(int(args.seconds // 3) + 3)]
+        wave = spoken_sequence(words, [1.0 + 3 * i for i in range(len(words))], 3 * len(words) + 2, tmp,
+                               noise_rms=0.01)
+        write_wav(tmp / "desk.wav", wave, RATE_HZ)
+        with VirtualMicrophone(tmp / "pulse") as vm:
+            env = {**vm.env(), "QT_QPA_PLATFORM": args.platform, "KWSAPP_SETTINGS": str(tmp / "settings.ini")}
+            shown = []
+            for _ in range(args.launches):
+                lines = []
+                t0 = time.monotonic()
+                proc = launch(env, ["--quit-after", "30"], lines)
+                shown.append(wait_line(lines, "kwsapp: window shown", 30) - t0)
+                ready = wait_line(lines, "kwsapp: model ready", 30) - t0
+                proc.terminate()
+                proc.wait(timeout=30)
+            print(f"window painted after launch: median {np.median(shown):.2f} s over {args.launches} launches "
+                  f"(model ready after {ready:.2f} s in the last)")
+
+            log = tmp / "detections.jsonl"
+            lines = []
+            proc = launch(env, ["--detections-log", str(log), "--quit-after", str(args.seconds + 60)], lines)
+            wait_line(lines, "kwsapp: model ready", 30)
+            wait_line(lines, "kwsapp: listening", 30)
+            player = vm.play(tmp / "desk.wav")
+            time.sleep(2.0)  # past start-up work
+            c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+            time.sleep(args.seconds)
+            c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+            proc.terminate()
+            proc.wait(timeout=30)
+            player.kill()
+            n = len(log.read_text().splitlines()) if log.exists() else 0
+            print(f"CPU while listening: {100 * (c1 - c0) / (t1 - t0):.1f} % of one core over {t1 - t0:.0f} s "
+                  f"(Qt platform {args.platform}; {n} commands announced meanwhile)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
