@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--width", type=int, choices=(1, 2), default=1, help="filter multiplier: 1 = the notebook, 2 = its LB 0.74 run")
-    p.add_argument("--arch", default="reference", help="architecture (default: reference, the notebook's CNN)")
+    p.add_argument("--arch", choices=("reference", "dscnn"), default="reference",
+                   help="reference: the notebook's CNN (default); dscnn: a depthwise-separable CNN (DS-CNN)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown-ratio", type=float, default=1.0, help="unknown clips per epoch, as a multiple of an average command's count")
     p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
     p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
+    p.add_argument("--max-shift-ms", type=float, default=100.0,
+                   help="time-shift augmentation, +- (default 100 ms; larger shifts leave words partly outside "
+                        "the window, as a live stream does)")
     _add_split_args(p)
     _add_runtime_args(p)
 
@@ -103,6 +107,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="MODEL_DIR")
     p.add_argument("files", nargs="+", help="wav files")
 
+    p = sub.add_parser("make-stream", help="write a long test recording of held-out words over noise, and its truth",
+                       description="Like TensorFlow's generate_streaming_test_wav: held-out clips (commands and "
+                                   "other words) about every 3 s over the split's background noise, at 16 kHz, and "
+                                   "a CSV with the time (middle of the word) and label of every word.")
+    p.add_argument("--data", required=True, nargs="+", help=ROOT_HELP + " (several allowed)")
+    p.add_argument("--split", choices=("validation", "test", "all"), default="test")
+    p.add_argument("--out", required=True, help="the wav to write (16 kHz mono)")
+    p.add_argument("--truth", required=True, help="the CSV to write: time_s,label")
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--snr-db", type=float, default=10.0, help="speech-to-background ratio (default 10 dB)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--unknown-share", type=float, default=0.25, help="share of the words that are not commands")
+    _add_split_args(p)
+
+    def add_decision_args(q):
+        from kwsapp.core.decisions import DecisionSettings
+
+        d = DecisionSettings()
+        q.add_argument("--hop-ms", type=float, default=250.0, help="classify every N ms, as the app (default 250)")
+        q.add_argument("--threshold", type=float, default=d.threshold, help=f"default {d.threshold} (the app's)")
+        q.add_argument("--average-window-ms", type=float, default=d.average_window_ms,
+                       help=f"default {d.average_window_ms:g} (the app's)")
+        q.add_argument("--refractory-ms", type=float, default=d.refractory_ms,
+                       help=f"default {d.refractory_ms:g} (the app's)")
+
+    p = sub.add_parser("stream-eval", help="score a model on a long recording the way the app listens",
+                       description="Slides the app's 1-s window over the recording (same features, same model "
+                                   "runtime, same decision class and defaults) and reports, like TensorFlow's "
+                                   "test_streaming_accuracy, the share of command words recognised correctly, "
+                                   "wrongly, missed, and false alarms per hour.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--wav", required=True)
+    p.add_argument("--truth", required=True, help="time_s,label CSV (make-stream writes it)")
+    p.add_argument("--json", default=None, help="write the result (and every announcement) to this JSON file")
+    p.add_argument("--runtime", choices=("litert", "keras"), default="litert")
+    add_decision_args(p)
+
+    p = sub.add_parser("stream-sweep", help="choose threshold, averaging window and refractory time on a stream",
+                       description="Scores every combination of the three decision settings on one recording "
+                                   "(the model runs once), prints the table and the choice: the most correct "
+                                   "within --max-wrong and --max-fa-per-hour.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--wav", required=True)
+    p.add_argument("--truth", required=True)
+    p.add_argument("--hop-ms", type=float, default=250.0)
+    p.add_argument("--max-wrong", type=float, default=0.03)
+    p.add_argument("--max-fa-per-hour", type=float, default=6.0)
+    p.add_argument("--json", default=None)
+    p.add_argument("--top", type=int, default=20, help="rows of the table to print (best first)")
+
     p = sub.add_parser("export-litert", help="add model.tflite (the app's fast path) to a model folder",
                        description="Convert MODEL_DIR/model.keras to MODEL_DIR/model.tflite for the LiteRT runtime. "
                                    "train does this by itself; use it on folders made before.")
@@ -124,7 +178,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, width=args.width,
                       arch=args.arch, seed=args.seed, resume=args.resume, learning_rate=args.learning_rate,
                       patience=args.patience, unknown_ratio=args.unknown_ratio, silence_ratio=args.silence_ratio,
-                      augment=not args.no_augment, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
+                      augment=not args.no_augment, max_shift_ms=args.max_shift_ms, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
     return 0
@@ -213,6 +267,61 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_make_stream(args) -> int:
+    from .stream import make_stream
+
+    split = {"test": "testing"}.get(args.split, args.split)
+    info = make_stream(args.data, split, args.out, args.truth, minutes=args.minutes, snr_db=args.snr_db,
+                       seed=args.seed, rule=_split_rule(args), unknown_share=args.unknown_share)
+    for line in info.pop("skipped"):
+        print(f"warning: skipped {line}", file=sys.stderr)
+    print(json.dumps(info))
+    return 0
+
+
+def _decisions(args):
+    from kwsapp.core.decisions import DecisionSettings
+
+    return DecisionSettings(average_window_ms=args.average_window_ms, threshold=args.threshold,
+                            refractory_ms=args.refractory_ms)
+
+
+def cmd_stream_eval(args) -> int:
+    from .stream import TOLERANCE_TEXT, StreamScore, stream_eval
+
+    r = stream_eval(args.model, args.wav, args.truth, hop_ms=args.hop_ms, decisions=_decisions(args),
+                    runtime=args.runtime)
+    s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
+    d = r["decisions"]
+    print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
+          f"refractory {d['refractory_ms']:g} ms; {TOLERANCE_TEXT}")
+    print(s.line())
+    if args.json:
+        write_json_atomic(args.json, r)
+    return 0
+
+
+def cmd_stream_sweep(args) -> int:
+    from .stream import TOLERANCE_TEXT, sweep
+
+    rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
+                       max_fa_per_hour=args.max_fa_per_hour)
+    print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
+    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
+    ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731
+    ranked = sorted(rows, key=lambda r: (not ok(r), -r["correct"], r["false_alarms_per_hour"]))
+    for r in ranked[:args.top]:
+        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['correct']:>8.1%} "
+              f"{r['wrong']:>6.1%} {r['missed']:>7.1%} {r['false_alarms_per_hour']:>6.1f}" + ("" if ok(r) else "  (over a limit)"))
+    print(f"chosen: threshold {best['threshold']:g}, averaging window {best['average_window_ms']:g} ms, refractory "
+          f"{best['refractory_ms']:g} ms -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
+          f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
+          + ("" if ok(best) else " (no setting meets both limits)"))
+    if args.json:
+        write_json_atomic(args.json, {"rows": rows, "best": best})
+    return 0
+
+
 def cmd_export_litert(args) -> int:
     import numpy as np
 
@@ -231,19 +340,21 @@ def cmd_export_litert(args) -> int:
     return 0
 
 
-COMMANDS = {"export-litert": cmd_export_litert, "synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "score": cmd_score,
+COMMANDS = {"make-stream": cmd_make_stream, "stream-eval": cmd_stream_eval, "stream-sweep": cmd_stream_sweep,
+            "export-litert": cmd_export_litert, "synth": cmd_synth, "train": cmd_train, "evaluate": cmd_evaluate, "submit": cmd_submit, "score": cmd_score,
             "predict": cmd_predict}
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from .stream import StreamError
     from .submit import SubmitError
     from .synth import SynthError
     from .train import TrainError
 
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, ModelFolderError, AudioError, SubmitError, SynthError, TrainError) as exc:
+    except (DatasetError, ModelFolderError, AudioError, StreamError, SubmitError, SynthError, TrainError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.

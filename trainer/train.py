@@ -45,11 +45,16 @@ class TrainConfig:
     unknown_ratio: float = 1.0   # unknown clips per epoch, in units of an average command's count
     silence_ratio: float = 1.0   # silence clips per epoch, likewise
     augment: bool = True
+    max_shift_ms: float = 100.0  # time shift augmentation, +-
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None
     features: FeatureSettings = DEFAULT_SETTINGS
     progress: bool = True
+
+
+def augment_settings(cfg: TrainConfig) -> AugmentSettings:
+    return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)))
 
 
 class EpochPlan:
@@ -95,7 +100,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             self.plan = EpochPlan(sources, cfg)
             self.epoch_no = 0
             self._built_for = None
-            self.aug = AugmentSettings()
+            self.aug = augment_settings(cfg)
 
         def set_epoch(self, epoch: int):
             self.epoch_no = epoch
@@ -329,7 +334,7 @@ def train(cfg: TrainConfig) -> dict:
     ModelFolder.write_metadata(out, LABELS, settings)
     training = {
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
-        "learning_rate": cfg.learning_rate, "augment": AugmentSettings().to_dict() if cfg.augment else None,
+        "learning_rate": cfg.learning_rate, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "unreadable": len(s.feats.errors)} for s in sources],

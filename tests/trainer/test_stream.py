@@ -1,0 +1,93 @@
+"""Streaming evaluation: the scoring rule on scripted announcements, and make-stream -> stream-eval end to end."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import run_cli
+from trainer.stream import EARLY_S, LATE_S, score_detections
+
+
+TRUTH = [(2.0, "yes"), (5.0, "no"), (8.0, "unknown"), (11.0, "stop"), (14.0, "go")]
+
+
+def test_scoring_on_scripted_announcements():
+    found = [
+        (2.6, "yes"),    # correct
+        (2.9, "yes"),    # the same word again: a false alarm
+        (5.4, "up"),     # wrong
+        (8.5, "left"),   # on an unknown word: a false alarm
+        (11.1, "stop"),  # correct
+        (20.0, "go"),    # in noise: a false alarm; "go" at 14 s is missed
+    ]
+    s = score_detections(found, TRUTH, seconds=3600.0)
+    assert (s.n_correct, s.n_wrong, s.n_missed, s.n_false_alarms, s.words) == (2, 1, 1, 3, 4)
+    assert s.correct == 0.5 and s.wrong == 0.25 and s.missed == 0.25 and s.false_alarms_per_hour == 3.0
+
+
+def test_tolerance_edges():
+    truth = [(10.0, "yes")]
+    assert score_detections([(10.0 - EARLY_S, "yes")], truth, 60).n_correct == 1
+    assert score_detections([(10.0 + LATE_S, "yes")], truth, 60).n_correct == 1
+    late = score_detections([(10.0 + LATE_S + 0.01, "yes")], truth, 60)
+    assert late.n_missed == 1 and late.n_false_alarms == 1
+
+
+def test_a_right_answer_beside_a_wrong_one_counts_as_right():
+    s = score_detections([(10.2, "no"), (10.5, "yes")], [(10.0, "yes")], 60)
+    assert (s.n_correct, s.n_wrong, s.n_false_alarms) == (1, 0, 1)
+
+
+@pytest.mark.slow
+def test_make_stream_then_stream_eval(synth_root, tmp_path):
+    wav, truth = tmp_path / "s.wav", tmp_path / "s.csv"
+    r = run_cli("make-stream", "--data", synth_root, "--split", "test", "--out", wav, "--truth", truth,
+                "--minutes", 1, "--snr-db", 10, "--seed", 4)
+    info = json.loads(r.stdout)
+    t = pd.read_csv(truth)
+    assert list(t.columns) == ["time_s", "label"] and len(t) == info["words"] >= 15
+    assert t["time_s"].is_monotonic_increasing and (t["time_s"].diff().dropna() > 1.5).all()
+    # the same seed makes the same stream
+    run_cli("make-stream", "--data", synth_root, "--split", "test", "--out", tmp_path / "b.wav",
+            "--truth", tmp_path / "b.csv", "--minutes", 1, "--snr-db", 10, "--seed", 4)
+    assert (tmp_path / "b.wav").read_bytes() == wav.read_bytes()
+
+    out = tmp_path / "r.json"
+    r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", wav, "--truth", truth, "--json", out)
+    assert "before" in r.stdout and "after its middle" in r.stdout  # the tolerance is stated
+    res = json.loads(out.read_text())
+    for k in ("correct", "wrong", "missed", "false_alarms_per_hour", "words", "hours"):
+        assert k in res
+    assert res["words"] == int(t["label"].isin(["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]).sum())
+    assert abs(res["correct"] + res["wrong"] + res["missed"] - 1) < 1e-9
+    assert abs(res["hours"] - 1 / 60) < 1e-6
+    assert res["n_false_alarms"] == round(res["false_alarms_per_hour"] * res["hours"])
+    # the announcements are the app's: replaying them through the scorer gives the same figures
+    found = [(d["time_s"], d["label"]) for d in res["detections"]]
+    again = score_detections(found, list(t.itertuples(index=False, name=None)), 60.0)
+    assert again.n_correct == res["n_correct"] and again.n_false_alarms == res["n_false_alarms"]
+
+
+@pytest.mark.slow
+def test_stream_eval_finds_words_spoken_at_known_times(tmp_path, needs_espeak):
+    """A stream with a known answer: four espeak-ng commands, 3 s apart, over noise."""
+    from kwsapp.core.audio import write_wav
+    from trainer.synth import RATE_HZ, spoken_sequence
+
+    words, onsets = ["yes", "stop", "right", "down"], [1.0, 4.0, 7.0, 10.0]
+    wave = spoken_sequence(words, onsets, 13.0, tmp_path)
+    write_wav(tmp_path / "k.wav", wave, RATE_HZ)
+    pd.DataFrame({"time_s": [o + 0.3 for o in onsets], "label": words}).to_csv(tmp_path / "k.csv", index=False)
+    out = tmp_path / "k.json"
+    run_cli("stream-eval", "--model", "assets/default_model", "--wav", tmp_path / "k.wav",
+            "--truth", tmp_path / "k.csv", "--json", out)
+    res = json.loads(out.read_text())
+    assert res["n_correct"] == 4 and res["n_false_alarms"] == 0, res["detections"]
+
+
+def test_stream_errors_are_one_line(tmp_path):
+    r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", tmp_path / "none.wav",
+                "--truth", tmp_path / "none.csv", check=False)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "none.csv" in r.stderr

@@ -1,0 +1,285 @@
+"""Streaming evaluation, like TensorFlow's ``generate_streaming_test_wav`` and ``test_streaming_accuracy``.
+
+``make_stream`` writes a long 16 kHz recording: held-out clips (commands and other words) about every
+3 s over background noise at a chosen SNR, and the true ``time_s,label`` of each word (the time of the
+middle of the word's energy). ``stream_eval`` slides the app's own path over it (the same feature
+function, the same LiteRT / Keras scorer, the same ``RecognizeCommands``) and scores the announcements:
+
+- a command word is *correct* when an announcement of its label comes within the tolerance window
+  around it (from ``EARLY_S`` before its middle to ``LATE_S`` after), *wrong* when the first
+  announcement in that window has another label, *missed* when none comes;
+- every other announcement is a *false alarm*: in noise, on an ``unknown`` word, or a second
+  announcement of a word already counted.
+
+Correct, wrong and missed are shares of the command words; false alarms are counted per hour.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kwsapp.core.audio import AudioError, read_wav, resample, write_wav
+from kwsapp.core.decisions import DecisionSettings, RecognizeCommands
+from kwsapp.core.labels import COMMANDS, UNKNOWN
+
+from .dataset import NOISE_SEGMENTS, DatasetError, SplitRule, index_dataset, load_noise
+
+STREAM_RATE_HZ = 16000
+EARLY_S = 0.5   # an announcement may come this long before the middle of the word ...
+LATE_S = 1.5    # ... or this long after it (1-s window + averaging)
+TOLERANCE_TEXT = f"an announcement counts for a word from {EARLY_S:g} s before to {LATE_S:g} s after its middle"
+
+
+class StreamError(Exception):
+    pass
+
+
+def _energy_middle(x: np.ndarray, rate: int) -> float:
+    """Seconds from the clip start to the centre of its loudest part (frame-energy weighted)."""
+    frame = max(1, rate // 100)
+    n = x.size // frame
+    if n == 0:
+        return x.size / rate / 2
+    e = np.square(x[: n * frame].reshape(n, frame)).mean(axis=1)
+    loud = e >= 0.1 * e.max()
+    idx = np.nonzero(loud)[0]
+    return float((idx[0] + idx[-1] + 1) / 2 * frame / rate)
+
+
+def _active_rms(x: np.ndarray, rate: int) -> float:
+    frame = max(1, rate // 100)
+    n = x.size // frame
+    if n == 0:
+        return float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
+    e = np.square(x[: n * frame].reshape(n, frame)).mean(axis=1)
+    return float(np.sqrt(e[e >= 0.1 * e.max()].mean())) if e.max() > 0 else 0.0
+
+
+def _write_atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, snr_db: float = 10.0, seed: int = 0,
+                rule: SplitRule = SplitRule(), unknown_share: float = 0.25, gap_s: float = 3.0,
+                speech_dbfs: float = -24.0) -> dict:
+    """Write the stream and its truth; returns a summary. ``split`` is validation, testing or all."""
+    rng = np.random.default_rng(seed)
+    clips, noise_files = [], []
+    for root in roots:
+        index = index_dataset(root, rule)
+        part = index.split(split)
+        clips += [(index.audio_dir / p, lab) for p, lab in zip(part["path"], part["label"])]
+        noise_files += index.noise_files
+    commands = [c for c in clips if c[1] in COMMANDS]
+    unknown = [c for c in clips if c[1] == UNKNOWN]
+    if not commands:
+        raise StreamError(f"no command clips in the {split} split of {', '.join(map(str, roots))}")
+    noise, noise_errors = load_noise(noise_files)
+    total = int(minutes * 60 * STREAM_RATE_HZ)
+    if total < 5 * STREAM_RATE_HZ:
+        raise StreamError("--minutes must give at least 5 s of audio")
+
+    # background: the split's own part of every noise recording, joined and looped, at unit RMS
+    seg_split = "testing" if split == "all" else split
+    lo, hi = NOISE_SEGMENTS[seg_split]
+    parts = []
+    for rec in noise:
+        seg = rec.samples[int(lo * rec.samples.size):int(hi * rec.samples.size)]
+        seg = resample(seg.astype(np.float32), rec.sample_rate_hz, STREAM_RATE_HZ).astype(np.float32)
+        rms = float(np.sqrt(np.mean(np.square(seg)))) if seg.size else 0.0
+        if rms > 1e-6:
+            parts.append(seg / rms)
+    if parts:
+        bed = np.concatenate(parts)
+        start = int(rng.integers(bed.size))
+        reps = int(np.ceil((start + total) / bed.size))
+        background = np.tile(bed, reps)[start:start + total]
+    else:
+        background = rng.normal(0, 1, total).astype(np.float32)
+    speech_rms = 10 ** (speech_dbfs / 20)
+    stream = background * (speech_rms / 10 ** (snr_db / 20))
+
+    truth, skipped = [], []
+    t = 1.0 + rng.uniform(0, 0.5)
+    while t + 1.0 < total / STREAM_RATE_HZ:
+        pool = unknown if (unknown and rng.random() < unknown_share) else commands
+        path, label = pool[int(rng.integers(len(pool)))]
+        try:
+            rate, x = read_wav(path)
+        except AudioError as exc:
+            skipped.append(str(exc))
+            t += gap_s
+            continue
+        x = resample(x, rate, STREAM_RATE_HZ).astype(np.float32)[:STREAM_RATE_HZ]
+        level = _active_rms(x, STREAM_RATE_HZ)
+        if level <= 1e-6:
+            skipped.append(f"{path}: silent clip")
+            t += gap_s
+            continue
+        x = x * (speech_rms * 10 ** (rng.uniform(-3, 3) / 20) / level)
+        b = int(t * STREAM_RATE_HZ)
+        seg = x[: total - b]
+        stream[b:b + seg.size] += seg
+        truth.append((round(t + _energy_middle(x, STREAM_RATE_HZ), 3), label))
+        t += gap_s + rng.uniform(-0.5, 0.5)
+    peak = float(np.abs(stream).max())
+    if peak > 0.99:
+        stream *= 0.99 / peak
+    out_wav, truth_csv = Path(out_wav), Path(truth_csv)
+    _write_atomic(out_wav, lambda p: write_wav(p, stream, STREAM_RATE_HZ))
+
+    def write_truth(p):
+        with open(p, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["time_s", "label"])
+            w.writerows(truth)
+
+    _write_atomic(truth_csv, write_truth)
+    return {"wav": str(out_wav), "truth": str(truth_csv), "seconds": total / STREAM_RATE_HZ, "words": len(truth),
+            "command_words": sum(lab in COMMANDS for _, lab in truth), "snr_db": snr_db, "split": split,
+            "noise_files": len(noise), "skipped": skipped[:20] + noise_errors}
+
+
+def read_truth(path) -> list[tuple[float, str]]:
+    path = Path(path)
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        return sorted((float(r["time_s"]), r["label"]) for r in rows)
+    except FileNotFoundError:
+        raise StreamError(f"{path}: no such file") from None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise StreamError(f"{path}: expected a CSV with columns time_s,label ({exc})") from None
+
+
+@dataclass(frozen=True)
+class StreamScore:
+    correct: float
+    wrong: float
+    missed: float
+    false_alarms_per_hour: float
+    words: int               # command words in the truth
+    hours: float
+    n_correct: int
+    n_wrong: int
+    n_missed: int
+    n_false_alarms: int
+    tolerance: str = TOLERANCE_TEXT
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (f"correct {self.correct:.1%}, wrong {self.wrong:.1%}, missed {self.missed:.1%} of {self.words} "
+                f"command words; {self.n_false_alarms} false alarms = {self.false_alarms_per_hour:.1f} per hour "
+                f"({self.hours * 60:.1f} min)")
+
+
+def score_detections(detections, truth, seconds: float) -> StreamScore:
+    """``detections``: (time_s, label) announcements; ``truth``: (time_s, label) of every word."""
+    detections = sorted(detections)
+    used = [False] * len(detections)
+    n_correct = n_wrong = n_missed = 0
+    command_words = [(t, lab) for t, lab in truth if lab in COMMANDS]
+    for t_word, label in command_words:
+        inside = [i for i, (t, _) in enumerate(detections) if not used[i] and t_word - EARLY_S <= t <= t_word + LATE_S]
+        hit = next((i for i in inside if detections[i][1] == label), None)
+        if hit is not None:
+            used[hit] = True
+            n_correct += 1
+        elif inside:
+            used[inside[0]] = True
+            n_wrong += 1
+        else:
+            n_missed += 1
+    n_fa = used.count(False)
+    words = len(command_words)
+    hours = seconds / 3600
+    share = (lambda k: k / words) if words else (lambda k: 0.0)
+    return StreamScore(share(n_correct), share(n_wrong), share(n_missed), n_fa / hours if hours else 0.0, words,
+                       hours, n_correct, n_wrong, n_missed, n_fa)
+
+
+def hop_scores(scorer, wave: np.ndarray, rate: int, hop_ms: float):
+    """Raw scores of every hop over a recording, as the app computes them: (times_ms, scores)."""
+    from kwsapp.core.features import features_from_wave
+
+    clip = int(round(rate * scorer.settings.clip_duration_ms / 1000))
+    hop = int(round(rate * hop_ms / 1000))
+    times, scores = [], []
+    for end in range(hop, len(wave) + 1, hop):
+        scores.append(scorer(features_from_wave(wave[max(0, end - clip):end], rate, scorer.settings)))
+        times.append(end * 1000.0 / rate)
+    return np.array(times), np.array(scores)
+
+
+def decide(labels, times_ms, scores, settings: DecisionSettings) -> list[tuple[float, str]]:
+    """Replay the decision class over per-hop scores: the announcements, (time_s, label)."""
+    rc = RecognizeCommands(labels, settings)
+    out = []
+    for t, s in zip(times_ms, scores):
+        d = rc.process(s, t)
+        if d.is_new_command:
+            out.append((t / 1000.0, d.label))
+    return out
+
+
+def stream_eval(model_dir, wav, truth_csv, hop_ms: float = 250.0, decisions: DecisionSettings = DecisionSettings(),
+                runtime: str = "litert") -> dict:
+    from kwsapp.runtime import load_scorer
+
+    truth = read_truth(truth_csv)
+    rate, wave = read_wav(wav)
+    scorer = load_scorer(model_dir, prefer=runtime)
+    times, scores = hop_scores(scorer, wave, rate, hop_ms)
+    found = decide(scorer.labels, times, scores, decisions)
+    result = score_detections(found, truth, wave.size / rate).to_dict()
+    result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, decisions=asdict(decisions),
+                  detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
+    return result
+
+
+def sweep(model_dir, wav, truth_csv, hop_ms: float = 250.0, thresholds=None, windows_ms=None, refractories_ms=None,
+          max_wrong: float = 0.03, max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
+    """Score every combination of the three decision settings on one stream (the model runs once).
+
+    The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
+    one with the fewest false alarms plus wrong answers."""
+    from kwsapp.runtime import load_scorer
+
+    thresholds = thresholds or [round(x, 2) for x in np.arange(0.5, 0.96, 0.05)]
+    windows_ms = windows_ms or [250.0, 500.0, 750.0, 1000.0]
+    refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
+    truth = read_truth(truth_csv)
+    rate, wave = read_wav(wav)
+    scorer = load_scorer(model_dir)
+    times, scores = hop_scores(scorer, wave, rate, hop_ms)
+    rows = []
+    for th in thresholds:
+        for win in windows_ms:
+            for ref in refractories_ms:
+                s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref,
+                                     minimum_count=DecisionSettings().minimum_count)
+                r = score_detections(decide(scorer.labels, times, scores, s), truth, wave.size / rate)
+                rows.append({"threshold": th, "average_window_ms": win, "refractory_ms": ref, **r.to_dict()})
+    ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
+    if ok:
+        best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"]))
+    else:
+        best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
+    return rows, best
