@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
 
         model_menu = mb.addMenu("&Model")
         self.action_train = model_menu.addAction("&Train…", self.open_train_dialog)
+        self.action_stream_eval = model_menu.addAction("&Evaluate on a recording…", self.open_stream_eval_dialog)
         self.action_bundled = model_menu.addAction("Use the &bundled model", lambda: self.load_model(str(BUNDLED_MODEL)))
 
         help_menu = mb.addMenu("&Help")
@@ -376,6 +377,21 @@ class MainWindow(QMainWindow):
         dlg.started.connect(lambda: (self.settings.setValue("export/data_dir", dlg.data.text()),
                                                   self.settings.setValue("export/out_csv", dlg.out.text())))
         self.export_dialog = dlg
+        dlg.show()
+        return dlg
+
+    def open_stream_eval_dialog(self):
+        from .stream_eval_dialog import StreamEvalDialog
+
+        dlg = StreamEvalDialog(self.model_dir, self.panel.settings(), float(self.panel.hop.value()),
+                               self.settings.value("stream_eval/wav", ""), self.settings.value("stream_eval/truth", ""),
+                               self)
+        dlg.started.connect(lambda: (self.settings.setValue("stream_eval/wav", dlg.wav.text()),
+                                     self.settings.setValue("stream_eval/truth", dlg.truth.text())))
+        dlg.result_ready.connect(lambda r: self.message_bar.show_message(
+            f"{Path(r['wav']).name}: correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%}, "
+            f"{r['false_alarms_per_hour']:.1f} false alarms per hour", error=False))
+        self.stream_eval_dialog = dlg
         dlg.show()
         return dlg
 

@@ -66,3 +66,24 @@ def test_export_errors_are_one_line_in_the_dialog(make_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
     assert dlg.status.text().startswith("Export failed: error:"), dlg.status.text()
     assert "Traceback" not in dlg.status.text() and not (tmp_path / "sub.csv").exists()
+
+
+def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, tmp_path):
+    from tests.helpers import run_cli
+
+    wav, truth = tmp_path / "s.wav", tmp_path / "s.csv"
+    run_cli("make-stream", "--data", synth_root, "--split", "test", "--out", wav, "--truth", truth, "--minutes", 0.5)
+    w = make_window()
+    w.panel.threshold.setValue(0.6)
+    w.action_stream_eval.trigger()
+    dlg = w.stream_eval_dialog
+    assert "--threshold" in dlg.arguments() and "0.6" in dlg.arguments()  # the window's own settings
+    dlg.wav.setText(str(wav))
+    dlg.truth.setText(str(truth))
+    assert dlg.start()
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
+    assert dlg.result is not None, dlg.status.text()
+    assert dlg.status.text().startswith("correct ") and "false alarms per hour" in dlg.status.text()
+    assert "false alarms per hour" in w.message_bar.text()  # the result shows in the window too
+    assert dlg.result["decisions"]["threshold"] == 0.6
+    dlg.close()

@@ -1,0 +1,116 @@
+"""Evaluate on a recording...: run ``trainer stream-eval`` with the window's model and decision settings on a
+long recording and its truth CSV (``trainer make-stream`` writes both), and show the result."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QVBoxLayout)
+
+from ..core.decisions import DecisionSettings
+from .trainer_process import TrainerProcess
+
+
+class StreamEvalDialog(QDialog):
+    started = Signal()
+    result_ready = Signal(dict)
+
+    def __init__(self, model_dir: str, decisions: DecisionSettings, hop_ms: float, wav: str = "", truth: str = "",
+                 parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Evaluate on a recording")
+        self.resize(640, 260)
+        self.model_dir, self.decisions, self.hop_ms = model_dir, decisions, hop_ms
+        self.wav = QLineEdit(wav)
+        self.wav.setPlaceholderText("a long recording (python -m trainer make-stream writes one)")
+        self.truth = QLineEdit(truth)
+        self.truth.setPlaceholderText("its time_s,label CSV")
+        form = QFormLayout()
+        for label, edit, pick in (("recording", self.wav, self._browse_wav), ("truth", self.truth, self._browse_truth)):
+            b = QPushButton("Browse…")
+            b.clicked.connect(pick)
+            row = QHBoxLayout(); row.addWidget(edit, 1); row.addWidget(b)
+            form.addRow(label, row)
+        form.addRow("model", QLabel(model_dir))
+        form.addRow("decisions", QLabel(f"hop {hop_ms:g} ms, threshold {decisions.threshold:g}, averaging "
+                                        f"{decisions.average_window_ms:g} ms, refractory {decisions.refractory_ms:g} ms"))
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.start_button, self.cancel_button, self.close_button = (QPushButton("Evaluate"), QPushButton("Cancel"),
+                                                                    QPushButton("Close"))
+        self.cancel_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button); buttons.addWidget(self.cancel_button); buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.status, 1)
+        lay.addLayout(buttons)
+        self.process = TrainerProcess(self)
+        self.process.finished.connect(self._finished)
+        self._json = Path(tempfile.mkdtemp(prefix="kwsapp-eval-")) / "result.json"
+        self.result: dict | None = None
+
+    def _browse_wav(self):
+        f, _ = QFileDialog.getOpenFileName(self, "Recording", self.wav.text(), "Wave files (*.wav)")
+        if f:
+            self.wav.setText(f)
+            guess = Path(f).with_suffix(".csv")
+            if not self.truth.text() and guess.is_file():
+                self.truth.setText(str(guess))
+
+    def _browse_truth(self):
+        f, _ = QFileDialog.getOpenFileName(self, "Truth CSV", self.truth.text(), "CSV (*.csv)")
+        if f:
+            self.truth.setText(f)
+
+    def arguments(self) -> list[str]:
+        d = self.decisions
+        return ["stream-eval", "--model", self.model_dir, "--wav", self.wav.text().strip(),
+                "--truth", self.truth.text().strip(), "--json", str(self._json), "--hop-ms", f"{self.hop_ms:g}",
+                "--threshold", f"{d.threshold:g}", "--average-window-ms", f"{d.average_window_ms:g}",
+                "--refractory-ms", f"{d.refractory_ms:g}"]
+
+    def start(self) -> bool:
+        if not (self.wav.text().strip() and self.truth.text().strip()):
+            self.status.setText("Choose the recording and its truth CSV first.")
+            return False
+        self._json.unlink(missing_ok=True)
+        self.result = None
+        self.process.start(self.arguments())
+        self.started.emit()
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Evaluating… (the model runs over the whole recording)")
+        return True
+
+    def cancel(self):
+        self.process.cancel()
+
+    def _finished(self, code: int, summary: str):
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if code == 0 and self._json.is_file():
+            r = json.loads(self._json.read_text())
+            self.result = r
+            self.status.setText(
+                f"correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%} of {r['words']} command "
+                f"words; {r['false_alarms_per_hour']:.1f} false alarms per hour ({r['hours'] * 60:.1f} min).\n"
+                f"{r['tolerance']}.")
+            self.result_ready.emit(r)
+        elif code == 130:
+            self.status.setText("Cancelled.")
+        else:
+            self.status.setText(f"Evaluation failed: {summary or f'exit code {code}'}")
+
+    def closeEvent(self, event):
+        if self.process.running:
+            self.process.kill()
+        super().closeEvent(event)
