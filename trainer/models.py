@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 ARCHS = ("reference", "dscnn")
+BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics must settle within an epoch
 
 
 def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1) -> keras.Model:
@@ -41,15 +42,17 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: in
     c = 32 * int(width)
     inp = keras.Input(shape=input_shape, name="log_specgram")
     x = layers.Reshape(input_shape + (1,))(inp)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.Conv2D(c, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
     for i in range(blocks):
         x = layers.DepthwiseConv2D(3, strides=2 if i == 0 else 1, padding="same", use_bias=False)(x)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
+        x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
         x = layers.Conv2D(2 * c, 1, use_bias=False)(x)
-        x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.GlobalAveragePooling2D()(x)
+        x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+    # average over time only: where in frequency the energy lies is what tells words apart
+    x = layers.AveragePooling2D(pool_size=(x.shape[1], 1), name="mean_over_time")(x)
+    x = layers.Flatten()(x)
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(n_classes, activation="softmax", name="scores")(x)
     return keras.Model(inp, out, name=f"ds_cnn_w{int(width)}")
