@@ -131,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"default {d.average_window_ms:g} (the app's)")
         q.add_argument("--refractory-ms", type=float, default=d.refractory_ms,
                        help=f"default {d.refractory_ms:g} (the app's)")
+        q.add_argument("--minimum-count", type=int, default=d.minimum_count,
+                       help=f"results needed in the averaging window (default {d.minimum_count}, the app's)")
 
     p = sub.add_parser("stream-eval", help="score a model on a long recording the way the app listens",
                        description="Slides the app's 1-s window over the recording (same features, same model "
@@ -283,7 +285,7 @@ def _decisions(args):
     from kwsapp.core.decisions import DecisionSettings
 
     return DecisionSettings(average_window_ms=args.average_window_ms, threshold=args.threshold,
-                            refractory_ms=args.refractory_ms)
+                            refractory_ms=args.refractory_ms, minimum_count=args.minimum_count)
 
 
 def cmd_stream_eval(args) -> int:
@@ -307,14 +309,14 @@ def cmd_stream_sweep(args) -> int:
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
                        max_fa_per_hour=args.max_fa_per_hour)
     print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
-    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
+    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
     ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731
     ranked = sorted(rows, key=lambda r: (not ok(r), -r["correct"], r["false_alarms_per_hour"]))
     for r in ranked[:args.top]:
-        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['correct']:>8.1%} "
+        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['minimum_count']:>4} {r['correct']:>8.1%} "
               f"{r['wrong']:>6.1%} {r['missed']:>7.1%} {r['false_alarms_per_hour']:>6.1f}" + ("" if ok(r) else "  (over a limit)"))
     print(f"chosen: threshold {best['threshold']:g}, averaging window {best['average_window_ms']:g} ms, refractory "
-          f"{best['refractory_ms']:g} ms -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
+          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']} -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
           f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
           + ("" if ok(best) else " (no setting meets both limits)"))
     if args.json:

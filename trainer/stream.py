@@ -255,7 +255,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = 250.0, decisions: Dec
 
 
 def sweep(model_dir, wav, truth_csv, hop_ms: float = 250.0, thresholds=None, windows_ms=None, refractories_ms=None,
-          max_wrong: float = 0.03, max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
+          minimum_counts=(1, 2), max_wrong: float = 0.03, max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
     """Score every combination of the three decision settings on one stream (the model runs once).
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
@@ -263,7 +263,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = 250.0, thresholds=None, win
     from kwsapp.runtime import load_scorer
 
     thresholds = thresholds or [round(x, 2) for x in np.arange(0.5, 0.96, 0.05)]
-    windows_ms = windows_ms or [250.0, 500.0, 750.0, 1000.0]
+    windows_ms = windows_ms or [0.0, 250.0, 500.0, 750.0, 1000.0]
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)
     rate, wave = read_wav(wav)
@@ -273,10 +273,13 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = 250.0, thresholds=None, win
     for th in thresholds:
         for win in windows_ms:
             for ref in refractories_ms:
-                s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref,
-                                     minimum_count=DecisionSettings().minimum_count)
-                r = score_detections(decide(scorer.labels, times, scores, s), truth, wave.size / rate)
-                rows.append({"threshold": th, "average_window_ms": win, "refractory_ms": ref, **r.to_dict()})
+                for count in minimum_counts:
+                    if count > 1 + win // hop_ms:
+                        continue  # the window never holds that many results
+                    s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count)
+                    r = score_detections(decide(scorer.labels, times, scores, s), truth, wave.size / rate)
+                    rows.append({"threshold": th, "average_window_ms": win, "refractory_ms": ref,
+                                 "minimum_count": count, **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
     if ok:
         best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"]))
