@@ -20,7 +20,7 @@ $PY -m trainer evaluate --data "$SAMPLE" --model "$OUT" --split test --json "$OU
 # streams of held-out speakers at 10 dB SNR: validation (to choose the decision settings) and test (to report)
 mkdir -p runs/streams
 [ -f runs/streams/val.wav ] || $PY -m trainer make-stream --data "$SAMPLE" $SPLIT --split validation \
-    --out runs/streams/val.wav --truth runs/streams/val.csv --minutes 15 --seed 1
+    --out runs/streams/val.wav --truth runs/streams/val.csv --minutes 30 --seed 1
 [ -f runs/streams/test.wav ] || $PY -m trainer make-stream --data "$SAMPLE" $SPLIT --split test \
     --out runs/streams/test.wav --truth runs/streams/test.csv --minutes 30 --seed 2
 $PY -m trainer stream-sweep --model "$OUT" --wav runs/streams/val.wav --truth runs/streams/val.csv \

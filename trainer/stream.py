@@ -114,11 +114,24 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
     speech_rms = 10 ** (speech_dbfs / 20)
     stream = background * (speech_rms / 10 ** (snr_db / 20))
 
+    # each pool is dealt like a deck: every clip once, in a shuffled order, before any clip comes again,
+    # so a few clips cannot dominate the figures by chance
+    decks = {"commands": [], "unknown": []}
+
+    def deal(name, pool):
+        if not decks[name]:
+            decks[name] = [pool[i] for i in rng.permutation(len(pool))]
+        return decks[name].pop()
+
+    used = set()
     truth, skipped = [], []
     t = 1.0 + rng.uniform(0, 0.5)
     while t + 1.0 < total / STREAM_RATE_HZ:
-        pool = unknown if (unknown and rng.random() < unknown_share) else commands
-        path, label = pool[int(rng.integers(len(pool)))]
+        if unknown and rng.random() < unknown_share:
+            path, label = deal("unknown", unknown)
+        else:
+            path, label = deal("commands", commands)
+        used.add(path)
         try:
             rate, x = read_wav(path)
         except AudioError as exc:
@@ -151,7 +164,8 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
 
     _write_atomic(truth_csv, write_truth)
     return {"wav": str(out_wav), "truth": str(truth_csv), "seconds": total / STREAM_RATE_HZ, "words": len(truth),
-            "command_words": sum(lab in COMMANDS for _, lab in truth), "snr_db": snr_db, "split": split,
+            "command_words": sum(lab in COMMANDS for _, lab in truth), "distinct_clips": len(used),
+            "distinct_unknown_clips": len({p for p, _ in unknown} & used), "snr_db": snr_db, "split": split,
             "noise_files": len(noise), "skipped": skipped[:20] + noise_errors}
 
 
@@ -282,7 +296,9 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = 250.0, thresholds=None, win
                                  "minimum_count": count, **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
     if ok:
-        best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"]))
+        # ties: fewer false alarms, fewer wrong, more results averaged, then the shorter refractory time
+        best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"], r["minimum_count"],
+                                      -r["refractory_ms"]))
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
     return rows, best

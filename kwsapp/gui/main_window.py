@@ -79,10 +79,12 @@ class MainWindow(QMainWindow):
         self.last_hop = None
         self.device_spec = device if device is not None else self.settings.value("audio/device", None)
         hop = float(hop_ms if hop_ms is not None else self.settings.value("audio/hop_ms", 250.0))
+        default = DecisionSettings()
         decisions = DecisionSettings(
-            average_window_ms=float(self.settings.value("decisions/average_window_ms", 750.0)),
-            threshold=float(self.settings.value("decisions/threshold", 0.7)),
-            refractory_ms=float(self.settings.value("decisions/refractory_ms", 1000.0)))
+            average_window_ms=float(self.settings.value("decisions/average_window_ms", default.average_window_ms)),
+            threshold=float(self.settings.value("decisions/threshold", default.threshold)),
+            refractory_ms=float(self.settings.value("decisions/refractory_ms", default.refractory_ms)),
+            minimum_count=default.minimum_count)
         self.mic = Microphone()
         self._listening_reported = False
 

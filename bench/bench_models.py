@@ -1,0 +1,77 @@
+"""Compare model folders the way the README's table does: parameters, clip accuracy on held-out speakers,
+streaming figures, compute per hop. Prints a Markdown table.
+
+    python bench/bench_models.py --val runs/streams/val --test runs/streams/test [--test runs/streams/test20]
+                                 MODEL_DIR [MODEL_DIR ...]
+
+``--val`` / ``--test`` name streams made by ``python -m trainer make-stream`` (STREAM.wav + STREAM.csv).
+For each model: the decision settings the validation sweep chooses, then on every test stream the figures
+with those settings and with the app's defaults. Clip accuracy is read from MODEL_DIR/sample_test_metrics.json
+(``python -m trainer evaluate ... --json``) when it is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def per_hop_ms(model_dir, rate=16000, seconds=60.0, hop_ms=250.0):
+    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer
+
+    rec = StreamingRecognizer(LiteRtScorer(model_dir))
+    wave = np.random.default_rng(0).normal(0, 0.01, int(rate * seconds)).astype(np.float32)
+    ms = np.array([h.compute_ms for h in rec.run_wave(wave, rate, hop_ms)])
+    return float(np.median(ms)), float(np.percentile(ms, 99))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--val", required=True, help="validation stream (without .wav / .csv)")
+    ap.add_argument("--test", required=True, action="append", help="test stream(s) (without .wav / .csv)")
+    args = ap.parse_args()
+    from kwsapp.core.decisions import DecisionSettings
+    from trainer.stream import TOLERANCE_TEXT, stream_eval, sweep
+
+    def fmt(r):
+        return (f"{r['correct']:.1%} / {r['wrong']:.1%} / {r['missed']:.1%} / {r['false_alarms_per_hour']:.0f}")
+
+    print(f"streams: validation {args.val}; test {', '.join(args.test)}. Figures are correct / wrong / missed / "
+          f"false alarms per hour; {TOLERANCE_TEXT}.\n")
+    header = ["model", "parameters", "clip accuracy (sample test)", "per hop median / p99 (16 kHz)",
+              "chosen on validation"]
+    for t in args.test:
+        header += [f"{Path(t).name}, chosen", f"{Path(t).name}, app defaults"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for m in args.models:
+        info = json.loads((Path(m) / "training.json").read_text())
+        clip = Path(m) / "sample_test_metrics.json"
+        acc = f"{json.loads(clip.read_text())['accuracy']:.3f}" if clip.is_file() else "-"
+        med, p99 = per_hop_ms(m)
+        _, best = sweep(m, args.val + ".wav", args.val + ".csv")
+        chosen = DecisionSettings(average_window_ms=best["average_window_ms"], threshold=best["threshold"],
+                                  refractory_ms=best["refractory_ms"], minimum_count=best["minimum_count"])
+        row = [f"{info.get('arch', 'reference')} w{info.get('width', 1)} ({Path(m).name})", f"{info['parameters']:,}",
+               acc, f"{med:.2f} / {p99:.2f} ms",
+               f"th {chosen.threshold:g}, avg {chosen.average_window_ms:g} ms, refr {chosen.refractory_ms:g} ms, "
+               f"min {chosen.minimum_count}: {fmt(best)}"]
+        for t in args.test:
+            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", decisions=chosen)))
+            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", decisions=DecisionSettings())))
+        print("| " + " | ".join(row) + " |", flush=True)
+    print(f"\napp defaults: {asdict(DecisionSettings())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
