@@ -27,10 +27,12 @@ class SpectrogramView(pg.PlotWidget):
         self.setXRange(-seconds, 0, padding=0)
         self.setYRange(0, nyquist, padding=0)
         self.setMinimumHeight(160)
-        self.image.setRect(-seconds, 0, seconds, nyquist)
         self.frames_shown = 0
 
     def show_features(self, feats: np.ndarray) -> None:
         """feats: (frames, bins) log spectrogram, oldest frame first; drawn with time on x, frequency on y."""
+        shape_changed = self.image.image is None or self.image.image.shape != feats.T.shape
         self.image.setImage(feats.T, autoLevels=False, levels=LEVELS)
+        if shape_changed:  # setRect scales by the image's size: set it once there is an image of this size
+            self.image.setRect(-self.seconds, 0, self.seconds, DEFAULT_SETTINGS.sample_rate_hz / 2)
         self.frames_shown += 1

@@ -164,6 +164,11 @@ def test_audio_written_to_the_buffer_is_classified_and_announced(make_window, qt
     assert w.announced[0]["label"] == "go" and w.history.entries[0][1] == "go"
     assert (tmp_path / "log.jsonl").read_text().count("\n") == 1
     assert w.spectrogram.frames_shown > 0 and w.level.level_dbfs > -60
+    # the picture really shows the spectrogram: many colours across the plot, not one stretched pixel
+    img = w.spectrogram.grab().toImage()
+    colours = {img.pixel(x, y) for x in range(img.width() // 4, img.width() * 3 // 4, 7)
+               for y in range(img.height() // 4, img.height() * 3 // 4, 7)}
+    assert len(colours) > 50, len(colours)
     assert "ms/hop" in w.status_inference.text()
 
 
