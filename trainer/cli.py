@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown-ratio", type=float, default=1.0, help="unknown clips per epoch, as a multiple of an average command's count")
     p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
     p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
+    p.add_argument("--spliced-ratio", type=float, default=0.0,
+                   help="made negatives per epoch, as a multiple of an average command's count: the first half of "
+                        "one command joined to the second half of another, labelled unknown (real voices saying "
+                        "non-words; default 0)")
     p.add_argument("--max-shift-ms", type=float, default=100.0,
                    help="time-shift augmentation, +- (default 100 ms; larger shifts leave words partly outside "
                         "the window, as a live stream does)")
@@ -180,7 +184,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, width=args.width,
                       arch=args.arch, seed=args.seed, resume=args.resume, learning_rate=args.learning_rate,
                       patience=args.patience, unknown_ratio=args.unknown_ratio, silence_ratio=args.silence_ratio,
-                      augment=not args.no_augment, max_shift_ms=args.max_shift_ms, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
+                      augment=not args.no_augment, max_shift_ms=args.max_shift_ms, spliced_ratio=args.spliced_ratio, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
     return 0

@@ -1,8 +1,8 @@
 """Streaming evaluation, like TensorFlow's ``generate_streaming_test_wav`` and ``test_streaming_accuracy``.
 
 ``make_stream`` writes a long 16 kHz recording: held-out clips (commands and other words) about every
-3 s over background noise at a chosen SNR, and the true ``time_s,label`` of each word (the time of the
-middle of the word's energy). ``stream_eval`` slides the app's own path over it (the same feature
+3 s over background noise at a chosen SNR, and the true ``time_s,label,clip`` of each word (the time of
+the middle of the word's energy; the clip it came from). ``stream_eval`` slides the app's own path over it (the same feature
 function, the same LiteRT / Keras scorer, the same ``RecognizeCommands``) and scores the announcements:
 
 - a command word is *correct* when an announcement of its label comes within the tolerance window
@@ -59,6 +59,11 @@ def _active_rms(x: np.ndarray, rate: int) -> float:
         return float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
     e = np.square(x[: n * frame].reshape(n, frame)).mean(axis=1)
     return float(np.sqrt(e[e >= 0.1 * e.max()].mean())) if e.max() > 0 else 0.0
+
+
+def _clip_name(path: Path) -> str:
+    """word/file.wav: enough to find the clip again under ROOT/train/audio."""
+    return f"{path.parent.name}/{path.name}"
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -148,7 +153,7 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
         b = int(t * STREAM_RATE_HZ)
         seg = x[: total - b]
         stream[b:b + seg.size] += seg
-        truth.append((round(t + _energy_middle(x, STREAM_RATE_HZ), 3), label))
+        truth.append((round(t + _energy_middle(x, STREAM_RATE_HZ), 3), label, _clip_name(path)))
         t += gap_s + rng.uniform(-0.5, 0.5)
     peak = float(np.abs(stream).max())
     if peak > 0.99:
@@ -159,12 +164,12 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
     def write_truth(p):
         with open(p, "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["time_s", "label"])
+            w.writerow(["time_s", "label", "clip"])
             w.writerows(truth)
 
     _write_atomic(truth_csv, write_truth)
     return {"wav": str(out_wav), "truth": str(truth_csv), "seconds": total / STREAM_RATE_HZ, "words": len(truth),
-            "command_words": sum(lab in COMMANDS for _, lab in truth), "distinct_clips": len(used),
+            "command_words": sum(lab in COMMANDS for _, lab, _ in truth), "distinct_clips": len(used),
             "distinct_unknown_clips": len({p for p, _ in unknown} & used), "snr_db": snr_db, "split": split,
             "noise_files": len(noise), "skipped": skipped[:20] + noise_errors}
 

@@ -46,6 +46,7 @@ class TrainConfig:
     silence_ratio: float = 1.0   # silence clips per epoch, likewise
     augment: bool = True
     max_shift_ms: float = 100.0  # time shift augmentation, +-
+    spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None
@@ -55,6 +56,29 @@ class TrainConfig:
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)))
+
+
+SPLICED = -2  # source code of a made negative in an epoch's items
+
+
+def word_frames(logspec: np.ndarray) -> tuple[int, int]:
+    """First and last+1 frame whose energy is within 20 dB of the loudest frame: where the word is."""
+    e = np.log(np.exp(logspec.astype(np.float64)).sum(axis=-1))
+    loud = np.nonzero(e >= e.max() - np.log(100.0))[0]
+    return int(loud[0]), int(loud[-1]) + 1
+
+
+def splice(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
+    """The first half of the word in ``a`` followed by the second half of the word in ``b`` (then b's
+    background): a non-word in real voices, e.g. "ri-" + "-op"."""
+    a0, a1 = word_frames(a)
+    b0, b1 = word_frames(b)
+    a_mid, b_mid = (a0 + a1) // 2, (b0 + b1) // 2
+    out = np.full_like(a, floor)
+    out[:a_mid] = a[:a_mid]
+    tail = b[b_mid:b_mid + (len(a) - a_mid)]
+    out[a_mid:a_mid + len(tail)] = tail
+    return out
 
 
 class EpochPlan:
@@ -72,7 +96,8 @@ class EpochPlan:
         mean_cmd = float(np.mean(per_cmd))
         self.n_unknown = min(len(self.by_label[UNKNOWN]), int(round(cfg.unknown_ratio * mean_cmd)))
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
-        self.n_total = sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence
+        self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
+        self.n_total = sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence + self.n_spliced
 
     def epoch(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(items, labels): items[:, 0] is the source (-1 for silence), items[:, 1] the position."""
@@ -86,6 +111,9 @@ class EpochPlan:
             ys.append(np.full(self.n_unknown, LABELS.index(UNKNOWN)))
         items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
         ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
+        if self.n_spliced:
+            items.append(np.stack([np.full(self.n_spliced, SPLICED), np.arange(self.n_spliced)], axis=1))
+            ys.append(np.full(self.n_spliced, LABELS.index(UNKNOWN)))
         items, ys = np.concatenate(items).astype(np.int64), np.concatenate(ys).astype(np.int64)
         order = rng.permutation(len(items))
         return items[order], ys[order]
@@ -111,6 +139,16 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 self.items, self.ys = self.plan.epoch(rng)
                 self.sil_bank_idx = rng.integers(max(len(noise_bank), 1), size=self.plan.n_silence)
                 self.sil_gains = silence_gains(self.plan.n_silence, rng)
+                # made negatives: pairs of command clips with different labels
+                cmd = np.concatenate([self.plan.by_label[c] for c in COMMANDS])
+                cmd_y = np.concatenate([np.full(len(self.plan.by_label[c]), k) for k, c in enumerate(COMMANDS)])
+                n = self.plan.n_spliced
+                first, second = rng.integers(len(cmd), size=n), rng.integers(len(cmd), size=n)
+                same = cmd_y[first] == cmd_y[second]
+                while same.any():
+                    second[same] = rng.integers(len(cmd), size=int(same.sum()))
+                    same = cmd_y[first] == cmd_y[second]
+                self.splice_pairs = (cmd[first], cmd[second])
                 self._built_for = self.epoch_no
 
         def __len__(self):
@@ -126,6 +164,12 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             for si in np.unique(items[speech, 0]):
                 m = items[:, 0] == si
                 x[m] = sources[si].feats.get(items[m, 1])
+            for j in np.nonzero(items[:, 0] == SPLICED)[0]:
+                (sa, pa), (sb, pb) = (p[items[j, 1]] for p in self.splice_pairs)
+                fa = sources[sa].feats.get(np.array([pa]))[0]
+                fb = sources[sb].feats.get(np.array([pb]))[0]
+                x[j] = splice(fa, fb, s.floor)
+            speech = items[:, 0] != -1  # made negatives are augmented like speech
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
             if cfg.augment and speech.any():
                 x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
@@ -335,7 +379,7 @@ def train(cfg: TrainConfig) -> dict:
     training = {
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
-        "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
+        "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "unreadable": len(s.feats.errors)} for s in sources],
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),

@@ -87,3 +87,18 @@ def test_augment_batch_changes_speech_but_keeps_shape():
     assert not np.allclose(x, y)
     # the tone stays the loudest bin of the middle frame
     assert [int(np.argmax(v[50])) for v in y] == [6, 12, 18, 24]
+
+
+def test_splice_joins_the_start_of_one_word_to_the_end_of_another():
+    from trainer.train import splice, word_frames
+
+    floor = -23.0
+    a = np.full((99, 81), floor, np.float32)
+    b = np.full((99, 81), floor, np.float32)
+    a[20:60, :40] = 5.0   # word A in frames 20-59, low bins
+    b[50:90, 40:] = 5.0   # word B in frames 50-89, high bins
+    assert word_frames(a) == (20, 60) and word_frames(b) == (50, 90)
+    out = splice(a, b, floor)
+    assert (out[20:40, :40] == 5.0).all() and (out[20:40, 40:] == floor).all()   # first half of A
+    assert (out[40:60, 40:] == 5.0).all() and (out[40:60, :40] == floor).all()   # then the second half of B
+    assert (out[60:, :] == floor).all() and (out[:20] == floor).all()
