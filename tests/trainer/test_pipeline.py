@@ -178,7 +178,7 @@ def test_dscnn_trains_and_exports(synth_root, tmp_path):
             "--seed", 1, "--workers", 2)
     info = json.loads((out / "training.json").read_text())
     assert info["arch"] == "dscnn" and info["parameters"] < 100_000 and info["augment"]["max_shift_frames"] == 30
-    assert info["spliced_ratio"] == 1 and info["clips_per_epoch"] > 240
+    assert info["spliced_ratio"] == 1
     assert (out / "model.tflite").is_file()
     r = run_cli("predict", "--model", out, *sorted((synth_root / "test" / "audio").glob("*.wav"))[:3])
     assert len(r.stdout.splitlines()) == 3
