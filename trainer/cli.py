@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from kwsapp.core.audio import AudioError
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError, write_json_atomic

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import Iterator, Sequence
 

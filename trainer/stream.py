@@ -28,7 +28,7 @@ from kwsapp.core.audio import AudioError, read_wav, resample, write_wav
 from kwsapp.core.decisions import DecisionSettings, RecognizeCommands
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 
-from .dataset import NOISE_SEGMENTS, DatasetError, SplitRule, index_dataset, load_noise
+from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
 
 STREAM_RATE_HZ = 16000
 EARLY_S = 0.5   # an announcement may come this long before the middle of the word ...
@@ -211,7 +211,8 @@ class StreamScore:
 
 def score_detections(detections, truth, seconds: float) -> StreamScore:
     """``detections``: (time_s, label) announcements; ``truth``: (time_s, label) of every word."""
-    detections = sorted(detections)
+    detections = sorted((float(d[0]), d[1]) for d in detections)
+    truth = [(float(row[0]), row[1]) for row in truth]  # extra columns (the clip) are ignored
     used = [False] * len(detections)
     n_correct = n_wrong = n_missed = 0
     command_words = [(t, lab) for t, lab in truth if lab in COMMANDS]

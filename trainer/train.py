@@ -15,7 +15,7 @@ import numpy as np
 
 from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-from kwsapp.core.modelfolder import (FEATURES_FILE, HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFLITE_FILE, TRAINING_FILE,
+from kwsapp.core.modelfolder import (HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFLITE_FILE, TRAINING_FILE,
                                      ModelFolder, write_json_atomic)
 from .augment import AugmentSettings, augment_batch
 from .cache import FeatureCache

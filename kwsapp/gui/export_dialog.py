@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import QCheckBox, QDialog, QFileDialog, QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout
 
+from .forms import browse_row, run_buttons
 from .trainer_process import TrainerProcess
 
 
@@ -26,24 +26,13 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         for label, edit, pick in (("data", self.data, self._browse_data), ("model", self.model, self._browse_model),
                                   ("output CSV", self.out, self._browse_out)):
-            b = QPushButton("Browse…")
-            b.clicked.connect(pick)
-            row = QHBoxLayout(); row.addWidget(edit, 1); row.addWidget(b)
-            form.addRow(label, row)
+            form.addRow(label, browse_row(edit, pick))
         form.addRow("", self.tta)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m clips")
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.start_button, self.cancel_button, self.close_button = (QPushButton("Export"), QPushButton("Cancel"),
-                                                                    QPushButton("Close"))
-        self.cancel_button.setEnabled(False)
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.close_button.clicked.connect(self.close)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button); buttons.addWidget(self.cancel_button); buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
+        buttons = run_buttons(self, "Export")
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.progress)
@@ -109,9 +98,5 @@ class ExportDialog(QDialog):
             self.status.setText(f"Export failed: {summary or f'exit code {code}'}")
 
     def closeEvent(self, event):
-        if self.process.running:
-            self.process.cancel()
-            if self.process.proc is not None:
-                self.process.proc.waitForFinished(10000)
-            self.process.kill()
+        self.process.stop(wait_ms=10000)
         super().closeEvent(event)

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QPoint, QSettings, QSize, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
 
 from ..audio_input import AudioInputError, Microphone, list_input_devices
 from ..core.decisions import DecisionSettings

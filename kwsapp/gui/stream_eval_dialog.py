@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QVBoxLayout)
+from PySide6.QtWidgets import QDialog, QFileDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from ..core.decisions import DecisionSettings
+from .forms import browse_row, run_buttons
 from .trainer_process import TrainerProcess
 
 
@@ -31,24 +31,13 @@ class StreamEvalDialog(QDialog):
         self.truth.setPlaceholderText("its time_s,label CSV")
         form = QFormLayout()
         for label, edit, pick in (("recording", self.wav, self._browse_wav), ("truth", self.truth, self._browse_truth)):
-            b = QPushButton("Browse…")
-            b.clicked.connect(pick)
-            row = QHBoxLayout(); row.addWidget(edit, 1); row.addWidget(b)
-            form.addRow(label, row)
+            form.addRow(label, browse_row(edit, pick))
         form.addRow("model", QLabel(model_dir))
         form.addRow("decisions", QLabel(f"hop {hop_ms:g} ms, threshold {decisions.threshold:g}, averaging "
                                         f"{decisions.average_window_ms:g} ms, refractory {decisions.refractory_ms:g} ms"))
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.start_button, self.cancel_button, self.close_button = (QPushButton("Evaluate"), QPushButton("Cancel"),
-                                                                    QPushButton("Close"))
-        self.cancel_button.setEnabled(False)
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.close_button.clicked.connect(self.close)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button); buttons.addWidget(self.cancel_button); buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
+        buttons = run_buttons(self, "Evaluate")
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.status, 1)
@@ -111,6 +100,5 @@ class StreamEvalDialog(QDialog):
             self.status.setText(f"Evaluation failed: {summary or f'exit code {code}'}")
 
     def closeEvent(self, event):
-        if self.process.running:
-            self.process.kill()
+        self.process.stop(wait_ms=2000)
         super().closeEvent(event)

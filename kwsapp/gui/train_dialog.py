@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from ..core.modelfolder import HISTORY_FILE, KERAS_FILE
+from .forms import browse_row, run_buttons
 from .trainer_process import TrainerProcess
 
 CHECKPOINT_DIR = ".checkpoint"
@@ -51,14 +52,9 @@ class TrainDialog(QDialog):
         self.width.addItems(["1", "2"])
         self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
         self.resume = QCheckBox("resume the interrupted run in this folder")
-        browse_data, browse_out = QPushButton("Browse…"), QPushButton("Browse…")
-        browse_data.clicked.connect(self._browse_data)
-        browse_out.clicked.connect(self._browse_out)
         form = QFormLayout()
-        row = QHBoxLayout(); row.addWidget(self.data, 1); row.addWidget(browse_data)
-        form.addRow("data", row)
-        row = QHBoxLayout(); row.addWidget(self.out, 1); row.addWidget(browse_out)
-        form.addRow("output model folder", row)
+        form.addRow("data", browse_row(self.data, self._browse_data))
+        form.addRow("output model folder", browse_row(self.out, self._browse_out))
         form.addRow("epochs", self.epochs)
         form.addRow("width (1 = notebook, 2 = its LB 0.74 run)", self.width)
         form.addRow("seed", self.seed)
@@ -78,21 +74,10 @@ class TrainDialog(QDialog):
         self.log.setMaximumBlockCount(500)
         self.log.setMaximumHeight(120)
 
-        self.start_button = QPushButton("Start")
-        self.cancel_button = QPushButton("Cancel")
         self.load_button = QPushButton("Load this model")
-        self.close_button = QPushButton("Close")
-        self.cancel_button.setEnabled(False)
         self.load_button.setEnabled(False)
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
         self.load_button.clicked.connect(self._load)
-        self.close_button.clicked.connect(self.close)
-        buttons = QHBoxLayout()
-        for b in (self.start_button, self.cancel_button, self.load_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
+        buttons = run_buttons(self, "Start", self.load_button)
 
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -185,9 +170,5 @@ class TrainDialog(QDialog):
         self.model_ready.emit(self.out.text().strip())
 
     def closeEvent(self, event):
-        if self.process.running:
-            self.process.cancel()
-            if self.process.proc is not None:
-                self.process.proc.waitForFinished(15000)
-            self.process.kill()
+        self.process.stop(wait_ms=15000)  # Ctrl-C first: the last finished epoch is kept
         super().closeEvent(event)

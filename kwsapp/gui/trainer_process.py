@@ -55,6 +55,14 @@ class TrainerProcess(QObject):
             if pid > 0:
                 os.kill(pid, signal.SIGINT)
 
+    def stop(self, wait_ms: int = 10000) -> None:
+        """Cancel as Ctrl-C would, give it ``wait_ms`` to save and leave, then kill it."""
+        if self.running:
+            self.cancel()
+            if self.proc is not None:
+                self.proc.waitForFinished(wait_ms)
+            self.kill()
+
     def kill(self) -> None:
         if self.running:
             self.proc.kill()

@@ -1,7 +1,6 @@
 import hashlib
 import re
 
-import numpy as np
 import pytest
 
 from kwsapp.core.labels import LABELS, label_of_word

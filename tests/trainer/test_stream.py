@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,7 +46,8 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
                 "--minutes", 1, "--snr-db", 10, "--seed", 4)
     info = json.loads(r.stdout)
     t = pd.read_csv(truth)
-    assert list(t.columns) == ["time_s", "label"] and len(t) == info["words"] >= 15
+    assert list(t.columns) == ["time_s", "label", "clip"] and len(t) == info["words"] >= 15
+    assert t["clip"].str.match(r"^[a-z]+/[0-9a-f]{8}_nohash_\d+\.wav$").all()  # word/file under train/audio
     assert t["time_s"].is_monotonic_increasing and (t["time_s"].diff().dropna() > 1.5).all()
     # the same seed makes the same stream
     run_cli("make-stream", "--data", synth_root, "--split", "test", "--out", tmp_path / "b.wav",
