@@ -374,3 +374,14 @@ def main(argv=None) -> int:
             raise
         print(f"error: unexpected {type(exc).__name__}: {exc} (set KWSAPP_DEBUG=1 for details)", file=sys.stderr)
         return 1
+
+
+def run() -> None:
+    """Entry point of ``python -m trainer`` and ``kws``."""
+    code = main()
+    if code == 130:
+        # after Ctrl-C everything is saved; do not wait at exit for a data thread Keras may leave behind
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)

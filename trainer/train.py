@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -253,6 +253,29 @@ def defer_sigint():
                 raise KeyboardInterrupt
 
 
+class SigintLatch:
+    """Holds Ctrl-C back between :meth:`hold` and :meth:`release`; ``release`` says whether one came."""
+
+    def __init__(self):
+        self._previous = None
+        self._pending = False
+
+    def _handler(self, signum, frame):
+        self._pending = True
+
+    def hold(self) -> None:
+        if self._previous is None and threading.current_thread() is threading.main_thread():
+            self._pending = False
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+
+    def release(self) -> bool:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        came, self._pending = self._pending, False
+        return came
+
+
 def save_inference_model(src: Path, dst: Path) -> None:
     """Write the model at ``src`` to ``dst`` without its optimizer state (a third of the size), atomically."""
     import keras
@@ -341,20 +364,27 @@ def train(cfg: TrainConfig) -> dict:
             train_data.set_epoch(epoch)
 
     # Ctrl-C is held back from the first epoch-end save to the last, so the backup (which says how many
-    # epochs are done), the best model and the history row of an epoch are all written or none is.
-    guard = ExitStack()
+    # epochs are done), the best model and the history row of an epoch are all written or none is. One that
+    # came meanwhile ends the run right there, as a clean stop that keeps the backup (raising from inside a
+    # callback instead leaves Keras's data thread running, and the process never exits).
+    latch = SigintLatch()
+    interrupted = []
+    backup = keras.callbacks.BackupAndRestore(str(ckpt), save_freq="epoch", delete_checkpoint=True)
 
     class HoldSigint(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            guard.enter_context(defer_sigint())
+            latch.hold()
 
     class ReleaseSigint(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            guard.close()
+            if latch.release():
+                interrupted.append(epoch)
+                backup.delete_checkpoint = False
+                self.model.stop_training = True
 
     callbacks = [
         HoldSigint(),
-        keras.callbacks.BackupAndRestore(str(ckpt), save_freq="epoch", delete_checkpoint=True),
+        backup,
         SetEpoch(),
         keras.callbacks.ModelCheckpoint(
             str(out / BEST_FILE), monitor="val_accuracy", mode="max", save_best_only=True,
@@ -367,7 +397,10 @@ def train(cfg: TrainConfig) -> dict:
     try:
         model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
     finally:
-        guard.close()
+        if latch.release():
+            interrupted.append(-1)
+    if interrupted:
+        raise KeyboardInterrupt
 
     best = out / BEST_FILE
     if not best.is_file():

@@ -30,3 +30,16 @@ def test_no_signal_no_interrupt():
     with defer_sigint():
         x = 1
     assert x == 1 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_latch_reports_a_held_back_interrupt_and_restores_the_handler():
+    from trainer.train import SigintLatch
+
+    latch = SigintLatch()
+    latch.hold()
+    _interrupt_from_another_thread()
+    time.sleep(0.05)
+    assert latch.release() is True
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    latch.hold()
+    assert latch.release() is False
