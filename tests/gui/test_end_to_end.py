@@ -137,3 +137,16 @@ def test_a_microphone_that_goes_away_is_a_message_not_a_crash(virtual_mic, tmp_p
     assert proc.wait(timeout=30) == 0, err_lines  # it kept running until --quit-after
     assert shot.is_file()
     assert not any("Traceback" in line for line in err_lines), err_lines
+
+
+@pytest.mark.slow
+def test_a_named_device_is_used(virtual_mic, tmp_path):
+    env = {**virtual_mic.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(tmp_path / "settings.ini")}
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--device", "pulse", "--quit-after", "8"],
+                            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_lines, err_lines = [], []
+    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    line = _wait_for(out_lines, "kwsapp: listening", proc, 8)
+    assert line.startswith("kwsapp: listening: pulse at "), line
+    assert proc.wait(timeout=30) == 0, err_lines

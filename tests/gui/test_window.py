@@ -181,3 +181,18 @@ def test_menus_open_the_dialogs(make_window, qtbot):
     assert w.export_dialog.isVisible() and w.export_dialog.model.text() == w.model_dir
     w.train_dialog.close()
     w.export_dialog.close()
+
+
+def test_open_model_folder_from_the_menu_and_remember_it(make_window, qtbot, monkeypatch, tmp_path):
+    copy = tmp_path / "my_model"
+    shutil.copytree(BUNDLED_MODEL, copy)
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(copy))
+    w.action_open_model.trigger()
+    qtbot.waitUntil(lambda: Path(w.model_info.path) == copy, timeout=MODEL_TIMEOUT_MS)
+    assert "my_model" in w.status_model.text()
+    w.close()
+    w2 = make_window()  # the next launch opens it again
+    qtbot.waitUntil(lambda: w2.model_info is not None, timeout=MODEL_TIMEOUT_MS)
+    assert Path(w2.model_info.path) == copy
