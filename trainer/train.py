@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from kwsapp.core.modelfolder import (HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFL
 from .augment import AugmentSettings, augment_batch
 from .cache import FeatureCache
 from .dataset import TESTING, TRAIN, VALIDATION, SplitRule, silence_gains
+from .interrupts import SigintLatch
 from .sources import Source, command_positions, eval_set, load_source, noise_features, silence_features
 
 CHECKPOINT_DIR = ".checkpoint"
@@ -228,52 +226,6 @@ def load_sources(cfg: TrainConfig) -> list[Source]:
                 _log(f"warning: {p}")
         sources.append(src)
     return sources
-
-
-@contextmanager
-def defer_sigint():
-    """Hold Ctrl-C back while a checkpoint is written; it is delivered as soon as the write is done,
-    so an interruption never leaves a half-written checkpoint.
-
-    A Python-level handler, not a signal mask: TensorFlow's threads would take a signal the main thread
-    masks, and Python then runs the default handler in the main thread all the same."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if pending:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous != signal.SIG_IGN:
-                raise KeyboardInterrupt
-
-
-class SigintLatch:
-    """Holds Ctrl-C back between :meth:`hold` and :meth:`release`; ``release`` says whether one came."""
-
-    def __init__(self):
-        self._previous = None
-        self._pending = False
-
-    def _handler(self, signum, frame):
-        self._pending = True
-
-    def hold(self) -> None:
-        if self._previous is None and threading.current_thread() is threading.main_thread():
-            self._pending = False
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-
-    def release(self) -> bool:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
-        came, self._pending = self._pending, False
-        return came
 
 
 def save_inference_model(src: Path, dst: Path) -> None:

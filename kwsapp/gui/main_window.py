@@ -22,42 +22,14 @@ from .command_label import CommandDisplay
 from .decision_panel import DecisionPanel
 from .history import HistoryList
 from .level_meter import LevelMeter
+from .message_bar import MessageBar
 from .scores import ScoreBars
+from .settings_store import open_settings
 from .spectrogram import SpectrogramView
 from .workers import InferenceWorker
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "assets" / "default_model"
 HEALTH_INTERVAL_MS = 500
-
-
-def open_settings() -> QSettings:
-    """QSettings of the app; KWSAPP_SETTINGS=FILE.ini keeps them in one file (tests, portable installs)."""
-    import os
-
-    path = os.environ.get("KWSAPP_SETTINGS")
-    if path:
-        return QSettings(path, QSettings.IniFormat)
-    return QSettings("kwsapp", "kwsapp")
-
-
-class MessageBar(QLabel):
-    """A one-line message at the top of the window: errors in red, notes in blue; click to hide."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setVisible(False)
-        self.messages: list[str] = []
-
-    def show_message(self, text: str, error: bool = True) -> None:
-        self.messages.append(text)
-        colour = "#b00020" if error else "#0b5394"
-        self.setStyleSheet(f"background: {'#fde7e9' if error else '#e7f0fd'}; color: {colour}; padding: 6px;")
-        self.setText(text)
-        self.setVisible(True)
-
-    def mousePressEvent(self, event):
-        self.setVisible(False)
 
 
 class MainWindow(QMainWindow):
