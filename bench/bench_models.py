@@ -24,22 +24,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def per_hop_ms(model_dir, rate=16000, seconds=60.0, hop_ms=250.0):
-    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer
-
-    rec = StreamingRecognizer(LiteRtScorer(model_dir))
-    wave = np.random.default_rng(0).normal(0, 0.01, int(rate * seconds)).astype(np.float32)
-    ms = np.array([h.compute_ms for h in rec.run_wave(wave, rate, hop_ms)])
-    return float(np.median(ms)), float(np.percentile(ms, 99))
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+")
     ap.add_argument("--val", required=True, help="validation stream (without .wav / .csv)")
     ap.add_argument("--test", required=True, action="append", help="test stream(s) (without .wav / .csv)")
     args = ap.parse_args()
+    from bench.bench_hop import per_hop_ms
     from kwsapp.core.decisions import DecisionSettings
+    from kwsapp.runtime import LiteRtScorer
     from trainer.stream import TOLERANCE_TEXT, stream_eval, sweep
 
     def fmt(r):
@@ -57,7 +50,8 @@ def main() -> int:
         info = json.loads((Path(m) / "training.json").read_text())
         clip = Path(m) / "sample_test_metrics.json"
         acc = f"{json.loads(clip.read_text())['accuracy']:.3f}" if clip.is_file() else "-"
-        med, p99 = per_hop_ms(m)
+        ms = per_hop_ms(LiteRtScorer(m))
+        med, p99 = float(np.median(ms)), float(np.percentile(ms, 99))
         _, best = sweep(m, args.val + ".wav", args.val + ".csv")
         chosen = DecisionSettings(average_window_ms=best["average_window_ms"], threshold=best["threshold"],
                                   refractory_ms=best["refractory_ms"], minimum_count=best["minimum_count"])

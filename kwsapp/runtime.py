@@ -125,6 +125,15 @@ def export_litert(keras_path, tflite_path) -> None:
         raise
 
 
+def sliding_windows(wave: np.ndarray, sample_rate_hz: int, hop_ms: float, clip_duration_ms: float):
+    """(time_ms, window) every hop over a recording, as the live app sees it: the window is the last
+    ``clip_duration_ms`` (shorter at the start), its time the end of the window from the recording's start."""
+    clip = int(round(sample_rate_hz * clip_duration_ms / 1000))
+    hop = int(round(sample_rate_hz * hop_ms / 1000))
+    for end in range(hop, len(wave) + 1, hop):
+        yield end * 1000.0 / sample_rate_hz, wave[max(0, end - clip):end]
+
+
 @dataclass
 class HopResult:
     decision: Decision
@@ -150,8 +159,5 @@ class StreamingRecognizer:
     def run_wave(self, wave: np.ndarray, sample_rate_hz: int, hop_ms: float = 250.0):
         """Slide over a recording as the live app would; yields a HopResult per hop.
         The time of a hop is the end of its window, in ms from the start of the recording."""
-        clip = int(round(sample_rate_hz * self.settings.clip_duration_ms / 1000))
-        hop = int(round(sample_rate_hz * hop_ms / 1000))
-        for end in range(hop, len(wave) + 1, hop):
-            window = wave[max(0, end - clip):end]
-            yield self.step(window, sample_rate_hz, end * 1000.0 / sample_rate_hz)
+        for time_ms, window in sliding_windows(wave, sample_rate_hz, hop_ms, self.settings.clip_duration_ms):
+            yield self.step(window, sample_rate_hz, time_ms)

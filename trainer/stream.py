@@ -238,13 +238,12 @@ def score_detections(detections, truth, seconds: float) -> StreamScore:
 def hop_scores(scorer, wave: np.ndarray, rate: int, hop_ms: float):
     """Raw scores of every hop over a recording, as the app computes them: (times_ms, scores)."""
     from kwsapp.core.features import features_from_wave
+    from kwsapp.runtime import sliding_windows
 
-    clip = int(round(rate * scorer.settings.clip_duration_ms / 1000))
-    hop = int(round(rate * hop_ms / 1000))
     times, scores = [], []
-    for end in range(hop, len(wave) + 1, hop):
-        scores.append(scorer(features_from_wave(wave[max(0, end - clip):end], rate, scorer.settings)))
-        times.append(end * 1000.0 / rate)
+    for time_ms, window in sliding_windows(wave, rate, hop_ms, scorer.settings.clip_duration_ms):
+        scores.append(scorer(features_from_wave(window, rate, scorer.settings)))
+        times.append(time_ms)
     return np.array(times), np.array(scores)
 
 

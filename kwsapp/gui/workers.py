@@ -75,7 +75,6 @@ class InferenceWorker(QObject):
         self._display_settings = replace(DEFAULT_SETTINGS, clip_duration_ms=DISPLAY_SECONDS * 1000)
         self._hop_timer = None
         self._display_timer = None
-        self._ready = False
 
     @Slot()
     def start(self):
@@ -83,7 +82,6 @@ class InferenceWorker(QObject):
         from scipy import signal  # noqa: F401  (a ~1 s import, kept off the GUI thread)
         from scipy.io import wavfile  # noqa: F401
 
-        self._ready = True
         self._hop_timer = QTimer(self)
         self._hop_timer.timeout.connect(self._hop)
         self._hop_timer.start(int(self.hop_ms))
