@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"  # or "cosine": from learning_rate down to 1 % of it over `epochs`
     patience: int = 4
     unknown_ratio: float = 1.0   # unknown clips per epoch, in units of an average command's count
     silence_ratio: float = 1.0   # silence clips per epoch, likewise
@@ -54,6 +55,12 @@ class TrainConfig:
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)))
+
+
+def cosine_learning_rate(epoch: int, epochs: int, peak: float, floor_share: float = 0.01) -> float:
+    """Cosine decay from ``peak`` at epoch 0 to ``floor_share * peak`` at the last epoch."""
+    t = epoch / max(epochs - 1, 1)
+    return float(peak * (floor_share + (1 - floor_share) * 0.5 * (1 + np.cos(np.pi * min(t, 1.0)))))
 
 
 SPLICED = -2  # source code of a made negative in an epoch's items
@@ -93,6 +100,17 @@ class EpochPlan:
             raise TrainError("no command clips (yes, no, up, ...) in the training split of " + ", ".join(cfg.data))
         mean_cmd = float(np.mean(per_cmd))
         self.n_unknown = min(len(self.by_label[UNKNOWN]), int(round(cfg.unknown_ratio * mean_cmd)))
+        # Unknown clips are drawn from each data folder in proportion to its command clips, so the share of
+        # unknown is the same in every folder. Drawn from the pooled clips instead, a folder rich in other
+        # words (the synthetic one) fills the unknown class, and the model learns "a synthetic voice is
+        # unknown": real people's other words then come out as commands.
+        n_cmd = np.array([sum(int((self.by_label[c][:, 0] == si).sum()) for c in COMMANDS)
+                          for si in range(len(sources))], dtype=np.float64)
+        n_unk = np.array([int((self.by_label[UNKNOWN][:, 0] == si).sum()) for si in range(len(sources))])
+        want = np.where(n_unk > 0, n_cmd, 0.0)
+        self.unknown_per_source = (np.floor(self.n_unknown * want / want.sum()).astype(int) if want.sum() > 0
+                                   else np.zeros(len(sources), dtype=int))
+        self.n_unknown = int(self.unknown_per_source.sum())
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
         self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
         self.n_total = sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence + self.n_spliced
@@ -104,9 +122,11 @@ class EpochPlan:
             items.append(self.by_label[lab])
             ys.append(np.full(len(self.by_label[lab]), LABELS.index(lab)))
         unk = self.by_label[UNKNOWN]
-        if self.n_unknown:
-            items.append(unk[rng.choice(len(unk), self.n_unknown, replace=False)])
-            ys.append(np.full(self.n_unknown, LABELS.index(UNKNOWN)))
+        for si, n in enumerate(self.unknown_per_source):
+            if n:
+                pool = unk[unk[:, 0] == si]  # without replacement while the folder has enough
+                items.append(pool[rng.choice(len(pool), n, replace=bool(n > len(pool)))])
+                ys.append(np.full(n, LABELS.index(UNKNOWN)))
         items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
         ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
         if self.n_spliced:
@@ -345,6 +365,9 @@ def train(cfg: TrainConfig) -> dict:
         keras.callbacks.CSVLogger(str(history_csv), append=cfg.resume),
         ReleaseSigint(),
     ]
+    if cfg.lr_schedule == "cosine":  # a function of the epoch number alone, so a resumed run continues it
+        callbacks.insert(0, keras.callbacks.LearningRateScheduler(
+            lambda epoch: cosine_learning_rate(epoch, cfg.epochs, cfg.learning_rate)))
     verbose = 1 if (cfg.progress and sys.stderr.isatty()) else 2
     try:
         model.fit(train_data, validation_data=val_data, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
@@ -363,7 +386,7 @@ def train(cfg: TrainConfig) -> dict:
     ModelFolder.write_metadata(out, LABELS, settings)
     training = {
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
-        "learning_rate": cfg.learning_rate, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
+        "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "unreadable": len(s.feats.errors)} for s in sources],

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBo
 from ..audio_input import AudioInputError, Microphone, list_input_devices
 from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
+from . import dialog_openers
 from .command_label import CommandDisplay
 from .decision_panel import DecisionPanel
 from .history import HistoryList
@@ -331,43 +332,18 @@ class MainWindow(QMainWindow):
                 self.classify_file(path)
         event.acceptProposedAction()
 
-    # -- dialogs ---------------------------------------------------------------------------------------
+    # -- dialogs (built in dialog_openers.py) -----------------------------------------------------------
     def open_train_dialog(self):
-        from .train_dialog import TrainDialog
-
-        dlg = TrainDialog(self.settings.value("train/data_dirs", ""), self.settings.value("train/out_dir", ""), self)
-        dlg.model_ready.connect(self.load_model)
-        dlg.started.connect(lambda: (self.settings.setValue("train/data_dirs", dlg.data.text()),
-                                                  self.settings.setValue("train/out_dir", dlg.out.text())))
-        self.train_dialog = dlg
-        dlg.show()
-        return dlg
+        self.train_dialog = dialog_openers.open_train(self)
+        return self.train_dialog
 
     def open_export_dialog(self):
-        from .export_dialog import ExportDialog
-
-        dlg = ExportDialog(self.settings.value("export/data_dir", ""), self.model_dir,
-                           self.settings.value("export/out_csv", ""), self)
-        dlg.started.connect(lambda: (self.settings.setValue("export/data_dir", dlg.data.text()),
-                                                  self.settings.setValue("export/out_csv", dlg.out.text())))
-        self.export_dialog = dlg
-        dlg.show()
-        return dlg
+        self.export_dialog = dialog_openers.open_export(self)
+        return self.export_dialog
 
     def open_stream_eval_dialog(self):
-        from .stream_eval_dialog import StreamEvalDialog
-
-        dlg = StreamEvalDialog(self.model_dir, self.panel.settings(), float(self.panel.hop.value()),
-                               self.settings.value("stream_eval/wav", ""), self.settings.value("stream_eval/truth", ""),
-                               self)
-        dlg.started.connect(lambda: (self.settings.setValue("stream_eval/wav", dlg.wav.text()),
-                                     self.settings.setValue("stream_eval/truth", dlg.truth.text())))
-        dlg.result_ready.connect(lambda r: self.message_bar.show_message(
-            f"{Path(r['wav']).name}: correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%}, "
-            f"{r['false_alarms_per_hour']:.1f} false alarms per hour", error=False))
-        self.stream_eval_dialog = dlg
-        dlg.show()
-        return dlg
+        self.stream_eval_dialog = dialog_openers.open_stream_eval(self)
+        return self.stream_eval_dialog
 
     def _about(self):
         from PySide6.QtWidgets import QMessageBox
