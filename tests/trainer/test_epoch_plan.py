@@ -1,0 +1,60 @@
+"""Which clips make up an epoch when several data folders are trained on together."""
+
+import numpy as np
+
+from kwsapp.core.features import DEFAULT_SETTINGS
+from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
+from tests.helpers import make_tone_dataset
+from trainer.cache import FeatureCache
+from trainer.dataset import SplitRule
+from trainer.sources import load_source
+from trainer.train import EpochPlan, TrainConfig, cosine_learning_rate
+
+SPEAKERS = [f"{i:08x}" for i in range(0, 40 * 7919, 7919)]
+
+
+def _source(root, words, per_speaker, tmp_path):
+    make_tone_dataset(root, words, SPEAKERS, per_speaker=per_speaker)
+    # every speaker in training: the plan only looks at the training split
+    rule = SplitRule(validation_percent=0, testing_percent=0)
+    return load_source(root, rule, FeatureCache(tmp_path / "cache", DEFAULT_SETTINGS), workers=1, desc=None)
+
+
+def test_unknown_is_drawn_per_folder_in_proportion_to_its_commands(tmp_path):
+    commands = {c: 300 + 40 * i for i, c in enumerate(COMMANDS)}
+    # "real": 2 clips per speaker of each command and few other words; "synthetic": 1 per speaker and many
+    real = _source(tmp_path / "real", {**commands, "marvin": 2000}, 2, tmp_path)
+    synth = _source(tmp_path / "synth", {**commands, "bed": 2100, "bird": 2200, "cat": 2300, "dog": 2400}, 1, tmp_path)
+    n_real_unknown, n_synth_unknown = 40 * 2, 4 * 40
+    cfg = TrainConfig(data=["real", "synth"], out="m", unknown_ratio=1.5)
+    plan = EpochPlan([real, synth], cfg)
+    # commands: 800 real (2 x 40 speakers x 10) and 400 synthetic; an average command has 120 clips
+    assert plan.n_unknown == 180 and list(plan.unknown_per_source) == [120, 60]
+
+    items, ys = plan.epoch(np.random.default_rng(0))
+    unknown = items[ys == LABELS.index(UNKNOWN)]
+    assert np.bincount(unknown[:, 0], minlength=2).tolist() == [120, 60]
+    # more wanted than the real folder has: drawn with replacement, from its own unknown clips only
+    assert len(np.unique(unknown[unknown[:, 0] == 0, 1])) <= n_real_unknown
+    real_unknown_rows = set(np.nonzero(real.index.clips["label"].to_numpy() == UNKNOWN)[0])
+    assert set(unknown[unknown[:, 0] == 0, 1]) <= real_unknown_rows
+    # the synthetic folder has enough: no clip twice
+    synth_draw = unknown[unknown[:, 0] == 1, 1]
+    assert len(np.unique(synth_draw)) == len(synth_draw) <= n_synth_unknown
+    # every command clip once
+    assert (ys < len(COMMANDS)).sum() == 1200
+
+
+def test_a_folder_without_other_words_gets_no_unknown_share(tmp_path):
+    commands = {c: 300 + 40 * i for i, c in enumerate(COMMANDS)}
+    only_commands = _source(tmp_path / "a", commands, 1, tmp_path)
+    with_unknown = _source(tmp_path / "b", {**commands, "marvin": 2000}, 1, tmp_path)
+    plan = EpochPlan([only_commands, with_unknown], TrainConfig(data=["a", "b"], out="m", unknown_ratio=1.0))
+    assert plan.unknown_per_source[0] == 0 and plan.unknown_per_source[1] == 40
+
+
+def test_cosine_learning_rate_falls_from_peak_to_one_percent():
+    rates = [cosine_learning_rate(e, 40, 1e-3) for e in range(40)]
+    assert rates[0] == 1e-3 and abs(rates[-1] - 1e-5) < 1e-12
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert abs(cosine_learning_rate(0, 1, 1e-3) - 1e-3) < 1e-12  # one epoch: no division by zero
