@@ -6,6 +6,8 @@ Working on the cached features keeps training from re-reading and re-transformin
   with the vacated frames at the value of digital silence (the wave is zero-padded).
 - background noise: the power of (speech + noise) is the sum of their powers plus a cross term
   with zero mean; the cross term is dropped (exact in expectation).
+- SpecAugment masks (Park et al. 2019), off by default: bands of frequency bins and runs of frames set to
+  the clip's mean log power, last of all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ class AugmentSettings:
     noise_probability: float = 0.8
     snr_db_range: tuple[float, float] = (0.0, 25.0)
     gain_db_range: tuple[float, float] = (-10.0, 10.0)
+    freq_masks: int = 0                 # SpecAugment: how many bands of bins to mask ...
+    max_freq_mask_bins: int = 8         # ... each up to this wide (50 Hz per bin at 8 kHz / 20 ms)
+    time_masks: int = 0                 # how many runs of frames ...
+    max_time_mask_frames: int = 10      # ... each up to this long
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,4 +80,22 @@ def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.G
             power[use] = power[use] + noise * scale[:, None, None]
     gains = rng.uniform(*settings.gain_db_range, size=n).astype(np.float32)
     power *= (10.0 ** (gains / 10.0))[:, None, None]
-    return to_log(power, eps)
+    out = to_log(power, eps)
+    if settings.freq_masks or settings.time_masks:
+        spec_masks(out, rng, settings)
+    return out
+
+
+def spec_masks(x: np.ndarray, rng: np.random.Generator, settings: AugmentSettings) -> None:
+    """Mask, in place, bands of bins and runs of frames of each (frames, bins) example with its mean."""
+    n, frames, bins = x.shape
+    means = x.mean(axis=(1, 2))
+    for i in range(n):
+        for _ in range(settings.freq_masks):
+            w = int(rng.integers(0, settings.max_freq_mask_bins + 1))
+            b = int(rng.integers(0, bins - w + 1))
+            x[i, :, b:b + w] = means[i]
+        for _ in range(settings.time_masks):
+            w = int(rng.integers(0, settings.max_time_mask_frames + 1))
+            f = int(rng.integers(0, frames - w + 1))
+            x[i, f:f + w, :] = means[i]

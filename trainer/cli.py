@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                    help="cosine: decay the learning rate to 1 %% of it over --epochs (default constant)")
+    p.add_argument("--spec-augment", action="store_true",
+                   help="also mask two bands of frequency bins and two runs of frames (up to 100 ms) per clip")
     p.add_argument("--patience", type=int, default=4, help="epochs without validation gain before stopping")
     p.add_argument("--unknown-ratio", type=float, default=1.0, help="unknown clips per epoch, as a multiple of an average command's count")
     p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
@@ -185,7 +187,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, width=args.width,
                       arch=args.arch, seed=args.seed, resume=args.resume, learning_rate=args.learning_rate,
                       patience=args.patience, lr_schedule=args.lr_schedule, unknown_ratio=args.unknown_ratio, silence_ratio=args.silence_ratio,
-                      augment=not args.no_augment, max_shift_ms=args.max_shift_ms, spliced_ratio=args.spliced_ratio, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
+                      augment=not args.no_augment, max_shift_ms=args.max_shift_ms, spec_augment=args.spec_augment, spliced_ratio=args.spliced_ratio, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
     return 0

@@ -45,6 +45,7 @@ class TrainConfig:
     silence_ratio: float = 1.0   # silence clips per epoch, likewise
     augment: bool = True
     max_shift_ms: float = 100.0  # time shift augmentation, +-
+    spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
     spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
@@ -54,7 +55,10 @@ class TrainConfig:
 
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
-    return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)))
+    masks = 2 if cfg.spec_augment else 0
+    return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)),
+                           freq_masks=masks, time_masks=masks,
+                           max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)))
 
 
 def cosine_learning_rate(epoch: int, epochs: int, peak: float, floor_share: float = 0.01) -> float:

@@ -102,3 +102,26 @@ def test_splice_joins_the_start_of_one_word_to_the_end_of_another():
     assert (out[20:40, :40] == 5.0).all() and (out[20:40, 40:] == floor).all()   # first half of A
     assert (out[40:60, 40:] == 5.0).all() and (out[40:60, :40] == floor).all()   # then the second half of B
     assert (out[60:, :] == floor).all() and (out[:20] == floor).all()
+
+
+def test_spec_masks_set_whole_bands_and_runs_to_the_clip_mean():
+    from trainer.augment import spec_masks
+
+    rng = np.random.default_rng(3)
+    x = np.stack([log_specgram(tone(f, 8000) + rng.normal(0, 0.01, 8000).astype(np.float32)) for f in (300, 900)])
+    y = x.copy()
+    settings = AugmentSettings(freq_masks=2, max_freq_mask_bins=8, time_masks=2, max_time_mask_frames=10)
+    spec_masks(y, rng, settings)
+    for before, after in zip(x, y):
+        changed = before != after
+        assert changed.any()
+        assert np.allclose(after[changed], before.mean())  # masked cells hold the clip's mean
+        rows = np.nonzero(changed.all(axis=1))[0]   # whole frames masked: at most 2 runs of <= 10
+        cols = np.nonzero(changed.all(axis=0))[0]   # whole bins masked: at most 2 bands of <= 8
+        assert len(rows) <= 20 and len(cols) <= 16
+        # every changed cell lies in a masked frame or a masked bin
+        assert np.array_equal(changed, np.isin(np.arange(99), rows)[:, None] | np.isin(np.arange(81), cols)[None, :])
+    # off by default
+    z = x.copy()
+    spec_masks(z, rng, AugmentSettings())
+    assert np.array_equal(z, x)
