@@ -16,9 +16,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from kwsapp.core.decisions import DEFAULT_HOP_MS  # noqa: E402
 
 
-def per_hop_ms(scorer, rate_hz: int = 16000, seconds: float = 60.0, hop_ms: float = 250.0) -> np.ndarray:
+def per_hop_ms(scorer, rate_hz: int = 16000, seconds: float = 60.0, hop_ms: float = DEFAULT_HOP_MS) -> np.ndarray:
     """Compute time of every hop of the live path over a generated noise recording, in ms."""
     from kwsapp.runtime import StreamingRecognizer
 
@@ -34,7 +35,7 @@ def main() -> int:
     ap.add_argument("--model", default=str(REPO / "assets" / "default_model"))
     ap.add_argument("--rate", type=int, default=16000, help="device rate in Hz (16000, 44100, 48000 ...)")
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--hop-ms", type=float, default=250.0)
+    ap.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS)
     ap.add_argument("--runtime", choices=("litert", "keras"), default="litert",
                     help="litert: model.tflite (what the app runs); keras: model.keras as a fixed-shape tf.function")
     args = ap.parse_args()

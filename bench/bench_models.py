@@ -29,9 +29,11 @@ def main() -> int:
     ap.add_argument("models", nargs="+")
     ap.add_argument("--val", required=True, help="validation stream (without .wav / .csv)")
     ap.add_argument("--test", required=True, action="append", help="test stream(s) (without .wav / .csv)")
+    ap.add_argument("--hop-ms", type=float, default=None, help="classify every N ms (default: the app's)")
     args = ap.parse_args()
     from bench.bench_hop import per_hop_ms
-    from kwsapp.core.decisions import DecisionSettings
+    from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+    hop = args.hop_ms or DEFAULT_HOP_MS
     from kwsapp.runtime import LiteRtScorer
     from trainer.stream import TOLERANCE_TEXT, stream_eval, sweep
 
@@ -39,7 +41,7 @@ def main() -> int:
         return (f"{r['correct']:.1%} / {r['wrong']:.1%} / {r['missed']:.1%} / {r['false_alarms_per_hour']:.0f}")
 
     print(f"streams: validation {args.val}; test {', '.join(args.test)}. Figures are correct / wrong / missed / "
-          f"false alarms per hour; {TOLERANCE_TEXT}.\n")
+          f"false alarms per hour; hop {hop:g} ms; {TOLERANCE_TEXT}.\n")
     header = ["model", "parameters", "clip accuracy (sample test)", "per hop median / p99 (16 kHz)",
               "chosen on validation"]
     for t in args.test:
@@ -50,9 +52,9 @@ def main() -> int:
         info = json.loads((Path(m) / "training.json").read_text())
         clip = Path(m) / "sample_test_metrics.json"
         acc = f"{json.loads(clip.read_text())['accuracy']:.3f}" if clip.is_file() else "-"
-        ms = per_hop_ms(LiteRtScorer(m))
+        ms = per_hop_ms(LiteRtScorer(m), hop_ms=hop)
         med, p99 = float(np.median(ms)), float(np.percentile(ms, 99))
-        _, best = sweep(m, args.val + ".wav", args.val + ".csv")
+        _, best = sweep(m, args.val + ".wav", args.val + ".csv", hop_ms=hop)
         chosen = DecisionSettings(average_window_ms=best["average_window_ms"], threshold=best["threshold"],
                                   refractory_ms=best["refractory_ms"], minimum_count=best["minimum_count"])
         row = [f"{info.get('arch', 'reference')} w{info.get('width', 1)} ({Path(m).name})", f"{info['parameters']:,}",
@@ -60,8 +62,8 @@ def main() -> int:
                f"th {chosen.threshold:g}, avg {chosen.average_window_ms:g} ms, refr {chosen.refractory_ms:g} ms, "
                f"min {chosen.minimum_count}: {fmt(best)}"]
         for t in args.test:
-            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", decisions=chosen)))
-            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", decisions=DecisionSettings())))
+            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=chosen)))
+            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=DecisionSettings())))
         print("| " + " | ".join(row) + " |", flush=True)
     print(f"\napp defaults: {asdict(DecisionSettings())}")
     return 0

@@ -15,6 +15,8 @@ import os
 import sys
 import traceback
 
+from .core.decisions import DEFAULT_HOP_MS
+
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="kwsapp", description="Listen to the microphone and show the spoken command "
@@ -22,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--model", help="model folder (default: the last one opened, else the bundled model)")
     ap.add_argument("--device", help="input device: its index or part of its name (default: the last one chosen, "
                                      "else the system default)")
-    ap.add_argument("--hop-ms", type=float, help="classify the last 1 s every N ms (default 250)")
+    ap.add_argument("--hop-ms", type=float, help=f"classify the last 1 s every N ms (default {DEFAULT_HOP_MS:g})")
     ap.add_argument("--detections-log", metavar="FILE",
                     help='append one JSON object per announced command: {"time_s": ..., "label": ..., "score": ...}')
     ap.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core.decisions import Decision, DecisionSettings, RecognizeCommands
+from .core.decisions import DEFAULT_HOP_MS, Decision, DecisionSettings, RecognizeCommands
 from .core.features import FeatureSettings, features_from_wave
 from .core.modelfolder import ModelFolder, ModelFolderError
 
@@ -156,7 +156,7 @@ class StreamingRecognizer:
         decision = self.commands.process(scores, time_ms)
         return HopResult(decision, feats, (time.perf_counter() - t0) * 1000)
 
-    def run_wave(self, wave: np.ndarray, sample_rate_hz: int, hop_ms: float = 250.0):
+    def run_wave(self, wave: np.ndarray, sample_rate_hz: int, hop_ms: float = DEFAULT_HOP_MS):
         """Slide over a recording as the live app would; yields a HopResult per hop.
         The time of a hop is the end of its window, in ms from the start of the recording."""
         for time_ms, window in sliding_windows(wave, sample_rate_hz, hop_ms, self.settings.clip_duration_ms):

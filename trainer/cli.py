@@ -8,6 +8,7 @@ import os
 import sys
 
 from kwsapp.core.audio import AudioError
+from kwsapp.core.decisions import DEFAULT_HOP_MS
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError, write_json_atomic
 from .dataset import DatasetError, SplitRule
 
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         from kwsapp.core.decisions import DecisionSettings
 
         d = DecisionSettings()
-        q.add_argument("--hop-ms", type=float, default=250.0, help="classify every N ms, as the app (default 250)")
+        q.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"classify every N ms, as the app (default {DEFAULT_HOP_MS:g})")
         q.add_argument("--threshold", type=float, default=d.threshold, help=f"default {d.threshold} (the app's)")
         q.add_argument("--average-window-ms", type=float, default=d.average_window_ms,
                        help=f"default {d.average_window_ms:g} (the app's)")
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="MODEL_DIR")
     p.add_argument("--wav", required=True)
     p.add_argument("--truth", required=True)
-    p.add_argument("--hop-ms", type=float, default=250.0)
+    p.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"default {DEFAULT_HOP_MS:g}, the app's")
     p.add_argument("--max-wrong", type=float, default=0.03)
     p.add_argument("--max-fa-per-hour", type=float, default=6.0)
     p.add_argument("--json", default=None)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from kwsapp.core.audio import AudioError, read_wav, resample, write_wav
-from kwsapp.core.decisions import DecisionSettings, RecognizeCommands
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCommands
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 
 from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
@@ -258,7 +258,7 @@ def decide(labels, times_ms, scores, settings: DecisionSettings) -> list[tuple[f
     return out
 
 
-def stream_eval(model_dir, wav, truth_csv, hop_ms: float = 250.0, decisions: DecisionSettings = DecisionSettings(),
+def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
                 runtime: str = "litert") -> dict:
     from kwsapp.runtime import load_scorer
 
@@ -273,7 +273,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = 250.0, decisions: Dec
     return result
 
 
-def sweep(model_dir, wav, truth_csv, hop_ms: float = 250.0, thresholds=None, windows_ms=None, refractories_ms=None,
+def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=None, windows_ms=None, refractories_ms=None,
           minimum_counts=(1, 2), max_wrong: float = 0.03, max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
     """Score every combination of the three decision settings on one stream (the model runs once).
 

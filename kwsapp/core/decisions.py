@@ -17,6 +17,11 @@ import numpy as np
 from .labels import SILENCE, UNKNOWN
 
 
+# How often the last 1 s is classified, in the app and in stream-eval / stream-sweep. The decision settings
+# below were chosen for this hop.
+DEFAULT_HOP_MS = 250.0
+
+
 @dataclass(frozen=True)
 class DecisionSettings:
     # Chosen by `python -m trainer stream-sweep` on a 30-min validation stream of held-out speakers at 10 dB SNR

@@ -16,7 +16,7 @@ from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
 
 from ..audio_input import AudioInputError, Microphone, list_input_devices
-from ..core.decisions import DecisionSettings
+from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from ..core.labels import LABELS
 from . import dialog_openers
 from .command_label import CommandDisplay
@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.model_info = None
         self.last_hop = None
         self.device_spec = device if device is not None else self.settings.value("audio/device", None)
-        hop = float(hop_ms if hop_ms is not None else self.settings.value("audio/hop_ms", 250.0))
+        hop = float(hop_ms if hop_ms is not None else self.settings.value("audio/hop_ms", DEFAULT_HOP_MS))
         default = DecisionSettings()
         decisions = DecisionSettings(
             average_window_ms=float(self.settings.value("decisions/average_window_ms", default.average_window_ms)),

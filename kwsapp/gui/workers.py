@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from ..core.decisions import DecisionSettings
+from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from ..core.features import DEFAULT_SETTINGS, FeatureSettings
 from ..core.ringbuffer import AudioRingBuffer
 
@@ -65,7 +65,7 @@ class InferenceWorker(QObject):
     file_failed = Signal(str)
     failed = Signal(str)              # anything else, one line
 
-    def __init__(self, hop_ms: float = 250.0, decisions: DecisionSettings = DecisionSettings()):
+    def __init__(self, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings()):
         super().__init__()
         self.hop_ms = float(hop_ms)
         self.decisions = decisions
