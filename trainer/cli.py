@@ -11,6 +11,7 @@ from kwsapp.core.audio import AudioError
 from kwsapp.core.decisions import DEFAULT_HOP_MS
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError, write_json_atomic
 from .dataset import DatasetError, SplitRule
+from .recipes import RECIPES, resolve_recipe
 
 ROOT_HELP = "data ROOT: the folder that holds train/ (and test/ for a submission), as in the Kaggle download"
 
@@ -58,34 +59,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speakers", type=int, default=60, help="number of synthetic voices (default 60)")
 
     p = sub.add_parser("train", help="train a model and write a model folder",
-                       description="Train the reference CNN on one or more data ROOTs and write MODEL_DIR "
+                       description="Train a model (the notebook's CNN unless --recipe live or --arch dscnn) on one or more data ROOTs and write MODEL_DIR "
                                    "(model.keras, labels, feature settings, history, metrics, pictures). "
                                    "Ctrl-C keeps the last finished epoch; --resume continues from it.")
     p.add_argument("--data", required=True, nargs="+", help=ROOT_HELP + "; several ROOTs are trained on together")
     p.add_argument("--out", required=True, help="MODEL_DIR to write")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--recipe", choices=tuple(RECIPES), default="notebook",
+                   help="notebook: the notebook's CNN and training, for reproducing it (default); live: the "
+                        "bundled model's recipe, for the app (DS-CNN, larger shifts, more unknown, cosine "
+                        "learning rate, 40 epochs). Flags given explicitly override the recipe's values")
+    p.add_argument("--epochs", type=int, default=None, help="default 10 (notebook) / 40 (live)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--width", type=int, choices=(1, 2), default=1, help="filter multiplier: 1 = the notebook, 2 = its LB 0.74 run")
-    p.add_argument("--arch", choices=("reference", "dscnn"), default="reference",
-                   help="reference: the notebook's CNN (default); dscnn: a depthwise-separable CNN (DS-CNN)")
+    p.add_argument("--arch", choices=("reference", "dscnn"), default=None,
+                   help="reference: the notebook's CNN (the notebook recipe's); dscnn: a depthwise-separable CNN "
+                        "(DS-CNN; the live recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                   help="cosine: decay the learning rate to 1 %% of it over --epochs (default constant)")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
+                   help="cosine: decay the learning rate to 1 %% of it over --epochs (notebook: constant, live: cosine)")
     p.add_argument("--spec-augment", action="store_true",
                    help="also mask two bands of frequency bins and two runs of frames (up to 100 ms) per clip")
-    p.add_argument("--patience", type=int, default=4, help="epochs without validation gain before stopping")
-    p.add_argument("--unknown-ratio", type=float, default=1.0, help="unknown clips per epoch, as a multiple of an average command's count")
+    p.add_argument("--patience", type=int, default=None,
+                   help="epochs without validation gain before stopping (notebook: 4; live: never stops early)")
+    p.add_argument("--unknown-ratio", type=float, default=None,
+                   help="unknown clips per epoch, as a multiple of an average command's count (1 notebook, 1.5 live)")
     p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
     p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
     p.add_argument("--spliced-ratio", type=float, default=0.0,
                    help="made negatives per epoch, as a multiple of an average command's count: the first half of "
                         "one command joined to the second half of another, labelled unknown (real voices saying "
                         "non-words; default 0)")
-    p.add_argument("--max-shift-ms", type=float, default=100.0,
-                   help="time-shift augmentation, +- (default 100 ms; larger shifts leave words partly outside "
-                        "the window, as a live stream does)")
+    p.add_argument("--max-shift-ms", type=float, default=None,
+                   help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
+                        "outside the window, as a live stream does)")
     _add_split_args(p)
     _add_runtime_args(p)
 
@@ -185,10 +193,11 @@ def cmd_synth(args) -> int:
 def cmd_train(args) -> int:
     from .train import TrainConfig, train
 
-    cfg = TrainConfig(data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, width=args.width,
-                      arch=args.arch, seed=args.seed, resume=args.resume, learning_rate=args.learning_rate,
-                      patience=args.patience, lr_schedule=args.lr_schedule, unknown_ratio=args.unknown_ratio, silence_ratio=args.silence_ratio,
-                      augment=not args.no_augment, max_shift_ms=args.max_shift_ms, spec_augment=args.spec_augment, spliced_ratio=args.spliced_ratio, split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers)
+    recipe = resolve_recipe(args.recipe, {k: getattr(args, k) for k in RECIPES[args.recipe]})
+    cfg = TrainConfig(data=args.data, out=args.out, batch_size=args.batch_size, width=args.width, seed=args.seed,
+                      resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
+                      augment=not args.no_augment, spec_augment=args.spec_augment, spliced_ratio=args.spliced_ratio,
+                      split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
     return 0

@@ -48,6 +48,11 @@ class TrainDialog(QDialog):
         self.out = QLineEdit(out_dir)
         self.out.setPlaceholderText("new model folder")
         self.epochs = QSpinBox(minimum=1, maximum=500, value=40)
+        self.recipe = QComboBox()
+        # the trainer's --recipe names (trainer/recipes.py), with what they are for
+        for name, text in (("live", "live: DS-CNN trained for the app, as the bundled model"),
+                           ("notebook", "notebook: the notebook's CNN and training")):
+            self.recipe.addItem(text, name)
         self.width = QComboBox()
         self.width.addItems(["1", "2"])
         self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
@@ -55,8 +60,9 @@ class TrainDialog(QDialog):
         form = QFormLayout()
         form.addRow("data", browse_row(self.data, self._browse_data))
         form.addRow("output model folder", browse_row(self.out, self._browse_out))
+        form.addRow("recipe", self.recipe)
         form.addRow("epochs", self.epochs)
-        form.addRow("width (1 = notebook, 2 = its LB 0.74 run)", self.width)
+        form.addRow("width (1 = as designed, 2 = twice the filters)", self.width)
         form.addRow("seed", self.seed)
         form.addRow("", self.resume)
 
@@ -110,7 +116,8 @@ class TrainDialog(QDialog):
         args = ["train"]
         for d in self.data_dirs():
             args += ["--data", d]
-        args += ["--out", self.out.text().strip(), "--epochs", str(self.epochs.value()),
+        args += ["--out", self.out.text().strip(), "--recipe", self.recipe.currentData(),
+                 "--epochs", str(self.epochs.value()),
                  "--width", self.width.currentText(), "--seed", str(self.seed.value())]
         if self.resume.isChecked():
             args.append("--resume")

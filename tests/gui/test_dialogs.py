@@ -1,5 +1,6 @@
 """Train... and Export submission... for real: the trainer runs in its own process while the window stays live."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,8 @@ def test_train_cancel_resume_and_load(make_window, qtbot, synth_root, tmp_path):
     dlg.load_button.click()
     qtbot.waitUntil(lambda: w.model_info is not None and Path(w.model_info.path) == out, timeout=60_000)
     assert w.model_info.runtime == "LiteRT"  # train wrote model.tflite too
+    trained = json.loads((out / "training.json").read_text())  # the dialog's default recipe: the bundled model's
+    assert trained["arch"] == "dscnn" and trained["lr_schedule"] == "cosine" and trained["epochs"] == done + 1
     dlg.close()
 
 

@@ -1,0 +1,24 @@
+"""Named sets of training settings: `python -m trainer train --recipe NAME`; flags given explicitly override them.
+
+- ``notebook`` reproduces the notebook: its CNN, +-100 ms shifts, a constant learning rate, early stopping.
+- ``live`` is how the bundled model is trained (scripts/train_default_model.sh). It was chosen by the streaming
+  figures on the validation stream (README, "Live recognition quality").
+"""
+
+# patience None: as many as the epochs (the cosine schedule runs to its end; the best epoch is kept)
+RECIPES = {
+    "notebook": dict(arch="reference", epochs=10, max_shift_ms=100.0, unknown_ratio=1.0, lr_schedule="constant",
+                     patience=4),
+    "live": dict(arch="dscnn", epochs=40, max_shift_ms=300.0, unknown_ratio=1.5, lr_schedule="cosine",
+                 patience=None),
+}
+
+
+def resolve_recipe(name: str, overrides: dict) -> dict:
+    """The recipe's settings, with every override that is not None in their place."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r} (choose from {', '.join(RECIPES)})")
+    out = {k: overrides[k] if overrides.get(k) is not None else v for k, v in RECIPES[name].items()}
+    if out["patience"] is None:
+        out["patience"] = out["epochs"]
+    return out
