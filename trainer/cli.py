@@ -79,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
                    help="cosine: decay the learning rate to 1 %% of it over --epochs (notebook: constant, live: cosine)")
-    p.add_argument("--spec-augment", action="store_true",
-                   help="also mask two bands of frequency bins and two runs of frames (up to 100 ms) per clip")
+    p.add_argument("--spec-augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="also mask two bands of frequency bins and two runs of frames (up to 100 ms) per clip "
+                        "(notebook: no, live: yes)")
     p.add_argument("--patience", type=int, default=None,
                    help="epochs without validation gain before stopping (notebook: 4; live: never stops early)")
     p.add_argument("--unknown-ratio", type=float, default=None,
@@ -196,7 +197,7 @@ def cmd_train(args) -> int:
     recipe = resolve_recipe(args.recipe, {k: getattr(args, k) for k in RECIPES[args.recipe]})
     cfg = TrainConfig(data=args.data, out=args.out, batch_size=args.batch_size, width=args.width, seed=args.seed,
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
-                      augment=not args.no_augment, spec_augment=args.spec_augment, spliced_ratio=args.spliced_ratio,
+                      augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
                       split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
