@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="made negatives per epoch, as a multiple of an average command's count: the first half of "
                         "one command joined to the second half of another, labelled unknown (real voices saying "
                         "non-words; default 0)")
+    p.add_argument("--reversed-ratio", type=float, default=0.0,
+                   help="made negatives per epoch, likewise: a command played backwards, labelled unknown (real "
+                        "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
+    p.add_argument("--label-smoothing", type=float, default=0.0,
+                   help="share of each target spread over all labels (default 0)")
     p.add_argument("--max-shift-ms", type=float, default=None,
                    help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
                         "outside the window, as a live stream does)")
@@ -198,6 +203,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, batch_size=args.batch_size, width=args.width, seed=args.seed,
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
+                      reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing,
                       split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))

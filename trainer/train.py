@@ -47,6 +47,8 @@ class TrainConfig:
     max_shift_ms: float = 100.0  # time shift augmentation, +-
     spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
     spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
+    reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
+    label_smoothing: float = 0.0
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None
@@ -67,7 +69,10 @@ def cosine_learning_rate(epoch: int, epochs: int, peak: float, floor_share: floa
     return float(peak * (floor_share + (1 - floor_share) * 0.5 * (1 + np.cos(np.pi * min(t, 1.0)))))
 
 
-SPLICED = -2  # source code of a made negative in an epoch's items
+SPLICED = -2   # source code of a made negative in an epoch's items: two commands spliced ...
+REVERSED = -3  # ... or one played backwards
+# Backwards, "no" sounds like "own", close to "on" (and "on" like "no"): they are never reversed.
+NOT_REVERSED = ("no", "on")
 
 
 def word_frames(logspec: np.ndarray) -> tuple[int, int]:
@@ -117,7 +122,9 @@ class EpochPlan:
         self.n_unknown = int(self.unknown_per_source.sum())
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
         self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
-        self.n_total = sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence + self.n_spliced
+        self.n_reversed = int(round(cfg.reversed_ratio * mean_cmd))
+        self.n_total = (sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence
+                        + self.n_spliced + self.n_reversed)
 
     def epoch(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(items, labels): items[:, 0] is the source (-1 for silence), items[:, 1] the position."""
@@ -133,9 +140,10 @@ class EpochPlan:
                 ys.append(np.full(n, LABELS.index(UNKNOWN)))
         items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
         ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
-        if self.n_spliced:
-            items.append(np.stack([np.full(self.n_spliced, SPLICED), np.arange(self.n_spliced)], axis=1))
-            ys.append(np.full(self.n_spliced, LABELS.index(UNKNOWN)))
+        for code, n in ((SPLICED, self.n_spliced), (REVERSED, self.n_reversed)):
+            if n:
+                items.append(np.stack([np.full(n, code), np.arange(n)], axis=1))
+                ys.append(np.full(n, LABELS.index(UNKNOWN)))
         items, ys = np.concatenate(items).astype(np.int64), np.concatenate(ys).astype(np.int64)
         order = rng.permutation(len(items))
         return items[order], ys[order]
@@ -171,6 +179,8 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                     second[same] = rng.integers(len(cmd), size=int(same.sum()))
                     same = cmd_y[first] == cmd_y[second]
                 self.splice_pairs = (cmd[first], cmd[second])
+                reversible = np.concatenate([self.plan.by_label[c] for c in COMMANDS if c not in NOT_REVERSED])
+                self.reversed_clips = reversible[rng.integers(len(reversible), size=self.plan.n_reversed)]
                 self._built_for = self.epoch_no
 
         def __len__(self):
@@ -191,6 +201,9 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 fa = sources[sa].feats.get(np.array([pa]))[0]
                 fb = sources[sb].feats.get(np.array([pb]))[0]
                 x[j] = splice(fa, fb, s.floor)
+            for j in np.nonzero(items[:, 0] == REVERSED)[0]:
+                sa, pa = self.reversed_clips[items[j, 1]]
+                x[j] = sources[sa].feats.get(np.array([pa]))[0][::-1]  # frames in reverse: the wave backwards
             speech = items[:, 0] != -1  # made negatives are augmented like speech
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
             if cfg.augment and speech.any():
@@ -314,7 +327,9 @@ def train(cfg: TrainConfig) -> dict:
     train_data = make_training_dataset(sources, cfg, noise_bank)
     plan = train_data.plan
     _log(f"training: {plan.n_total} clips per epoch ({sum(len(plan.by_label[c]) for c in COMMANDS)} commands, "
-         f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence)")
+         f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
+         + (f", {plan.n_spliced} spliced" if plan.n_spliced else "")
+         + (f", {plan.n_reversed} reversed" if plan.n_reversed else "") + ")")
     val_es = eval_set(sources, VALIDATION, settings, balance_unknown=True)
     if len(val_es) == 0:
         raise TrainError("the validation split is empty: nothing to stop early on")
@@ -322,7 +337,8 @@ def train(cfg: TrainConfig) -> dict:
 
     model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                  loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+                  metrics=["accuracy"])
 
     history_csv = out / HISTORY_FILE
     best_so_far = None
@@ -392,6 +408,7 @@ def train(cfg: TrainConfig) -> dict:
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
+        "reversed_ratio": cfg.reversed_ratio, "label_smoothing": cfg.label_smoothing,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "unreadable": len(s.feats.errors)} for s in sources],
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),
