@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
     p.add_argument("--label-smoothing", type=float, default=0.0,
                    help="share of each target spread over all labels (default 0)")
+    p.add_argument("--snr-db", type=float, nargs=2, default=(0.0, 25.0), metavar=("MIN", "MAX"),
+                   help="background noise mixed in at a speech-to-noise ratio drawn from MIN..MAX dB, from the "
+                        "clip's mean power (default 0 25)")
     p.add_argument("--max-shift-ms", type=float, default=None,
                    help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
                         "outside the window, as a live stream does)")
@@ -204,6 +207,7 @@ def cmd_train(args) -> int:
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
                       reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing,
+                      snr_db_range=tuple(args.snr_db),
                       split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))

@@ -45,6 +45,7 @@ class TrainConfig:
     silence_ratio: float = 1.0   # silence clips per epoch, likewise
     augment: bool = True
     max_shift_ms: float = 100.0  # time shift augmentation, +-
+    snr_db_range: tuple[float, float] = AugmentSettings.snr_db_range  # background noise, speech to noise
     spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
     spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
     reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
@@ -59,7 +60,7 @@ class TrainConfig:
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     masks = 2 if cfg.spec_augment else 0
     return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)),
-                           freq_masks=masks, time_masks=masks,
+                           snr_db_range=tuple(cfg.snr_db_range), freq_masks=masks, time_masks=masks,
                            max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)))
 
 
