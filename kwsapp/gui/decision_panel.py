@@ -1,11 +1,12 @@
-"""Hop, averaging window, threshold and refractory time, editable while listening."""
+"""Hop, averaging window, threshold, refractory time and minimum results, editable while listening; a button
+puts back the defaults (chosen by the sweep on the validation stream)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QPushButton, QSpinBox
 
-from ..core.decisions import DecisionSettings
+from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
 
 
 class DecisionPanel(QGroupBox):
@@ -21,20 +22,35 @@ class DecisionPanel(QGroupBox):
                                         value=decisions.threshold)
         self.refractory = QSpinBox(suffix=" ms", minimum=0, maximum=5000, singleStep=100,
                                    value=int(decisions.refractory_ms))
-        self._minimum_count = decisions.minimum_count
+        self.minimum_count = QSpinBox(minimum=1, maximum=20, value=int(decisions.minimum_count))
+        self.minimum_count.setToolTip("results needed in the averaging window before a command is announced")
+        self.defaults = QPushButton("Defaults")
+        self.defaults.setToolTip("the settings chosen by the sweep on the validation stream (README)")
         form = QFormLayout(self)
         form.addRow("hop", self.hop)
         form.addRow("averaging window", self.window)
         form.addRow("threshold", self.threshold)
         form.addRow("refractory time", self.refractory)
-        for w in (self.window, self.refractory):
+        form.addRow("minimum results", self.minimum_count)
+        form.addRow(self.defaults)
+        for w in (self.window, self.refractory, self.minimum_count):
             w.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
         self.hop.valueChanged.connect(lambda v: self.hop_changed.emit(float(v)))
+        self.defaults.clicked.connect(self.restore_defaults)
 
     def settings(self) -> DecisionSettings:
         return DecisionSettings(average_window_ms=float(self.window.value()), threshold=float(self.threshold.value()),
-                                refractory_ms=float(self.refractory.value()), minimum_count=self._minimum_count)
+                                refractory_ms=float(self.refractory.value()),
+                                minimum_count=int(self.minimum_count.value()))
+
+    def restore_defaults(self) -> None:
+        d = DecisionSettings()
+        self.hop.setValue(int(DEFAULT_HOP_MS))
+        self.window.setValue(int(d.average_window_ms))
+        self.threshold.setValue(d.threshold)
+        self.refractory.setValue(int(d.refractory_ms))
+        self.minimum_count.setValue(int(d.minimum_count))
 
     def _emit(self, *_):
         self.decisions_changed.emit(self.settings())

@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
             average_window_ms=float(self.settings.value("decisions/average_window_ms", default.average_window_ms)),
             threshold=float(self.settings.value("decisions/threshold", default.threshold)),
             refractory_ms=float(self.settings.value("decisions/refractory_ms", default.refractory_ms)),
-            minimum_count=default.minimum_count)
+            minimum_count=int(self.settings.value("decisions/minimum_count", default.minimum_count)))
         self.mic = Microphone()
         self._listening_reported = False
 
@@ -358,6 +358,7 @@ class MainWindow(QMainWindow):
         s.setValue("decisions/average_window_ms", decisions.average_window_ms)
         s.setValue("decisions/threshold", decisions.threshold)
         s.setValue("decisions/refractory_ms", decisions.refractory_ms)
+        s.setValue("decisions/minimum_count", decisions.minimum_count)
         self.request_decisions.emit(decisions)
 
     def _hop_changed(self, hop_ms: float):

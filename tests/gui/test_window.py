@@ -9,6 +9,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
 from kwsapp.core.audio import write_wav
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.gui.main_window import BUNDLED_MODEL
 
 MODEL_TIMEOUT_MS = 60_000
@@ -69,7 +70,8 @@ def test_settings_persist_between_launches(make_window, qtbot, settings_file):
     w = make_window()
     w.panel.threshold.setValue(0.55)
     w.panel.refractory.setValue(1500)
-    w.panel.window.setValue(500)
+    w.panel.window.setValue(750)
+    w.panel.minimum_count.setValue(3)
     w.panel.hop.setValue(200)
     w.resize(1000, 640)
     qtbot.waitUntil(lambda: abs(w.worker.decisions.threshold - 0.55) < 1e-9)  # reached the worker thread
@@ -78,8 +80,15 @@ def test_settings_persist_between_launches(make_window, qtbot, settings_file):
     assert "threshold=0.55" in text and "size=" in text
     w2 = make_window()
     assert abs(w2.panel.threshold.value() - 0.55) < 1e-9
-    assert w2.panel.refractory.value() == 1500 and w2.panel.window.value() == 500 and w2.panel.hop.value() == 200
+    assert w2.panel.refractory.value() == 1500 and w2.panel.window.value() == 750 and w2.panel.hop.value() == 200
+    assert w2.panel.minimum_count.value() == 3
     assert w2.worker.hop_ms == 200 and w2.size().width() == 1000
+    qtbot.waitUntil(lambda: w2.worker.decisions.minimum_count == 3)
+
+    w2.panel.defaults.click()  # back to the sweep's choice, in the panel and in the worker thread
+    default = DecisionSettings()
+    qtbot.waitUntil(lambda: w2.worker.decisions == default and w2.worker.hop_ms == DEFAULT_HOP_MS)
+    assert w2.panel.settings() == default
 
 
 def test_device_choice_is_remembered(make_window, qtbot, settings_file):
