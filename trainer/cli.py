@@ -1,4 +1,5 @@
-"""Command line: ``python -m trainer {synth,train,evaluate,submit,predict}`` (also ``kws ...``)."""
+"""Command line: ``python -m trainer {synth,train,evaluate,submit,score,predict,export-litert}`` and the streaming
+commands of ``cli_stream`` (also ``kws ...``)."""
 
 from __future__ import annotations
 
@@ -8,41 +9,11 @@ import os
 import sys
 
 from kwsapp.core.audio import AudioError
-from kwsapp.core.decisions import DEFAULT_HOP_MS
-from kwsapp.core.modelfolder import ModelFolder, ModelFolderError, write_json_atomic
-from .dataset import DatasetError, SplitRule
+from kwsapp.core.modelfolder import ModelFolderError, write_json_atomic
+from .cli_common import ROOT_HELP, add_runtime_args, add_split_args, split_rule
+from .cli_stream import add_stream_parsers, cmd_make_stream, cmd_stream_eval, cmd_stream_sweep
+from .dataset import DatasetError
 from .recipes import RECIPES, resolve_recipe
-
-ROOT_HELP = "data ROOT: the folder that holds train/ (and test/ for a submission), as in the Kaggle download"
-
-
-def _add_split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) -> None:
-    extra = " (default: what the model was trained with)" if defaults_from_model else ""
-    g = p.add_argument_group("split by speaker when the data has no validation_list.txt / testing_list.txt" + extra)
-    g.add_argument("--val-percent", type=float, default=None, help="share of speakers for validation (default 10)")
-    g.add_argument("--test-percent", type=float, default=None, help="share of speakers for testing (default 10)")
-    g.add_argument("--split-salt", default=None,
-                   help="salt for the speaker hash; needed for data that is one hash band already, such as the "
-                        "Speech Commands test set (see README)")
-
-
-def _split_rule(args, model_dir: str | None = None) -> SplitRule:
-    base = SplitRule()
-    if model_dir:
-        info = ModelFolder.open(model_dir).read_json("training.json") or {}
-        if info.get("split_rule"):
-            base = SplitRule(**info["split_rule"])
-    return SplitRule(
-        validation_percent=args.val_percent if args.val_percent is not None else base.validation_percent,
-        testing_percent=args.test_percent if args.test_percent is not None else base.testing_percent,
-        salt=args.split_salt if args.split_salt is not None else base.salt,
-    )
-
-
-def _add_runtime_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cache-dir", default=None, help="feature cache folder (default ~/.cache/kwsapp/features, or $KWSAPP_CACHE_DIR)")
-    p.add_argument("--workers", type=int, default=None, help="processes for feature extraction (default: all cores)")
-
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m trainer", description="Train, evaluate and export the kwsapp keyword-spotting model.")
@@ -103,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-shift-ms", type=float, default=None,
                    help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
                         "outside the window, as a live stream does)")
-    _add_split_args(p)
-    _add_runtime_args(p)
+    add_split_args(p)
+    add_runtime_args(p)
 
     p = sub.add_parser("evaluate", help="score a model on a split",
                        description="Accuracy, per-class accuracy and confusion matrix on the speaker-disjoint split.")
@@ -112,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="MODEL_DIR")
     p.add_argument("--split", choices=("validation", "test", "all"), default="test")
     p.add_argument("--json", default=None, help="write the metrics to this JSON file")
-    _add_split_args(p, defaults_from_model=True)
-    _add_runtime_args(p)
+    add_split_args(p, defaults_from_model=True)
+    add_runtime_args(p)
 
     p = sub.add_parser("submit", help="write the Kaggle submission CSV",
                        description="One fname,label row for every ROOT/test/audio/*.wav, sorted by name.")
@@ -132,57 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="MODEL_DIR")
     p.add_argument("files", nargs="+", help="wav files")
 
-    p = sub.add_parser("make-stream", help="write a long test recording of held-out words over noise, and its truth",
-                       description="Like TensorFlow's generate_streaming_test_wav: held-out clips (commands and "
-                                   "other words) about every 3 s over the split's background noise, at 16 kHz, and "
-                                   "a CSV with the time (middle of the word) and label of every word.")
-    p.add_argument("--data", required=True, nargs="+", help=ROOT_HELP + " (several allowed)")
-    p.add_argument("--split", choices=("validation", "test", "all"), default="test")
-    p.add_argument("--out", required=True, help="the wav to write (16 kHz mono)")
-    p.add_argument("--truth", required=True, help="the CSV to write: time_s,label")
-    p.add_argument("--minutes", type=float, default=10.0)
-    p.add_argument("--snr-db", type=float, default=10.0, help="speech-to-background ratio (default 10 dB)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--unknown-share", type=float, default=0.25, help="share of the words that are not commands")
-    _add_split_args(p)
-
-    def add_decision_args(q):
-        from kwsapp.core.decisions import DecisionSettings
-
-        d = DecisionSettings()
-        q.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"classify every N ms, as the app (default {DEFAULT_HOP_MS:g})")
-        q.add_argument("--threshold", type=float, default=d.threshold, help=f"default {d.threshold} (the app's)")
-        q.add_argument("--average-window-ms", type=float, default=d.average_window_ms,
-                       help=f"default {d.average_window_ms:g} (the app's)")
-        q.add_argument("--refractory-ms", type=float, default=d.refractory_ms,
-                       help=f"default {d.refractory_ms:g} (the app's)")
-        q.add_argument("--minimum-count", type=int, default=d.minimum_count,
-                       help=f"results needed in the averaging window (default {d.minimum_count}, the app's)")
-
-    p = sub.add_parser("stream-eval", help="score a model on a long recording the way the app listens",
-                       description="Slides the app's 1-s window over the recording (same features, same model "
-                                   "runtime, same decision class and defaults) and reports, like TensorFlow's "
-                                   "test_streaming_accuracy, the share of command words recognised correctly, "
-                                   "wrongly, missed, and false alarms per hour.")
-    p.add_argument("--model", required=True, help="MODEL_DIR")
-    p.add_argument("--wav", required=True)
-    p.add_argument("--truth", required=True, help="time_s,label CSV (make-stream writes it)")
-    p.add_argument("--json", default=None, help="write the result (and every announcement) to this JSON file")
-    p.add_argument("--runtime", choices=("litert", "keras"), default="litert")
-    add_decision_args(p)
-
-    p = sub.add_parser("stream-sweep", help="choose threshold, averaging window and refractory time on a stream",
-                       description="Scores every combination of the three decision settings on one recording "
-                                   "(the model runs once), prints the table and the choice: the most correct "
-                                   "within --max-wrong and --max-fa-per-hour.")
-    p.add_argument("--model", required=True, help="MODEL_DIR")
-    p.add_argument("--wav", required=True)
-    p.add_argument("--truth", required=True)
-    p.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"default {DEFAULT_HOP_MS:g}, the app's")
-    p.add_argument("--max-wrong", type=float, default=0.03)
-    p.add_argument("--max-fa-per-hour", type=float, default=6.0)
-    p.add_argument("--json", default=None)
-    p.add_argument("--top", type=int, default=20, help="rows of the table to print (best first)")
+    add_stream_parsers(sub)
 
     p = sub.add_parser("export-litert", help="add model.tflite (the app's fast path) to a model folder",
                        description="Convert MODEL_DIR/model.keras to MODEL_DIR/model.tflite for the LiteRT runtime. "
@@ -208,7 +129,7 @@ def cmd_train(args) -> int:
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
                       reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing,
                       snr_db_range=tuple(args.snr_db),
-                      split=_split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
+                      split=split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
     return 0
@@ -221,7 +142,7 @@ def cmd_evaluate(args) -> int:
     from .sources import eval_set, load_source
 
     predictor = Predictor(args.model)
-    rule = _split_rule(args, args.model)
+    rule = split_rule(args, args.model)
     cache = FeatureCache(args.cache_dir, predictor.settings)
     sources = [load_source(root, rule, cache, workers=args.workers) for root in args.data]
     for s in sources:
@@ -295,61 +216,6 @@ def cmd_predict(args) -> int:
             k = int(np.argmax(s))
             print(f"{name} {predictor.labels[k]} {s[k]:.3f}")
     return 1 if failed else 0
-
-
-def cmd_make_stream(args) -> int:
-    from .stream import make_stream
-
-    split = {"test": "testing"}.get(args.split, args.split)
-    info = make_stream(args.data, split, args.out, args.truth, minutes=args.minutes, snr_db=args.snr_db,
-                       seed=args.seed, rule=_split_rule(args), unknown_share=args.unknown_share)
-    for line in info.pop("skipped"):
-        print(f"warning: skipped {line}", file=sys.stderr)
-    print(json.dumps(info))
-    return 0
-
-
-def _decisions(args):
-    from kwsapp.core.decisions import DecisionSettings
-
-    return DecisionSettings(average_window_ms=args.average_window_ms, threshold=args.threshold,
-                            refractory_ms=args.refractory_ms, minimum_count=args.minimum_count)
-
-
-def cmd_stream_eval(args) -> int:
-    from .stream import TOLERANCE_TEXT, StreamScore, stream_eval
-
-    r = stream_eval(args.model, args.wav, args.truth, hop_ms=args.hop_ms, decisions=_decisions(args),
-                    runtime=args.runtime)
-    s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
-    d = r["decisions"]
-    print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
-          f"refractory {d['refractory_ms']:g} ms; {TOLERANCE_TEXT}")
-    print(s.line())
-    if args.json:
-        write_json_atomic(args.json, r)
-    return 0
-
-
-def cmd_stream_sweep(args) -> int:
-    from .stream import TOLERANCE_TEXT, sweep
-
-    rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
-                       max_fa_per_hour=args.max_fa_per_hour)
-    print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
-    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
-    ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731
-    ranked = sorted(rows, key=lambda r: (not ok(r), -r["correct"], r["false_alarms_per_hour"]))
-    for r in ranked[:args.top]:
-        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['minimum_count']:>4} {r['correct']:>8.1%} "
-              f"{r['wrong']:>6.1%} {r['missed']:>7.1%} {r['false_alarms_per_hour']:>6.1f}" + ("" if ok(r) else "  (over a limit)"))
-    print(f"chosen: threshold {best['threshold']:g}, averaging window {best['average_window_ms']:g} ms, refractory "
-          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']} -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
-          f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
-          + ("" if ok(best) else " (no setting meets both limits)"))
-    if args.json:
-        write_json_atomic(args.json, {"rows": rows, "best": best})
-    return 0
 
 
 def cmd_export_litert(args) -> int:

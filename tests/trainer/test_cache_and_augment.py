@@ -90,7 +90,7 @@ def test_augment_batch_changes_speech_but_keeps_shape():
 
 
 def test_splice_joins_the_start_of_one_word_to_the_end_of_another():
-    from trainer.train import splice, word_frames
+    from trainer.epochs import splice, word_frames
 
     floor = -23.0
     a = np.full((99, 81), floor, np.float32)

@@ -8,7 +8,8 @@ from tests.helpers import make_tone_dataset
 from trainer.cache import FeatureCache
 from trainer.dataset import SplitRule
 from trainer.sources import load_source
-from trainer.train import EpochPlan, TrainConfig, cosine_learning_rate
+from trainer.epochs import EpochPlan
+from trainer.train import TrainConfig, cosine_learning_rate
 
 SPEAKERS = [f"{i:08x}" for i in range(0, 40 * 7919, 7919)]
 
@@ -61,7 +62,7 @@ def test_cosine_learning_rate_falls_from_peak_to_one_percent():
 
 
 def test_reversed_negatives_are_commands_backwards_labelled_unknown(tmp_path):
-    from trainer.train import NOT_REVERSED, REVERSED, make_training_dataset
+    from trainer.epochs import NOT_REVERSED, REVERSED, make_training_dataset
 
     commands = {c: 300 + 40 * i for i, c in enumerate(COMMANDS)}
     src = _source(tmp_path / "a", {**commands, "marvin": 2000}, 1, tmp_path)

@@ -1,0 +1,119 @@
+"""The streaming commands of ``python -m trainer``: make-stream, stream-eval, stream-sweep."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from kwsapp.core.decisions import DEFAULT_HOP_MS
+from kwsapp.core.modelfolder import write_json_atomic
+from .cli_common import ROOT_HELP, add_split_args, split_rule
+
+
+def add_stream_parsers(sub) -> None:
+    p = sub.add_parser("make-stream", help="write a long test recording of held-out words over noise, and its truth",
+                       description="Like TensorFlow's generate_streaming_test_wav: held-out clips (commands and "
+                                   "other words) about every 3 s over the split's background noise, at 16 kHz, and "
+                                   "a CSV with the time (middle of the word) and label of every word.")
+    p.add_argument("--data", required=True, nargs="+", help=ROOT_HELP + " (several allowed)")
+    p.add_argument("--split", choices=("validation", "test", "all"), default="test")
+    p.add_argument("--out", required=True, help="the wav to write (16 kHz mono)")
+    p.add_argument("--truth", required=True, help="the CSV to write: time_s,label")
+    p.add_argument("--minutes", type=float, default=10.0)
+    p.add_argument("--snr-db", type=float, default=10.0, help="speech-to-background ratio (default 10 dB)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--unknown-share", type=float, default=0.25, help="share of the words that are not commands")
+    add_split_args(p)
+
+    def add_decision_args(q):
+        from kwsapp.core.decisions import DecisionSettings
+
+        d = DecisionSettings()
+        q.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"classify every N ms, as the app (default {DEFAULT_HOP_MS:g})")
+        q.add_argument("--threshold", type=float, default=d.threshold, help=f"default {d.threshold} (the app's)")
+        q.add_argument("--average-window-ms", type=float, default=d.average_window_ms,
+                       help=f"default {d.average_window_ms:g} (the app's)")
+        q.add_argument("--refractory-ms", type=float, default=d.refractory_ms,
+                       help=f"default {d.refractory_ms:g} (the app's)")
+        q.add_argument("--minimum-count", type=int, default=d.minimum_count,
+                       help=f"results needed in the averaging window (default {d.minimum_count}, the app's)")
+
+    p = sub.add_parser("stream-eval", help="score a model on a long recording the way the app listens",
+                       description="Slides the app's 1-s window over the recording (same features, same model "
+                                   "runtime, same decision class and defaults) and reports, like TensorFlow's "
+                                   "test_streaming_accuracy, the share of command words recognised correctly, "
+                                   "wrongly, missed, and false alarms per hour.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--wav", required=True)
+    p.add_argument("--truth", required=True, help="time_s,label CSV (make-stream writes it)")
+    p.add_argument("--json", default=None, help="write the result (and every announcement) to this JSON file")
+    p.add_argument("--runtime", choices=("litert", "keras"), default="litert")
+    add_decision_args(p)
+
+    p = sub.add_parser("stream-sweep", help="choose threshold, averaging window and refractory time on a stream",
+                       description="Scores every combination of the three decision settings on one recording "
+                                   "(the model runs once), prints the table and the choice: the most correct "
+                                   "within --max-wrong and --max-fa-per-hour.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--wav", required=True)
+    p.add_argument("--truth", required=True)
+    p.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"default {DEFAULT_HOP_MS:g}, the app's")
+    p.add_argument("--max-wrong", type=float, default=0.03)
+    p.add_argument("--max-fa-per-hour", type=float, default=6.0)
+    p.add_argument("--json", default=None)
+    p.add_argument("--top", type=int, default=20, help="rows of the table to print (best first)")
+
+
+def cmd_make_stream(args) -> int:
+    from .stream import make_stream
+
+    split = {"test": "testing"}.get(args.split, args.split)
+    info = make_stream(args.data, split, args.out, args.truth, minutes=args.minutes, snr_db=args.snr_db,
+                       seed=args.seed, rule=split_rule(args), unknown_share=args.unknown_share)
+    for line in info.pop("skipped"):
+        print(f"warning: skipped {line}", file=sys.stderr)
+    print(json.dumps(info))
+    return 0
+
+
+def _decisions(args):
+    from kwsapp.core.decisions import DecisionSettings
+
+    return DecisionSettings(average_window_ms=args.average_window_ms, threshold=args.threshold,
+                            refractory_ms=args.refractory_ms, minimum_count=args.minimum_count)
+
+
+def cmd_stream_eval(args) -> int:
+    from .stream import TOLERANCE_TEXT, StreamScore, stream_eval
+
+    r = stream_eval(args.model, args.wav, args.truth, hop_ms=args.hop_ms, decisions=_decisions(args),
+                    runtime=args.runtime)
+    s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
+    d = r["decisions"]
+    print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
+          f"refractory {d['refractory_ms']:g} ms; {TOLERANCE_TEXT}")
+    print(s.line())
+    if args.json:
+        write_json_atomic(args.json, r)
+    return 0
+
+
+def cmd_stream_sweep(args) -> int:
+    from .stream import TOLERANCE_TEXT, sweep
+
+    rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
+                       max_fa_per_hour=args.max_fa_per_hour)
+    print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
+    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
+    ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731
+    ranked = sorted(rows, key=lambda r: (not ok(r), -r["correct"], r["false_alarms_per_hour"]))
+    for r in ranked[:args.top]:
+        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['minimum_count']:>4} {r['correct']:>8.1%} "
+              f"{r['wrong']:>6.1%} {r['missed']:>7.1%} {r['false_alarms_per_hour']:>6.1f}" + ("" if ok(r) else "  (over a limit)"))
+    print(f"chosen: threshold {best['threshold']:g}, averaging window {best['average_window_ms']:g} ms, refractory "
+          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']} -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
+          f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
+          + ("" if ok(best) else " (no setting meets both limits)"))
+    if args.json:
+        write_json_atomic(args.json, {"rows": rows, "best": best})
+    return 0
