@@ -47,10 +47,16 @@ class DecisionPanel(QGroupBox):
     def restore_defaults(self) -> None:
         d = DecisionSettings()
         self.hop.setValue(int(DEFAULT_HOP_MS))
+        boxes = (self.window, self.threshold, self.refractory, self.minimum_count)
+        for box in boxes:  # one decisions_changed for the four, not one each
+            box.blockSignals(True)
         self.window.setValue(int(d.average_window_ms))
         self.threshold.setValue(d.threshold)
         self.refractory.setValue(int(d.refractory_ms))
         self.minimum_count.setValue(int(d.minimum_count))
+        for box in boxes:
+            box.blockSignals(False)
+        self._emit()
 
     def _emit(self, *_):
         self.decisions_changed.emit(self.settings())
