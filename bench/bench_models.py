@@ -22,6 +22,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings  # noqa: E402
 
 
 def main() -> int:
@@ -29,11 +30,11 @@ def main() -> int:
     ap.add_argument("models", nargs="+")
     ap.add_argument("--val", required=True, help="validation stream (without .wav / .csv)")
     ap.add_argument("--test", required=True, action="append", help="test stream(s) (without .wav / .csv)")
-    ap.add_argument("--hop-ms", type=float, default=None, help="classify every N ms (default: the app's)")
+    ap.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS,
+                    help=f"classify every N ms (default {DEFAULT_HOP_MS:g}, the app's)")
     args = ap.parse_args()
     from bench.bench_hop import per_hop_ms
-    from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
-    hop = args.hop_ms or DEFAULT_HOP_MS
+    hop = args.hop_ms
     from kwsapp.runtime import LiteRtScorer
     from trainer.stream import TOLERANCE_TEXT, stream_eval, sweep
 
