@@ -135,7 +135,9 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                     same = cmd_y[first] == cmd_y[second]
                 self.splice_pairs = (cmd[first], cmd[second])
                 reversible = np.concatenate([self.plan.by_label[c] for c in COMMANDS if c not in NOT_REVERSED])
-                self.reversed_clips = reversible[rng.integers(len(reversible), size=self.plan.n_reversed)]
+                if self.plan.n_reversed and not len(reversible):
+                    raise DatasetError("--reversed-ratio: no command clips but 'no' and 'on', which are never reversed")
+                self.reversed_clips = reversible[rng.integers(max(len(reversible), 1), size=self.plan.n_reversed)]
                 self._built_for = self.epoch_no
 
         def __len__(self):
