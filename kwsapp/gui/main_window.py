@@ -25,7 +25,7 @@ from .history import HistoryList
 from .level_meter import LevelMeter
 from .message_bar import MessageBar
 from .scores import ScoreBars
-from .settings_store import open_settings
+from .settings_store import load_decisions, open_settings, save_decisions
 from .spectrogram import SpectrogramView
 from .workers import InferenceWorker
 
@@ -52,12 +52,7 @@ class MainWindow(QMainWindow):
         self.last_hop = None
         self.device_spec = device if device is not None else self.settings.value("audio/device", None)
         hop = float(hop_ms if hop_ms is not None else self.settings.value("audio/hop_ms", DEFAULT_HOP_MS))
-        default = DecisionSettings()
-        decisions = DecisionSettings(
-            average_window_ms=float(self.settings.value("decisions/average_window_ms", default.average_window_ms)),
-            threshold=float(self.settings.value("decisions/threshold", default.threshold)),
-            refractory_ms=float(self.settings.value("decisions/refractory_ms", default.refractory_ms)),
-            minimum_count=int(self.settings.value("decisions/minimum_count", default.minimum_count)))
+        decisions = load_decisions(self.settings)
         self.mic = Microphone()
         self._listening_reported = False
 
@@ -354,11 +349,7 @@ class MainWindow(QMainWindow):
 
     # -- settings --------------------------------------------------------------------------------------
     def _decisions_changed(self, decisions: DecisionSettings):
-        s = self.settings
-        s.setValue("decisions/average_window_ms", decisions.average_window_ms)
-        s.setValue("decisions/threshold", decisions.threshold)
-        s.setValue("decisions/refractory_ms", decisions.refractory_ms)
-        s.setValue("decisions/minimum_count", decisions.minimum_count)
+        save_decisions(self.settings, decisions)
         self.request_decisions.emit(decisions)
 
     def _hop_changed(self, hop_ms: float):
