@@ -80,6 +80,12 @@ class EpochPlan:
         self.n_reversed = int(round(cfg.reversed_ratio * mean_cmd))
         self.n_total = (sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence
                         + self.n_spliced + self.n_reversed)
+        # what made negatives are made of: every command clip with its label, and the ones that may be reversed
+        self.commands = np.concatenate([self.by_label[c] for c in COMMANDS])
+        self.command_labels = np.concatenate([np.full(len(self.by_label[c]), k) for k, c in enumerate(COMMANDS)])
+        self.reversible = np.concatenate([self.by_label[c] for c in COMMANDS if c not in NOT_REVERSED])
+        if self.n_reversed and not len(self.reversible):
+            raise DatasetError("--reversed-ratio: no command clips but 'no' and 'on', which are never reversed")
 
     def epoch(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(items, labels): items[:, 0] is the source (-1 for silence), items[:, 1] the position."""
@@ -124,9 +130,8 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 self.items, self.ys = self.plan.epoch(rng)
                 self.sil_bank_idx = rng.integers(max(len(noise_bank), 1), size=self.plan.n_silence)
                 self.sil_gains = silence_gains(self.plan.n_silence, rng)
-                # made negatives: pairs of command clips with different labels
-                cmd = np.concatenate([self.plan.by_label[c] for c in COMMANDS])
-                cmd_y = np.concatenate([np.full(len(self.plan.by_label[c]), k) for k, c in enumerate(COMMANDS)])
+                # made negatives: pairs of command clips with different labels; clips to reverse
+                cmd, cmd_y = self.plan.commands, self.plan.command_labels
                 n = self.plan.n_spliced
                 first, second = rng.integers(len(cmd), size=n), rng.integers(len(cmd), size=n)
                 same = cmd_y[first] == cmd_y[second]
@@ -134,9 +139,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                     second[same] = rng.integers(len(cmd), size=int(same.sum()))
                     same = cmd_y[first] == cmd_y[second]
                 self.splice_pairs = (cmd[first], cmd[second])
-                reversible = np.concatenate([self.plan.by_label[c] for c in COMMANDS if c not in NOT_REVERSED])
-                if self.plan.n_reversed and not len(reversible):
-                    raise DatasetError("--reversed-ratio: no command clips but 'no' and 'on', which are never reversed")
+                reversible = self.plan.reversible
                 self.reversed_clips = reversible[rng.integers(max(len(reversible), 1), size=self.plan.n_reversed)]
                 self._built_for = self.epoch_no
 
