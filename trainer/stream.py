@@ -52,7 +52,9 @@ def _energy_middle(x: np.ndarray, rate: int) -> float:
     return float((idx[0] + idx[-1] + 1) / 2 * frame / rate)
 
 
-def _active_rms(x: np.ndarray, rate: int) -> float:
+def active_rms(x: np.ndarray, rate: int) -> float:
+    """RMS over the 10-ms frames within 10 dB of the loudest: the level of the word, not of the pauses around it.
+    ``make_stream``'s SNR is this level over the noise's RMS."""
     frame = max(1, rate // 100)
     n = x.size // frame
     if n == 0:
@@ -144,7 +146,7 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
             t += gap_s
             continue
         x = resample(x, rate, STREAM_RATE_HZ).astype(np.float32)[:STREAM_RATE_HZ]
-        level = _active_rms(x, STREAM_RATE_HZ)
+        level = active_rms(x, STREAM_RATE_HZ)
         if level <= 1e-6:
             skipped.append(f"{path}: silent clip")
             t += gap_s

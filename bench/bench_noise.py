@@ -1,0 +1,99 @@
+"""Clip accuracy in background noise: held-out clips mixed with the held-out part of the noise recordings,
+at the SNRs a stream is made at, measured the way ``make-stream`` measures them (the word's active level
+over the noise's RMS). It shows how much of the streaming figures is the model's hearing in noise, before
+any decision is taken.
+
+    python bench/bench_noise.py --data ../shared/speech_commands_sample [--model DIR] [--split test]
+                                [--snr-db 20 10 5] [--seed 0]
+
+The split comes from the model's training.json unless --val-percent / --test-percent / --split-salt are given.
+Prints a Markdown table: accuracy on every clip, and what the command words became.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    from trainer.cli_common import ROOT_HELP, add_split_args, split_rule
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True, help=ROOT_HELP)
+    ap.add_argument("--model", default=str(REPO / "assets" / "default_model"))
+    ap.add_argument("--split", choices=("validation", "test"), default="test")
+    ap.add_argument("--snr-db", type=float, nargs="+", default=[20.0, 10.0, 5.0])
+    ap.add_argument("--seed", type=int, default=0, help="which noise window goes with which clip")
+    add_split_args(ap, defaults_from_model=True)
+    args = ap.parse_args()
+
+    from kwsapp.core.audio import AudioError, fix_length, read_wav, resample
+    from kwsapp.core.features import features_from_wave
+    from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
+    from trainer.dataset import TESTING, VALIDATION, index_dataset, load_noise, noise_windows
+    from trainer.infer import Predictor
+    from trainer.stream import STREAM_RATE_HZ, active_rms
+
+    split = TESTING if args.split == "test" else VALIDATION
+    index = index_dataset(args.data, split_rule(args, args.model))
+    part = index.split(split)
+    pred = Predictor(args.model)
+    rate = STREAM_RATE_HZ
+    waves, ys, skipped = [], [], 0
+    for path, label in zip(part["path"], part["label"]):
+        try:
+            r, x = read_wav(index.audio_dir / path)
+        except AudioError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            skipped += 1
+            continue
+        waves.append(fix_length(resample(x, r, rate).astype(np.float64), rate))
+        ys.append(LABELS.index(label))
+    if not waves:
+        print(f"error: no readable clips in the {args.split} split of {args.data}", file=sys.stderr)
+        return 2
+    waves, ys = np.stack(waves), np.array(ys)
+    noise, errors = load_noise(index.noise_files)
+    for e in errors:
+        print(f"skipped noise: {e}", file=sys.stderr)
+    if not noise:
+        print(f"error: no background noise under {index.audio_dir / '_background_noise_'}", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(args.seed)
+    bed = np.stack([fix_length(resample(x, r, rate).astype(np.float64), rate)
+                    for x, r in noise_windows(noise, split, len(waves), rng)])
+    level = np.array([active_rms(w, rate) for w in waves])
+    noise_rms = np.sqrt(np.mean(np.square(bed), axis=1)) + 1e-12
+    cmd = np.isin(ys, [LABELS.index(c) for c in COMMANDS])
+    unk = ys == LABELS.index(UNKNOWN)
+    is_cmd_label = np.isin(np.arange(len(LABELS)), [LABELS.index(c) for c in COMMANDS])
+
+    print(f"model {args.model}; {len(waves)} clips of the {args.split} split of {args.data} ({cmd.sum()} commands, "
+          f"{unk.sum()} other words; {skipped} unreadable); noise: the {args.split} part of {len(noise)} recordings; "
+          f"SNR = the word's active RMS over the noise RMS, as make-stream sets it\n")
+    print("| SNR | accuracy, all clips | commands right | command -> other command | command -> unknown "
+          "| command -> silence | other word -> a command |")
+    print("|---|---|---|---|---|---|---|")
+    for snr in [None, *args.snr_db]:
+        mix = waves if snr is None else waves + bed * (level / noise_rms / 10 ** (snr / 20))[:, None]
+        p = pred.scores(features_from_wave(mix, rate, pred.settings)).argmax(axis=1)
+        pc, yc = p[cmd], ys[cmd]
+
+        def share(mask, n):
+            return f"{mask.sum() / n:.1%}" if n else "-"
+
+        print(f"| {'clean' if snr is None else f'{snr:g} dB'} | {np.mean(p == ys):.3f} | {share(pc == yc, cmd.sum())} "
+              f"| {share((pc != yc) & is_cmd_label[pc], cmd.sum())} | {share(pc == LABELS.index(UNKNOWN), cmd.sum())} "
+              f"| {share(pc == LABELS.index(SILENCE), cmd.sum())} | {share(is_cmd_label[p[unk]], unk.sum())} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
