@@ -6,6 +6,10 @@ Working on the cached features keeps training from re-reading and re-transformin
   with the vacated frames at the value of digital silence (the wave is zero-padded).
 - background noise: the power of (speech + noise) is the sum of their powers plus a cross term
   with zero mean; the cross term is dropped (exact in expectation).
+- warp, off by default: the frequency axis scaled by a (a vocal tract a little longer or shorter, as in VTLP,
+  Jaitly & Hinton 2013) and the time axis by b around the middle (faster or slower speech), each drawn from
+  1 +- ``max_warp``, by linear interpolation of the log power; bins above the top take the top bin's value.
+  More voices and speaking rates out of the few real speakers there are.
 - SpecAugment masks (Park et al. 2019), off by default: bands of frequency bins and runs of frames set to
   the clip's mean log power, last of all.
 """
@@ -27,6 +31,7 @@ class AugmentSettings:
     max_freq_mask_bins: int = 8         # ... each up to this wide (50 Hz per bin at 8 kHz / 20 ms)
     time_masks: int = 0                 # how many runs of frames ...
     max_time_mask_frames: int = 10      # ... each up to this long
+    max_warp: float = 0.0               # frequency and time scaled by factors in 1 +- this (0: off)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,6 +57,20 @@ def shift_frames(logspec: np.ndarray, shift: int, floor: float) -> np.ndarray:
     return out
 
 
+def warp(logspec: np.ndarray, freq_factor: float, time_factor: float, floor: float) -> np.ndarray:
+    """(frames, bins) with its frequency axis scaled by ``freq_factor`` (a component at bin k moves to
+    k * freq_factor) and its time axis by ``time_factor`` around the middle frame (longer when > 1). Frames
+    from outside the clip get ``floor``; bins from above the top get the top bin's value."""
+    from scipy.ndimage import map_coordinates
+
+    frames, bins = logspec.shape
+    mid = (frames - 1) / 2
+    src_t = mid + (np.arange(frames, dtype=np.float64) - mid) / time_factor
+    src_f = np.minimum(np.arange(bins, dtype=np.float64) / freq_factor, bins - 1)
+    tt, ff = np.meshgrid(src_t, src_f, indexing="ij")
+    return map_coordinates(logspec, [tt, ff], order=1, mode="constant", cval=floor).astype(logspec.dtype)
+
+
 def apply_gain_db(logspec: np.ndarray, gain_db: float | np.ndarray, eps: float) -> np.ndarray:
     g2 = np.float32(10.0) ** (np.asarray(gain_db, dtype=np.float32) / 10.0)
     if np.ndim(g2):
@@ -67,6 +86,10 @@ def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.G
     shifts = rng.integers(-settings.max_shift_frames, settings.max_shift_frames + 1, size=n)
     for i in range(n):
         out[i] = shift_frames(x[i], int(shifts[i]), floor)
+    if settings.max_warp > 0:
+        factors = rng.uniform(1 - settings.max_warp, 1 + settings.max_warp, size=(n, 2))
+        for i in range(n):
+            out[i] = warp(out[i], factors[i, 0], factors[i, 1], floor)
     power = to_power(out) - eps
     if noise_bank is not None and len(noise_bank):
         use = rng.random(n) < settings.noise_probability

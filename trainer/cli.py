@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
     p.add_argument("--label-smoothing", type=float, default=0.0,
                    help="share of each target spread over all labels (default 0)")
+    p.add_argument("--warp", type=float, default=0.0, metavar="X",
+                   help="scale the frequency axis (a longer or shorter vocal tract) and the time axis (faster or "
+                        "slower speech) of each training clip by factors drawn from 1-X..1+X (default 0: off)")
     p.add_argument("--snr-db", type=float, nargs=2, default=(0.0, 25.0), metavar=("MIN", "MAX"),
                    help="background noise mixed in at a speech-to-noise ratio drawn from MIN..MAX dB, from the "
                         "clip's mean power (default 0 25)")
@@ -128,7 +131,7 @@ def cmd_train(args) -> int:
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
                       reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing,
-                      snr_db_range=tuple(args.snr_db),
+                      snr_db_range=tuple(args.snr_db), max_warp=args.warp,
                       split=split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))

@@ -52,6 +52,7 @@ class TrainConfig:
     spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
     reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
     label_smoothing: float = 0.0
+    max_warp: float = 0.0        # frequency and time of speech scaled by 1 +- this (augment.warp)
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None
