@@ -71,9 +71,11 @@ def main() -> int:
                     for x, r in noise_windows(noise, split, len(waves), rng)])
     level = np.array([active_rms(w, rate) for w in waves])
     noise_rms = np.sqrt(np.mean(np.square(bed), axis=1)) + 1e-12
-    cmd = np.isin(ys, [LABELS.index(c) for c in COMMANDS])
-    unk = ys == LABELS.index(UNKNOWN)
-    is_cmd_label = np.isin(np.arange(len(LABELS)), [LABELS.index(c) for c in COMMANDS])
+    is_cmd_label = np.isin(LABELS, COMMANDS)  # by class number
+    cmd, unk = is_cmd_label[ys], ys == LABELS.index(UNKNOWN)
+
+    def share(mask, n):
+        return f"{mask.sum() / n:.1%}" if n else "-"
 
     print(f"model {args.model}; {len(waves)} clips of the {args.split} split of {args.data} ({cmd.sum()} commands, "
           f"{unk.sum()} other words; {skipped} unreadable); noise: the {args.split} part of {len(noise)} recordings; "
@@ -85,10 +87,6 @@ def main() -> int:
         mix = waves if snr is None else waves + bed * (level / noise_rms / 10 ** (snr / 20))[:, None]
         p = pred.scores(features_from_wave(mix, rate, pred.settings)).argmax(axis=1)
         pc, yc = p[cmd], ys[cmd]
-
-        def share(mask, n):
-            return f"{mask.sum() / n:.1%}" if n else "-"
-
         print(f"| {'clean' if snr is None else f'{snr:g} dB'} | {np.mean(p == ys):.3f} | {share(pc == yc, cmd.sum())} "
               f"| {share((pc != yc) & is_cmd_label[pc], cmd.sum())} | {share(pc == LABELS.index(UNKNOWN), cmd.sum())} "
               f"| {share(pc == LABELS.index(SILENCE), cmd.sum())} | {share(is_cmd_label[p[unk]], unk.sum())} |")
