@@ -15,6 +15,13 @@ from .cli_stream import add_stream_parsers, cmd_make_stream, cmd_stream_eval, cm
 from .dataset import DatasetError
 from .recipes import RECIPES, resolve_recipe
 
+def fraction(text: str) -> float:
+    x = float(text)
+    if not 0.0 <= x < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1 (factors 1-X .. 1+X must stay positive)")
+    return x
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m trainer", description="Train, evaluate and export the kwsapp keyword-spotting model.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -68,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
     p.add_argument("--label-smoothing", type=float, default=0.0,
                    help="share of each target spread over all labels (default 0)")
-    p.add_argument("--warp", type=float, default=0.0, metavar="X",
+    p.add_argument("--warp", type=fraction, default=0.0, metavar="X",
                    help="scale the frequency axis (a longer or shorter vocal tract) and the time axis (faster or "
                         "slower speech) of each training clip by factors drawn from 1-X..1+X (default 0: off)")
     p.add_argument("--snr-db", type=float, nargs=2, default=(0.0, 25.0), metavar=("MIN", "MAX"),
