@@ -49,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="default 10 (notebook) / 40 (live)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--width", type=int, choices=(1, 2), default=1, help="filter multiplier: 1 = the notebook, 2 = its LB 0.74 run")
-    p.add_argument("--arch", choices=("reference", "dscnn"), default=None,
+    p.add_argument("--arch", choices=("reference", "dscnn", "dscnn_lowres"), default=None,
                    help="reference: the notebook's CNN (the notebook recipe's); dscnn: a depthwise-separable CNN "
-                        "(DS-CNN; the live recipe's)")
+                        "(DS-CNN; the live recipe's); dscnn_lowres: the DS-CNN with a second stride, a quarter of its compute per "
+                        "channel (for --width 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)

@@ -5,14 +5,16 @@
 - ``dscnn``: a depthwise-separable CNN in the spirit of DS-CNN (Zhang et al. 2017, "Hello Edge"): one
   ordinary convolution with stride 2, then depthwise 3x3 + pointwise 1x1 blocks (the first with stride 2),
   global average pooling and one dense layer. About the reference's compute per window with a tenth of
-  its weights; ``width`` multiplies its channels."""
+  its weights; ``width`` multiplies its channels.
+- ``dscnn_lowres``: the same with its second block strided too, so the blocks run on a quarter of the positions
+  (13 x 11 instead of 25 x 21): room within the live budget for ``width`` 2's channels."""
 
 from __future__ import annotations
 
 import keras
 from keras import layers
 
-ARCHS = ("reference", "dscnn")
+ARCHS = ("reference", "dscnn", "dscnn_lowres")
 BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics must settle within an epoch
 
 
@@ -38,7 +40,8 @@ def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1) -> 
     return keras.Model(inp, out, name=f"reference_cnn_w{w}")
 
 
-def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: int = 4) -> keras.Model:
+def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: int = 4,
+           strided_blocks: int = 1) -> keras.Model:
     c = 32 * int(width)
     inp = keras.Input(shape=input_shape, name="log_specgram")
     x = layers.Reshape(input_shape + (1,))(inp)
@@ -46,7 +49,7 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: in
     x = layers.Conv2D(c, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
     x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
     for i in range(blocks):
-        x = layers.DepthwiseConv2D(3, strides=2 if i == 0 else 1, padding="same", use_bias=False)(x)
+        x = layers.DepthwiseConv2D(3, strides=2 if i < strided_blocks else 1, padding="same", use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
         x = layers.Conv2D(2 * c, 1, use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
@@ -55,7 +58,8 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: in
     x = layers.Flatten()(x)
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(n_classes, activation="softmax", name="scores")(x)
-    return keras.Model(inp, out, name=f"ds_cnn_w{int(width)}")
+    suffix = "" if strided_blocks == 1 else f"_s{strided_blocks}"
+    return keras.Model(inp, out, name=f"ds_cnn_w{int(width)}{suffix}")
 
 
 def build_model(arch: str, input_shape, n_classes: int, width: int = 1) -> keras.Model:
@@ -63,4 +67,6 @@ def build_model(arch: str, input_shape, n_classes: int, width: int = 1) -> keras
         return reference_cnn(tuple(input_shape), n_classes, width)
     if arch == "dscnn":
         return ds_cnn(tuple(input_shape), n_classes, width)
+    if arch == "dscnn_lowres":
+        return ds_cnn(tuple(input_shape), n_classes, width, strided_blocks=2)
     raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")
