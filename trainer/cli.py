@@ -13,7 +13,8 @@ from kwsapp.core.modelfolder import ModelFolderError, write_json_atomic
 from .cli_common import ROOT_HELP, add_runtime_args, add_split_args, split_rule
 from .cli_stream import add_stream_parsers, cmd_make_stream, cmd_stream_eval, cmd_stream_sweep
 from .dataset import DatasetError
-from .recipes import RECIPES, resolve_recipe
+from .recipes import ARCHS, RECIPES, resolve_recipe
+
 
 def fraction(text: str) -> float:
     x = float(text)
@@ -49,10 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="default 10 (notebook) / 40 (live)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--width", type=int, choices=(1, 2), default=1, help="filter multiplier: 1 = the notebook, 2 = its LB 0.74 run")
-    p.add_argument("--arch", choices=("reference", "dscnn", "dscnn_lowres"), default=None,
+    p.add_argument("--arch", choices=ARCHS, default=None,
                    help="reference: the notebook's CNN (the notebook recipe's); dscnn: a depthwise-separable CNN "
-                        "(DS-CNN; the live recipe's); dscnn_lowres: the DS-CNN with a second stride, a quarter of its compute per "
-                        "channel (for --width 2)")
+                        "(DS-CNN; the live recipe's); dscnn_lowres: the DS-CNN with a second stride, its blocks on "
+                        "a quarter of the positions (for --width 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)

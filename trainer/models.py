@@ -14,7 +14,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-ARCHS = ("reference", "dscnn", "dscnn_lowres")
+from .recipes import ARCHS
+
 BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics must settle within an epoch
 
 

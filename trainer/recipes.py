@@ -7,6 +7,9 @@
   figures on the validation stream (README, "Live recognition quality").
 """
 
+# the architectures trainer.models builds (named here, away from Keras, so the command line can offer them)
+ARCHS = ("reference", "dscnn", "dscnn_lowres")
+
 # patience None: as many as the epochs (the cosine schedule runs to its end; the best epoch is kept)
 RECIPES = {
     "notebook": dict(arch="reference", epochs=10, max_shift_ms=100.0, unknown_ratio=1.0, lr_schedule="constant",
