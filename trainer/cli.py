@@ -49,11 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "learning rate, 40 epochs). Flags given explicitly override the recipe's values")
     p.add_argument("--epochs", type=int, default=None, help="default 10 (notebook) / 40 (live)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--width", type=int, choices=(1, 2), default=1, help="filter multiplier: 1 = the notebook, 2 = its LB 0.74 run")
+    p.add_argument("--width", type=float, choices=(1, 1.5, 2), default=1,
+                   help="channel multiplier: 1 = as designed (the notebook's CNN), 2 = twice the channels (the notebook's LB 0.74 run)")
     p.add_argument("--arch", choices=ARCHS, default=None,
                    help="reference: the notebook's CNN (the notebook recipe's); dscnn: a depthwise-separable CNN "
                         "(DS-CNN; the live recipe's); dscnn_lowres: the DS-CNN with a second stride, its blocks on "
-                        "a quarter of the positions (for --width 2)")
+                        "a quarter of the positions (for --width 2); dscnn_wide: the DS-CNN with its blocks at 3x the first "
+                        "layer's channels instead of 2x")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)

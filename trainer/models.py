@@ -7,7 +7,11 @@
   global average pooling and one dense layer. About the reference's compute per window with a tenth of
   its weights; ``width`` multiplies its channels.
 - ``dscnn_lowres``: the same with its second block strided too, so the blocks run on a quarter of the positions
-  (13 x 11 instead of 25 x 21): room within the live budget for ``width`` 2's channels."""
+  (13 x 11 instead of 25 x 21): room within the live budget for ``width`` 2's channels.
+- ``dscnn_wide``: the DS-CNN with its blocks at three times the first layer's channels (96 at width 1) instead of
+  twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute.
+
+``width`` (1, 1.5 or 2) multiplies every layer's channels."""
 
 from __future__ import annotations
 
@@ -20,30 +24,32 @@ BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics
 
 
 def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1) -> keras.Model:
-    w = int(width)
+    def w(n):
+        return int(round(n * width))
+
     inp = keras.Input(shape=input_shape, name="log_specgram")
     x = layers.Reshape(input_shape + (1,))(inp)
     x = layers.BatchNormalization()(x)
-    x = layers.Conv2D(8 * w, 2, activation="relu")(x)
-    x = layers.Conv2D(8 * w, 2, activation="relu")(x)
+    x = layers.Conv2D(w(8), 2, activation="relu")(x)
+    x = layers.Conv2D(w(8), 2, activation="relu")(x)
     x = layers.MaxPooling2D(2)(x)
-    x = layers.Conv2D(16 * w, 3, activation="relu")(x)
-    x = layers.Conv2D(16 * w, 3, activation="relu")(x)
+    x = layers.Conv2D(w(16), 3, activation="relu")(x)
+    x = layers.Conv2D(w(16), 3, activation="relu")(x)
     x = layers.MaxPooling2D(2)(x)
     x = layers.Dropout(0.2)(x)
-    x = layers.Conv2D(32 * w, 3, activation="relu")(x)
+    x = layers.Conv2D(w(32), 3, activation="relu")(x)
     x = layers.MaxPooling2D(2)(x)
     x = layers.Dropout(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.BatchNormalization()(layers.Dense(128, activation="relu")(x))
     x = layers.BatchNormalization()(layers.Dense(128, activation="relu")(x))
     out = layers.Dense(n_classes, activation="softmax", name="scores")(x)
-    return keras.Model(inp, out, name=f"reference_cnn_w{w}")
+    return keras.Model(inp, out, name=f"reference_cnn_w{width:g}")
 
 
-def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: int = 4,
-           strided_blocks: int = 1) -> keras.Model:
-    c = 32 * int(width)
+def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1, blocks: int = 4,
+           strided_blocks: int = 1, block_multiplier: int = 2) -> keras.Model:
+    c = int(round(32 * width))
     inp = keras.Input(shape=input_shape, name="log_specgram")
     x = layers.Reshape(input_shape + (1,))(inp)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
@@ -52,22 +58,24 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1, blocks: in
     for i in range(blocks):
         x = layers.DepthwiseConv2D(3, strides=2 if i < strided_blocks else 1, padding="same", use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
-        x = layers.Conv2D(2 * c, 1, use_bias=False)(x)
+        x = layers.Conv2D(block_multiplier * c, 1, use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
     # average over time only: where in frequency the energy lies is what tells words apart
     x = layers.AveragePooling2D(pool_size=(x.shape[1], 1), name="mean_over_time")(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(n_classes, activation="softmax", name="scores")(x)
-    suffix = "" if strided_blocks == 1 else f"_s{strided_blocks}"
-    return keras.Model(inp, out, name=f"ds_cnn_w{int(width)}{suffix}")
+    suffix = ("" if strided_blocks == 1 else f"_s{strided_blocks}") + ("" if block_multiplier == 2 else f"_x{block_multiplier}")
+    return keras.Model(inp, out, name=f"ds_cnn_w{width:g}{suffix}")
 
 
-def build_model(arch: str, input_shape, n_classes: int, width: int = 1) -> keras.Model:
+def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> keras.Model:
     if arch == "reference":
         return reference_cnn(tuple(input_shape), n_classes, width)
     if arch == "dscnn":
         return ds_cnn(tuple(input_shape), n_classes, width)
     if arch == "dscnn_lowres":
         return ds_cnn(tuple(input_shape), n_classes, width, strided_blocks=2)
+    if arch == "dscnn_wide":
+        return ds_cnn(tuple(input_shape), n_classes, width, block_multiplier=3)
     raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")

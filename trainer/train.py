@@ -36,7 +36,7 @@ class TrainConfig:
     out: str
     epochs: int = 10
     batch_size: int = 64
-    width: int = 1
+    width: float = 1
     arch: str = "reference"
     seed: int = 0
     resume: bool = False

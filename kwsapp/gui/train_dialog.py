@@ -54,7 +54,7 @@ class TrainDialog(QDialog):
                            ("notebook", "notebook: the notebook's CNN and training")):
             self.recipe.addItem(text, name)
         self.width = QComboBox()
-        self.width.addItems(["1", "2"])
+        self.width.addItems(["1", "1.5", "2"])  # the trainer's --width choices
         self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
         self.resume = QCheckBox("resume the interrupted run in this folder")
         form = QFormLayout()
@@ -62,7 +62,7 @@ class TrainDialog(QDialog):
         form.addRow("output model folder", browse_row(self.out, self._browse_out))
         form.addRow("recipe", self.recipe)
         form.addRow("epochs", self.epochs)
-        form.addRow("width (1 = as designed, 2 = twice the filters)", self.width)
+        form.addRow("width (1 = as designed, 2 = twice the channels)", self.width)
         form.addRow("seed", self.seed)
         form.addRow("", self.resume)
 
