@@ -50,7 +50,7 @@ class TrainDialog(QDialog):
         self.epochs = QSpinBox(minimum=1, maximum=500, value=40)
         self.recipe = QComboBox()
         # the trainer's --recipe names (trainer/recipes.py), with what they are for
-        for name, text in (("live", "live: DS-CNN trained for the app, as the bundled model"),
+        for name, text in (("live", "live: the wide DS-CNN trained for the app, as the bundled model"),
                            ("notebook", "notebook: the notebook's CNN and training")):
             self.recipe.addItem(text, name)
         self.width = QComboBox()

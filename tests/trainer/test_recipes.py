@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from trainer.recipes import RECIPES, resolve_recipe
@@ -11,7 +14,11 @@ def test_notebook_recipe_is_the_notebooks_training():
 
 def test_live_recipe_runs_its_schedule_to_the_end_and_flags_override_it():
     r = resolve_recipe("live", {"arch": None, "epochs": None})
-    assert r["arch"] == "dscnn" and r["lr_schedule"] == "cosine" and r["patience"] == r["epochs"] == 40
+    assert r["lr_schedule"] == "cosine" and r["patience"] == r["epochs"] == 40
+    # the live recipe is how the bundled model was trained
+    bundled = json.loads((Path(__file__).resolve().parents[2] / "assets/default_model/training.json").read_text())
+    assert (r["arch"], r["epochs"], r["unknown_ratio"], r["lr_schedule"]) == (
+        bundled["arch"], bundled["epochs"], bundled["unknown_ratio"], bundled["lr_schedule"])
     assert r["spec_augment"] is True and resolve_recipe("live", {"spec_augment": False})["spec_augment"] is False
     r = resolve_recipe("live", {"epochs": 12, "arch": "reference", "max_shift_ms": 0.0})
     assert r["epochs"] == r["patience"] == 12 and r["arch"] == "reference" and r["max_shift_ms"] == 0.0
