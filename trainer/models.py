@@ -4,12 +4,12 @@
   LB 0.74 run).
 - ``dscnn``: a depthwise-separable CNN in the spirit of DS-CNN (Zhang et al. 2017, "Hello Edge"): one
   ordinary convolution with stride 2, then depthwise 3x3 + pointwise 1x1 blocks (the first with stride 2),
-  global average pooling and one dense layer. About the reference's compute per window with a tenth of
+  an average over time and one dense layer. About the reference's compute per window with a tenth of
   its weights; ``width`` multiplies its channels.
 - ``dscnn_lowres``: the same with its second block strided too, so the blocks run on a quarter of the positions
   (13 x 11 instead of 25 x 21): room within the live budget for ``width`` 2's channels.
 - ``dscnn_wide``: the DS-CNN with its blocks at three times the first layer's channels (96 at width 1) instead of
-  twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute.
+  twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute. The bundled model.
 
 ``width`` (1, 1.5 or 2) multiplies every layer's channels."""
 
