@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="MODEL_DIR to write")
     p.add_argument("--recipe", choices=tuple(RECIPES), default="notebook",
                    help="notebook: the notebook's CNN and training, for reproducing it (default); live: the "
-                        "bundled model's recipe, for the app (DS-CNN, larger shifts, more unknown, cosine "
+                        "bundled model's recipe, for the app (the wide DS-CNN, larger shifts, more unknown, cosine "
                         "learning rate, 40 epochs). Flags given explicitly override the recipe's values")
     p.add_argument("--epochs", type=int, default=None, help="default 10 (notebook) / 40 (live)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -53,9 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="channel multiplier: 1 = as designed (the notebook's CNN), 2 = twice the channels (the notebook's LB 0.74 run)")
     p.add_argument("--arch", choices=ARCHS, default=None,
                    help="reference: the notebook's CNN (the notebook recipe's); dscnn: a depthwise-separable CNN "
-                        "(DS-CNN; the live recipe's); dscnn_lowres: the DS-CNN with a second stride, its blocks on "
+                        "(DS-CNN; bundled before); dscnn_lowres: the DS-CNN with a second stride, its blocks on "
                         "a quarter of the positions (for --width 2); dscnn_wide: the DS-CNN with its blocks at 3x the first "
-                        "layer's channels instead of 2x")
+                        "layer's channels instead of 2x (the live recipe's, bundled)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)
