@@ -23,7 +23,7 @@ from .recipes import ARCHS
 BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics must settle within an epoch
 
 
-def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: int = 1) -> keras.Model:
+def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1) -> keras.Model:
     def w(n):
         return int(round(n * width))
 
