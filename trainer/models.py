@@ -69,13 +69,13 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1, blocks: 
     return keras.Model(inp, out, name=f"ds_cnn_w{width:g}{suffix}")
 
 
+# the DS-CNN variants: what each changes in ds_cnn
+DSCNN_VARIANTS = {"dscnn": {}, "dscnn_lowres": dict(strided_blocks=2), "dscnn_wide": dict(block_multiplier=3)}
+
+
 def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> keras.Model:
     if arch == "reference":
         return reference_cnn(tuple(input_shape), n_classes, width)
-    if arch == "dscnn":
-        return ds_cnn(tuple(input_shape), n_classes, width)
-    if arch == "dscnn_lowres":
-        return ds_cnn(tuple(input_shape), n_classes, width, strided_blocks=2)
-    if arch == "dscnn_wide":
-        return ds_cnn(tuple(input_shape), n_classes, width, block_multiplier=3)
+    if arch in DSCNN_VARIANTS:
+        return ds_cnn(tuple(input_shape), n_classes, width, **DSCNN_VARIANTS[arch])
     raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")
