@@ -4,8 +4,11 @@ Working on the cached features keeps training from re-reading and re-transformin
 - gain: scaling a wave by g scales its power by g**2; exact.
 - time shift: shifting a wave by whole 10 ms hops shifts the frames; exact but for the edge frame,
   with the vacated frames at the value of digital silence (the wave is zero-padded).
-- background noise: the power of (speech + noise) is the sum of their powers plus a cross term
-  with zero mean; the cross term is dropped (exact in expectation).
+- background noise: the power of (speech + noise) in a bin is ``S + N + 2 sqrt(S N) cos(phi)``, phi the
+  phase between them, which for noise is uniformly random. The cross term is drawn with a random phase per bin:
+  its mean is zero, but it is what makes a noisy bin's level vary (and lowers the mean of the log). Dropped, as
+  models before 2026-11-25 were trained, the mixtures are smoother than what a microphone hears: the bundled model
+  then heard 84 % of test commands at 10 dB against 82 % in real (waveform) mixtures; with the phase drawn, 82 %.
 - warp, off by default: the frequency axis scaled by a (a vocal tract a little longer or shorter, as in VTLP,
   Jaitly & Hinton 2013) and the time axis by b around the middle (faster or slower speech), each drawn from
   1 +- ``max_warp``, by linear interpolation of the log power; bins above the top take the top bin's value.
@@ -32,6 +35,7 @@ class AugmentSettings:
     time_masks: int = 0                 # how many runs of frames ...
     max_time_mask_frames: int = 10      # ... each up to this long
     max_warp: float = 0.0               # frequency and time scaled by factors in 1 +- this (0: off)
+    noise_cross_term: bool = True       # mix noise with a random phase per bin (False: powers simply added)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,6 +82,16 @@ def apply_gain_db(logspec: np.ndarray, gain_db: float | np.ndarray, eps: float) 
     return to_log((to_power(logspec) - eps) * g2, eps)
 
 
+def mix_power(speech: np.ndarray, noise: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """Power spectrum of speech + noise from theirs: with ``rng``, the cross term at a random phase per bin
+    (the distribution a waveform mix has); without, the sum of the powers (its mean)."""
+    out = speech + noise
+    if rng is not None:
+        cos = np.cos(rng.uniform(0.0, 2 * np.pi, size=out.shape)).astype(np.float32)
+        out += 2.0 * np.sqrt(np.maximum(speech, 0.0) * np.maximum(noise, 0.0)) * cos
+    return out
+
+
 def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.Generator,
                   settings: AugmentSettings, floor: float, eps: float) -> np.ndarray:
     """Augment a batch (n, frames, bins) of log spectrograms of speech; returns a new array."""
@@ -100,7 +114,7 @@ def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.G
             sig = power[use].mean(axis=(1, 2)) + 1e-20
             noi = noise.mean(axis=(1, 2)) + 1e-20
             scale = sig / noi / (10.0 ** (snr / 10.0))
-            power[use] = power[use] + noise * scale[:, None, None]
+            power[use] = mix_power(power[use], noise * scale[:, None, None], rng if settings.noise_cross_term else None)
     gains = rng.uniform(*settings.gain_db_range, size=n).astype(np.float32)
     power *= (10.0 ** (gains / 10.0))[:, None, None]
     out = to_log(power, eps)

@@ -21,7 +21,8 @@ def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     masks = 2 if cfg.spec_augment else 0
     return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)),
                            snr_db_range=tuple(cfg.snr_db_range), freq_masks=masks, time_masks=masks,
-                           max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)), max_warp=cfg.max_warp)
+                           max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)), max_warp=cfg.max_warp,
+                           noise_cross_term=cfg.noise_cross_term)
 
 
 SPLICED = -2   # source code of a made negative in an epoch's items: two commands spliced ...

@@ -4,7 +4,8 @@ import numpy as np
 
 from kwsapp.core.features import DEFAULT_SETTINGS as S, features_from_wave, log_specgram
 from tests.helpers import make_tone_dataset, tone
-from trainer.augment import AugmentSettings, apply_gain_db, augment_batch, shift_frames, warp
+from trainer.augment import (AugmentSettings, apply_gain_db, augment_batch, mix_power, shift_frames, to_log, to_power,
+                             warp)
 from trainer.cache import FeatureCache
 from trainer.dataset import SplitRule, index_dataset
 from trainer.sources import load_source
@@ -76,6 +77,24 @@ def test_shift_in_feature_domain_equals_shift_on_wave():
     # every frame that lies wholly inside the shifted wave is identical
     np.testing.assert_allclose(shift_frames(f, k, S.floor)[k + 1:], g[k + 1:], atol=1e-3)
     assert np.allclose(shift_frames(f, k, S.floor)[:k], S.floor)
+
+
+def test_noise_mixed_with_a_random_phase_looks_like_a_waveform_mix():
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 8000
+    speech = 0.1 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) + rng.normal(0, 0.02, 8000)
+    noise = rng.normal(0, 0.05, 8000)
+    real = log_specgram(speech + noise)  # what a microphone hears
+    ps, pn = (to_power(log_specgram(w)) - S.log_eps for w in (speech, noise))
+    drawn = to_log(mix_power(ps, pn, rng), S.log_eps)
+    added = to_log(mix_power(ps, pn, None), S.log_eps)
+    # with the cross term drawn, the level and the bin-to-bin spread of the log spectrogram are the real mix's
+    assert abs(drawn.mean() - real.mean()) < 0.05 and abs(drawn.std() - real.std()) < 0.08
+    # powers simply added are too loud in the log and too smooth
+    assert added.mean() - real.mean() > 0.15 and real.std() - added.std() > 0.2
+    # in expectation the cross term is zero: the mean power is the sum of the powers
+    many = np.mean([mix_power(ps, pn, rng) for _ in range(200)], axis=0)
+    assert abs(many.sum() / (ps + pn).sum() - 1) < 0.01
 
 
 def test_augment_batch_changes_speech_but_keeps_shape():
