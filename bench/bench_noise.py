@@ -4,7 +4,12 @@ over the noise's RMS). It shows how much of the streaming figures is the model's
 any decision is taken.
 
     python bench/bench_noise.py --data ../shared/speech_commands_sample [--model DIR] [--split test]
-                                [--snr-db 20 10 5] [--seed 0]
+                                [--snr-db 20 10 5] [--seed 0] [--feature-mix]
+
+With --feature-mix, each noisy row is followed by two where the same clip and noise are mixed the way training
+mixes them, in the power spectrogram: with the speech-noise cross term at a random phase per bin (how training
+mixes), and with the powers simply added (``--no-noise-cross-term``). A training mix that the model hears better
+than the real one is easier than what the microphone brings.
 
 The split comes from the model's training.json unless --val-percent / --test-percent / --split-salt are given.
 Prints a Markdown table: accuracy on every clip, and what the command words became.
@@ -31,6 +36,8 @@ def main() -> int:
     ap.add_argument("--split", choices=("validation", "test"), default="test")
     ap.add_argument("--snr-db", type=float, nargs="+", default=[20.0, 10.0, 5.0])
     ap.add_argument("--seed", type=int, default=0, help="which noise window goes with which clip")
+    ap.add_argument("--feature-mix", action="store_true",
+                    help="also mix in the power spectrogram, as training does (with and without the cross term)")
     add_split_args(ap, defaults_from_model=True)
     args = ap.parse_args()
 
@@ -83,13 +90,26 @@ def main() -> int:
     print("| SNR | accuracy, all clips | commands right | command -> other command | command -> unknown "
           "| command -> silence | other word -> a command |")
     print("|---|---|---|---|---|---|---|")
-    for snr in [None, *args.snr_db]:
-        mix = waves if snr is None else waves + bed * (level / noise_rms / 10 ** (snr / 20))[:, None]
-        p = pred.scores(features_from_wave(mix, rate, pred.settings)).argmax(axis=1)
+    def row(name, feats):
+        p = pred.scores(feats).argmax(axis=1)
         pc, yc = p[cmd], ys[cmd]
-        print(f"| {'clean' if snr is None else f'{snr:g} dB'} | {np.mean(p == ys):.3f} | {share(pc == yc, cmd.sum())} "
+        print(f"| {name} | {np.mean(p == ys):.3f} | {share(pc == yc, cmd.sum())} "
               f"| {share((pc != yc) & is_cmd_label[pc], cmd.sum())} | {share(pc == LABELS.index(UNKNOWN), cmd.sum())} "
               f"| {share(pc == LABELS.index(SILENCE), cmd.sum())} | {share(is_cmd_label[p[unk]], unk.sum())} |")
+
+    settings = pred.settings
+    clean = features_from_wave(waves, rate, settings)
+    row("clean", clean)
+    for snr in args.snr_db:
+        noise_part = bed * (level / noise_rms / 10 ** (snr / 20))[:, None]
+        row(f"{snr:g} dB", features_from_wave(waves + noise_part, rate, settings))
+        if args.feature_mix:
+            from trainer.augment import mix_power, to_log, to_power
+
+            ps, pn = (to_power(f) - settings.log_eps for f in (clean, features_from_wave(noise_part, rate, settings)))
+            mix_rng = np.random.default_rng([args.seed, 1])
+            row(f"{snr:g} dB, training's mix (cross term drawn)", to_log(mix_power(ps, pn, mix_rng), settings.log_eps))
+            row(f"{snr:g} dB, powers added", to_log(mix_power(ps, pn, None), settings.log_eps))
     return 0
 
 

@@ -8,7 +8,8 @@ Working on the cached features keeps training from re-reading and re-transformin
   phase between them, which for noise is uniformly random. The cross term is drawn with a random phase per bin:
   its mean is zero, but it is what makes a noisy bin's level vary (and lowers the mean of the log). Dropped, as
   models before 2026-11-25 were trained, the mixtures are smoother than what a microphone hears: the bundled model
-  then heard 84 % of test commands at 10 dB against 82 % in real (waveform) mixtures; with the phase drawn, 82 %.
+  then heard 84 % of test commands at 10 dB against 82 % in real (waveform) mixtures; with the phase drawn, 83 %
+  (``bench/bench_noise.py --feature-mix``).
 - warp, off by default: the frequency axis scaled by a (a vocal tract a little longer or shorter, as in VTLP,
   Jaitly & Hinton 2013) and the time axis by b around the middle (faster or slower speech), each drawn from
   1 +- ``max_warp``, by linear interpolation of the log power; bins above the top take the top bin's value.
