@@ -6,10 +6,10 @@ any decision is taken.
     python bench/bench_noise.py --data ../shared/speech_commands_sample [--model DIR] [--split test]
                                 [--snr-db 20 10 5] [--seed 0] [--feature-mix]
 
-With --feature-mix, each noisy row is followed by two where the same clip and noise are mixed the way training
-mixes them, in the power spectrogram: with the speech-noise cross term at a random phase per bin (how training
-mixes), and with the powers simply added (``--no-noise-cross-term``). A training mix that the model hears better
-than the real one is easier than what the microphone brings.
+With --feature-mix, each noisy row is followed by two where the same clip and noise are mixed the ways training
+can mix them, in the power spectrogram: with the powers added (the default) and with the speech-noise cross term
+at a random phase per bin (``train --noise-cross-term``). A training mix that the model hears better than the real
+one is easier than what the microphone brings.
 
 The split comes from the model's training.json unless --val-percent / --test-percent / --split-salt are given.
 Prints a Markdown table: accuracy on every clip, and what the command words became.
@@ -37,7 +37,7 @@ def main() -> int:
     ap.add_argument("--snr-db", type=float, nargs="+", default=[20.0, 10.0, 5.0])
     ap.add_argument("--seed", type=int, default=0, help="which noise window goes with which clip")
     ap.add_argument("--feature-mix", action="store_true",
-                    help="also mix in the power spectrogram, as training does (with and without the cross term)")
+                    help="also mix in the power spectrogram, as training does (powers added; cross term drawn)")
     add_split_args(ap, defaults_from_model=True)
     args = ap.parse_args()
 
@@ -108,8 +108,8 @@ def main() -> int:
 
             ps, pn = (to_power(f) - settings.log_eps for f in (clean, features_from_wave(noise_part, rate, settings)))
             mix_rng = np.random.default_rng([args.seed, 1])
-            row(f"{snr:g} dB, training's mix (cross term drawn)", to_log(mix_power(ps, pn, mix_rng), settings.log_eps))
-            row(f"{snr:g} dB, powers added", to_log(mix_power(ps, pn, None), settings.log_eps))
+            row(f"{snr:g} dB, spectrogram mix, powers added", to_log(mix_power(ps, pn, None), settings.log_eps))
+            row(f"{snr:g} dB, spectrogram mix, cross term drawn", to_log(mix_power(ps, pn, mix_rng), settings.log_eps))
     return 0
 
 

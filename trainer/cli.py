@@ -85,10 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snr-db", type=float, nargs=2, default=(0.0, 25.0), metavar=("MIN", "MAX"),
                    help="background noise mixed in at a speech-to-noise ratio drawn from MIN..MAX dB, from the "
                         "clip's mean power (default 0 25)")
-    p.add_argument("--noise-cross-term", action=argparse.BooleanOptionalAction, default=True,
-                   help="mix noise into the spectrogram as a waveform mix does: the cross term of speech and noise "
-                        "at a random phase per bin (default); --no-noise-cross-term adds their powers, as models "
-                        "trained before 2026-11-25 were")
+    p.add_argument("--noise-cross-term", action=argparse.BooleanOptionalAction, default=False,
+                   help="mix noise into the spectrogram as a waveform mix does, with the cross term of speech and "
+                        "noise at a random phase per bin (default: their powers added; measured no better, README)")
     p.add_argument("--max-shift-ms", type=float, default=None,
                    help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
                         "outside the window, as a live stream does)")

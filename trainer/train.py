@@ -53,7 +53,7 @@ class TrainConfig:
     reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
     label_smoothing: float = 0.0
     max_warp: float = 0.0        # frequency and time of speech scaled by 1 +- this (augment.warp)
-    noise_cross_term: bool = True  # noise mixed with a random phase per bin (augment.mix_power); False: powers added
+    noise_cross_term: bool = False  # noise mixed with the cross term at a random phase per bin (augment.mix_power)
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None

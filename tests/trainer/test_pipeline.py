@@ -176,12 +176,12 @@ def test_cli_errors_are_one_line(tmp_path):
 def test_dscnn_trains_and_exports(synth_root, tmp_path):
     out = tmp_path / "ds"
     run_cli("train", "--data", synth_root, "--out", out, "--arch", "dscnn", "--epochs", 1, "--max-shift-ms", 300, "--spliced-ratio", 1,
-            "--reversed-ratio", 1, "--label-smoothing", 0.1, "--snr-db", -5, 20, "--warp", 0.1, "--no-noise-cross-term", "--seed", 1, "--workers", 2)
+            "--reversed-ratio", 1, "--label-smoothing", 0.1, "--snr-db", -5, 20, "--warp", 0.1, "--noise-cross-term", "--seed", 1, "--workers", 2)
     info = json.loads((out / "training.json").read_text())
     assert info["arch"] == "dscnn" and info["parameters"] < 100_000 and info["augment"]["max_shift_frames"] == 30
     assert info["spliced_ratio"] == 1 and info["reversed_ratio"] == 1 and info["label_smoothing"] == 0.1
     assert info["augment"]["snr_db_range"] == [-5, 20] and info["augment"]["max_warp"] == 0.1
-    assert info["augment"]["noise_cross_term"] is False
+    assert info["augment"]["noise_cross_term"] is True
     assert (out / "model.tflite").is_file()
     r = run_cli("predict", "--model", out, *sorted((synth_root / "test" / "audio").glob("*.wav"))[:3])
     assert len(r.stdout.splitlines()) == 3
