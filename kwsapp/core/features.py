@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -85,17 +86,36 @@ def prepare_wave(samples: np.ndarray, sample_rate_hz: int, settings: FeatureSett
     return resample(clip, sample_rate_hz, settings.sample_rate_hz)
 
 
-def log_specgram(wave: np.ndarray, settings: FeatureSettings = DEFAULT_SETTINGS) -> np.ndarray:
-    """Log spectrogram of prepared clip(s) at the feature rate: (..., n) -> (..., frames, bins) float32."""
+@lru_cache(maxsize=8)
+def _window_and_scale(settings: FeatureSettings) -> tuple[np.ndarray, float]:
     from scipy import signal  # lazily: see kwsapp.core.audio
 
+    win = signal.get_window(settings.window, settings.nperseg)
+    return win, 1.0 / (settings.sample_rate_hz * float((win * win).sum()))
+
+
+def power_spectrogram(x: np.ndarray, settings: FeatureSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """``scipy.signal.spectrogram(x, fs, window, nperseg, noverlap, detrend=False)`` (a one-sided power
+    spectral density), frames first: (..., n) -> (..., frames, bins) float64. The same operations in the same
+    order, so the same numbers (a test checks they are identical); without scipy's generic set-up and transposes,
+    which cost the live path 0.08 ms a hop."""
+    import scipy.fft
+
+    win, scale = _window_and_scale(settings)
+    step = settings.nperseg - settings.noverlap
+    frames = np.lib.stride_tricks.sliding_window_view(x, settings.nperseg, axis=-1)[..., ::step, :]
+    spec = scipy.fft.rfft(frames * win, axis=-1)
+    power = np.conjugate(spec) * spec  # complex, then scaled, then the real part: scipy's order, to the last bit
+    power *= scale
+    last = None if settings.nperseg % 2 else -1  # an even length has a Nyquist bin, which is not doubled
+    power[..., 1:last] *= 2
+    return power.real
+
+
+def log_specgram(wave: np.ndarray, settings: FeatureSettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Log spectrogram of prepared clip(s) at the feature rate: (..., n) -> (..., frames, bins) float32."""
     x = np.asarray(wave, dtype=np.float64) * settings.input_scale
-    _, _, spec = signal.spectrogram(
-        x, fs=settings.sample_rate_hz, window=settings.window, nperseg=settings.nperseg,
-        noverlap=settings.noverlap, detrend=False, axis=-1,
-    )
-    spec = np.swapaxes(spec, -1, -2)  # (..., bins, frames) -> (..., frames, bins)
-    return np.log(spec.astype(np.float32) + np.float32(settings.log_eps))
+    return np.log(power_spectrogram(x, settings).astype(np.float32) + np.float32(settings.log_eps))
 
 
 def features_from_wave(samples: np.ndarray, sample_rate_hz: int, settings: FeatureSettings = DEFAULT_SETTINGS) -> np.ndarray:

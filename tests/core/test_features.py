@@ -8,7 +8,8 @@ import pytest
 from scipy.io import wavfile
 
 from kwsapp.core.audio import read_wav
-from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings, features_from_wave, log_specgram, prepare_wave
+from kwsapp.core.features import (DEFAULT_SETTINGS, FeatureSettings, features_from_wave, log_specgram, power_spectrogram,
+                                  prepare_wave)
 
 from bench.notebook import features as nb_features  # the notebook's own code
 
@@ -32,6 +33,21 @@ def test_features_match_notebook(tmp_path, n):
     assert ours.shape == expected.shape == (99, 81)
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, expected, rtol=0, atol=2e-4)
+
+
+@pytest.mark.parametrize("settings", [DEFAULT_SETTINGS, FeatureSettings(window_ms=25.0), FeatureSettings(window_ms=20.125),
+                                      FeatureSettings(sample_rate_hz=16000, window="hamming")])
+def test_power_spectrogram_is_scipys_to_the_last_bit(settings):
+    from scipy import signal
+
+    rng = np.random.default_rng(0)
+    n = settings.clip_samples
+    for x in (rng.normal(0, 3000, n), rng.normal(0, 1, (3, n)), np.zeros(n)):
+        _, _, ref = signal.spectrogram(x, fs=settings.sample_rate_hz, window=settings.window, nperseg=settings.nperseg,
+                                       noverlap=settings.noverlap, detrend=False, axis=-1)
+        got = power_spectrogram(x, settings)
+        assert got.shape == x.shape[:-1] + settings.shape
+        assert np.array_equal(got, np.swapaxes(ref, -1, -2))  # identical, not close: cached features stay valid
 
 
 def test_settings_shape_and_roundtrip():
