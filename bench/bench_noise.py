@@ -44,6 +44,7 @@ def main() -> int:
     from kwsapp.core.audio import AudioError, fix_length, read_wav, resample
     from kwsapp.core.features import features_from_wave
     from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
+    from trainer.augment import mix_power, to_log, to_power
     from trainer.dataset import TESTING, VALIDATION, index_dataset, load_noise, noise_windows
     from trainer.infer import Predictor
     from trainer.stream import STREAM_RATE_HZ, active_rms
@@ -100,16 +101,16 @@ def main() -> int:
     settings = pred.settings
     clean = features_from_wave(waves, rate, settings)
     row("clean", clean)
+    power_of = lambda feats: to_power(feats) - settings.log_eps  # noqa: E731
+    clean_power = power_of(clean)
+    mix_rng = np.random.default_rng([args.seed, 1])
     for snr in args.snr_db:
         noise_part = bed * (level / noise_rms / 10 ** (snr / 20))[:, None]
         row(f"{snr:g} dB", features_from_wave(waves + noise_part, rate, settings))
         if args.feature_mix:
-            from trainer.augment import mix_power, to_log, to_power
-
-            ps, pn = (to_power(f) - settings.log_eps for f in (clean, features_from_wave(noise_part, rate, settings)))
-            mix_rng = np.random.default_rng([args.seed, 1])
-            row(f"{snr:g} dB, spectrogram mix, powers added", to_log(mix_power(ps, pn, None), settings.log_eps))
-            row(f"{snr:g} dB, spectrogram mix, cross term drawn", to_log(mix_power(ps, pn, mix_rng), settings.log_eps))
+            noise_power = power_of(features_from_wave(noise_part, rate, settings))
+            for name, rng in (("powers added", None), ("cross term drawn", mix_rng)):
+                row(f"{snr:g} dB, spectrogram mix, {name}", to_log(mix_power(clean_power, noise_power, rng), settings.log_eps))
     return 0
 
 
