@@ -101,14 +101,13 @@ def main() -> int:
     settings = pred.settings
     clean = features_from_wave(waves, rate, settings)
     row("clean", clean)
-    power_of = lambda feats: to_power(feats) - settings.log_eps  # noqa: E731
-    clean_power = power_of(clean)
+    clean_power = to_power(clean, settings.log_eps)
     mix_rng = np.random.default_rng([args.seed, 1])
     for snr in args.snr_db:
         noise_part = bed * (level / noise_rms / 10 ** (snr / 20))[:, None]
         row(f"{snr:g} dB", features_from_wave(waves + noise_part, rate, settings))
         if args.feature_mix:
-            noise_power = power_of(features_from_wave(noise_part, rate, settings))
+            noise_power = to_power(features_from_wave(noise_part, rate, settings), settings.log_eps)
             for name, rng in (("powers added", None), ("cross term drawn", mix_rng)):
                 row(f"{snr:g} dB, spectrogram mix, {name}", to_log(mix_power(clean_power, noise_power, rng), settings.log_eps))
     return 0

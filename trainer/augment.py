@@ -43,8 +43,9 @@ class AugmentSettings:
         return asdict(self)
 
 
-def to_power(logspec: np.ndarray) -> np.ndarray:
-    return np.exp(logspec.astype(np.float32))
+def to_power(logspec: np.ndarray, eps: float) -> np.ndarray:
+    """The power spectrogram a log spectrogram was made from: the inverse of :func:`to_log`."""
+    return np.exp(logspec.astype(np.float32)) - eps
 
 
 def to_log(power: np.ndarray, eps: float) -> np.ndarray:
@@ -81,7 +82,7 @@ def apply_gain_db(logspec: np.ndarray, gain_db: float | np.ndarray, eps: float) 
     g2 = np.float32(10.0) ** (np.asarray(gain_db, dtype=np.float32) / 10.0)
     if np.ndim(g2):
         g2 = g2.reshape((-1,) + (1,) * (logspec.ndim - 1))
-    return to_log((to_power(logspec) - eps) * g2, eps)
+    return to_log(to_power(logspec, eps) * g2, eps)
 
 
 def mix_power(speech: np.ndarray, noise: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
@@ -106,12 +107,12 @@ def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.G
         factors = rng.uniform(1 - settings.max_warp, 1 + settings.max_warp, size=(n, 2))
         for i in range(n):
             out[i] = warp(out[i], factors[i, 0], factors[i, 1], floor)
-    power = to_power(out) - eps
+    power = to_power(out, eps)
     if noise_bank is not None and len(noise_bank):
         use = rng.random(n) < settings.noise_probability
         if use.any():
             k = rng.integers(len(noise_bank), size=int(use.sum()))
-            noise = to_power(noise_bank[k]) - eps
+            noise = to_power(noise_bank[k], eps)
             snr = rng.uniform(*settings.snr_db_range, size=len(k)).astype(np.float32)
             sig = power[use].mean(axis=(1, 2)) + 1e-20
             noi = noise.mean(axis=(1, 2)) + 1e-20

@@ -85,7 +85,7 @@ def test_noise_mixed_with_a_random_phase_looks_like_a_waveform_mix():
     speech = 0.1 * np.sin(2 * np.pi * 440 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) + rng.normal(0, 0.02, 8000)
     noise = rng.normal(0, 0.05, 8000)
     real = log_specgram(speech + noise)  # what a microphone hears
-    ps, pn = (to_power(log_specgram(w)) - S.log_eps for w in (speech, noise))
+    ps, pn = (to_power(log_specgram(w), S.log_eps) for w in (speech, noise))
     drawn = to_log(mix_power(ps, pn, rng), S.log_eps)
     added = to_log(mix_power(ps, pn, None), S.log_eps)
     # with the cross term drawn, the level and the bin-to-bin spread of the log spectrogram are the real mix's
