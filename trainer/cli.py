@@ -23,6 +23,13 @@ def fraction(text: str) -> float:
     return x
 
 
+def unit_interval(text: str) -> float:
+    x = float(text)
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1")
+    return x
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m trainer", description="Train, evaluate and export the kwsapp keyword-spotting model.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -88,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-cross-term", action=argparse.BooleanOptionalAction, default=False,
                    help="mix noise into the spectrogram as a waveform mix does, with the cross term of speech and "
                         "noise at a random phase per bin (default: their powers added; measured no better, README)")
+    p.add_argument("--teacher", action="append", default=[], metavar="MODEL_DIR",
+                   help="a trained model folder (same labels and features) whose scores on each augmented training "
+                        "batch make up --teacher-weight of the targets: knowledge distillation, e.g. from larger "
+                        "models into one within the live budget; several --teacher are averaged (default: none)")
+    p.add_argument("--teacher-weight", type=unit_interval, default=0.5, metavar="W",
+                   help="the teachers' share of each target, the true label having the rest (default 0.5)")
     p.add_argument("--max-shift-ms", type=float, default=None,
                    help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
                         "outside the window, as a live stream does)")
@@ -146,7 +159,8 @@ def cmd_train(args) -> int:
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
                       reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing,
                       snr_db_range=tuple(args.snr_db), max_warp=args.warp,
-                      noise_cross_term=args.noise_cross_term,
+                      noise_cross_term=args.noise_cross_term, teachers=tuple(args.teacher),
+                      teacher_weight=args.teacher_weight,
                       split=split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))
@@ -264,11 +278,12 @@ def main(argv=None) -> int:
     from .stream import StreamError
     from .submit import SubmitError
     from .synth import SynthError
+    from .distill import TeacherError
     from .train import TrainError
 
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, ModelFolderError, AudioError, StreamError, SubmitError, SynthError, TrainError) as exc:
+    except (DatasetError, ModelFolderError, AudioError, StreamError, SubmitError, SynthError, TeacherError, TrainError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.

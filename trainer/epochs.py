@@ -11,6 +11,7 @@ import numpy as np
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 from .augment import AugmentSettings, augment_batch
 from .dataset import TRAIN, DatasetError, silence_gains
+from .distill import soft_targets
 from .sources import Source, command_positions, silence_features
 
 if TYPE_CHECKING:
@@ -111,7 +112,9 @@ class EpochPlan:
         return items[order], ys[order]
 
 
-def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray):
+def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray, teachers=None):
+    """``teachers``: None, or a callable from a batch of features to scores (``distill.Teachers``) that
+    supplies ``cfg.teacher_weight`` of every target."""
     import keras
 
     class TrainingData(keras.utils.PyDataset):
@@ -176,6 +179,8 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 else:
                     x[~speech] = s.floor
             y = np.eye(len(LABELS), dtype=np.float32)[ys]
+            if teachers is not None:
+                y = soft_targets(y, teachers(x), cfg.teacher_weight)
             return x, y
 
     return TrainingData()

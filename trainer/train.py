@@ -18,6 +18,7 @@ from kwsapp.core.modelfolder import (HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFL
 from .augment import AugmentSettings
 from .cache import FeatureCache
 from .dataset import TESTING, TRAIN, VALIDATION, SplitRule
+from .distill import Teachers, check_teachers
 from .epochs import augment_settings, make_eval_dataset, make_training_dataset
 from .interrupts import SigintLatch
 from .sources import Source, eval_set, load_source, noise_features
@@ -54,6 +55,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     max_warp: float = 0.0        # frequency and time of speech scaled by 1 +- this (augment.warp)
     noise_cross_term: bool = False  # noise mixed with the cross term at a random phase per bin (augment.mix_power)
+    teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
+    teacher_weight: float = 0.5     # their share of the targets; the true label has the rest
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None
@@ -132,6 +135,7 @@ def train(cfg: TrainConfig) -> dict:
     if cfg.resume and not ckpt.exists():
         raise TrainError(f"{out}: no interrupted training run to resume (no {CHECKPOINT_DIR} folder)")
     t0 = time.time()
+    teacher_folders = check_teachers(cfg.teachers, LABELS, cfg.features)  # before TensorFlow loads, too
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
     out.mkdir(parents=True, exist_ok=True)
 
@@ -149,12 +153,15 @@ def train(cfg: TrainConfig) -> dict:
     settings = cfg.features
     rng_seed = cfg.seed + 1000
     noise_bank = noise_features(sources, TRAIN, 1500, rng_seed, settings)
-    train_data = make_training_dataset(sources, cfg, noise_bank)
+    teachers = Teachers(teacher_folders) if teacher_folders else None
+    train_data = make_training_dataset(sources, cfg, noise_bank, teachers)
     plan = train_data.plan
     _log(f"training: {plan.n_total} clips per epoch ({sum(len(plan.by_label[c]) for c in COMMANDS)} commands, "
          f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
          + (f", {plan.n_spliced} spliced" if plan.n_spliced else "")
-         + (f", {plan.n_reversed} reversed" if plan.n_reversed else "") + ")")
+         + (f", {plan.n_reversed} reversed" if plan.n_reversed else "") + ")"
+         + (f"; targets {1 - cfg.teacher_weight:g} true label, {cfg.teacher_weight:g} the mean of "
+            f"{len(teachers.dirs)} teacher(s)" if teachers else ""))
     val_es = eval_set(sources, VALIDATION, settings, balance_unknown=True)
     if len(val_es) == 0:
         raise TrainError("the validation split is empty: nothing to stop early on")
@@ -234,6 +241,7 @@ def train(cfg: TrainConfig) -> dict:
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
         "reversed_ratio": cfg.reversed_ratio, "label_smoothing": cfg.label_smoothing,
+        "teachers": list(cfg.teachers), "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "unreadable": len(s.feats.errors)} for s in sources],
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),

@@ -8,10 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from kwsapp.core.features import FeatureSettings
 from kwsapp.core.labels import LABELS
+from kwsapp.core.modelfolder import ModelFolder
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.slow
@@ -171,17 +174,55 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "not a model folder" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--warp", 1.5, check=False)
     assert r.returncode == 2 and "--warp: 1.5 is not in 0 .. 1" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher-weight", 1.5, check=False)
+    assert r.returncode == 2 and "--teacher-weight: 1.5 is not in 0 .. 1" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher", tmp_path / "nope", check=False)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert f"--teacher {tmp_path / 'nope'}: not a model folder" in r.stderr
+    # a teacher that hears other features (16 kHz) would teach the wrong thing
+    other = tmp_path / "t16k"
+    ModelFolder.write_metadata(other, LABELS, FeatureSettings(sample_rate_hz=16000))
+    (other / "model.keras").write_bytes(b"")  # never loaded: the settings are checked first
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher", other, check=False)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
+    assert f"--teacher {other}: trained on other features: sample_rate_hz 16000 (here 8000)" in r.stderr
 
 
-def test_dscnn_trains_and_exports(synth_root, tmp_path):
+def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_model, synth_root):
+    from kwsapp.core.features import DEFAULT_SETTINGS
+    from trainer.dataset import TRAIN
+    from trainer.distill import Teachers, check_teachers
+    from trainer.epochs import make_training_dataset
+    from trainer.infer import Predictor
+    from trainer.sources import noise_features
+    from trainer.train import TrainConfig, load_sources
+
+    cfg = TrainConfig(data=[str(synth_root)], out="unused", seed=4, teacher_weight=0.3, progress=False)
+    sources = load_sources(cfg)
+    bank = noise_features(sources, TRAIN, 20, 0, DEFAULT_SETTINGS)
+    taught = make_training_dataset(sources, cfg, bank, Teachers(check_teachers([trained_model], LABELS, DEFAULT_SETTINGS)))
+    plain = make_training_dataset(sources, cfg, bank)
+    x, y = taught[0]
+    x_plain, onehot = plain[0]
+    assert np.array_equal(x, x_plain)  # the same batch: teachers change the targets only
+    assert set(np.unique(onehot)) == {0.0, 1.0} and np.allclose(onehot.sum(axis=1), 1)
+    scores = Predictor(trained_model).scores(x)
+    np.testing.assert_allclose(y, 0.7 * onehot + 0.3 * scores, atol=1e-6)
+    assert np.allclose(y.sum(axis=1), 1, atol=1e-5)
+    assert (y.max(axis=1) < 1).all() and (y >= 0).all()
+
+
+def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
     out = tmp_path / "ds"
     run_cli("train", "--data", synth_root, "--out", out, "--arch", "dscnn", "--epochs", 1, "--max-shift-ms", 300, "--spliced-ratio", 1,
-            "--reversed-ratio", 1, "--label-smoothing", 0.1, "--snr-db", -5, 20, "--warp", 0.1, "--noise-cross-term", "--seed", 1, "--workers", 2)
+            "--reversed-ratio", 1, "--label-smoothing", 0.1, "--snr-db", -5, 20, "--warp", 0.1, "--noise-cross-term",
+            "--teacher", trained_model, "--teacher-weight", 0.4, "--seed", 1, "--workers", 2)
     info = json.loads((out / "training.json").read_text())
     assert info["arch"] == "dscnn" and info["parameters"] < 100_000 and info["augment"]["max_shift_frames"] == 30
     assert info["spliced_ratio"] == 1 and info["reversed_ratio"] == 1 and info["label_smoothing"] == 0.1
     assert info["augment"]["snr_db_range"] == [-5, 20] and info["augment"]["max_warp"] == 0.1
     assert info["augment"]["noise_cross_term"] is True
+    assert info["teachers"] == [str(trained_model)] and info["teacher_weight"] == 0.4
     assert (out / "model.tflite").is_file()
     r = run_cli("predict", "--model", out, *sorted((synth_root / "test" / "audio").glob("*.wav"))[:3])
     assert len(r.stdout.splitlines()) == 3
