@@ -5,7 +5,8 @@
 - ``live`` is how the bundled model is trained (scripts/train_default_model.sh): the wide DS-CNN (blocks at 96
   channels), +-300 ms shifts, 1.5x unknown, SpecAugment masks, a cosine learning rate over 40 epochs keeping the
   best epoch. It was chosen by the streaming figures on the validation stream (README, "Live recognition quality");
-  the README's rows before the wide DS-CNN are this recipe with ``--arch dscnn``.
+  the README's rows before the wide DS-CNN are this recipe with ``--arch dscnn``. The bundled model adds two
+  teachers (``--teacher``, trainer.distill), which are model folders, not settings, so no recipe names them.
 """
 
 # the architectures trainer.models builds (named here, away from Keras, so the command line can offer them)
