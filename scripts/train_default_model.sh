@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce assets/default_model: the real Speech Commands sample in ../shared plus synthetic espeak-ng
 # speech, then its clip accuracy on the sample's held-out speakers and its streaming figures.
-#   bash scripts/train_default_model.sh [OUT_DIR]      (about 2 hours on 2 cores, the teachers first)
+#   bash scripts/train_default_model.sh [OUT_DIR]      (about 1 hour on 2 cores, the teachers first)
 # The "live" recipe (trainer/recipes.py): the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, a
 # cosine learning rate over 40 epochs, keeping the epoch with the best validation accuracy; half of each target
 # is the mean score of two DS-CNNs of width 2 (the teachers, trained first by the same recipe; --teacher).
