@@ -21,11 +21,14 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
+def train_small(synth_root, out, seed=1):
+    run_cli("train", "--data", synth_root, "--out", out, "--epochs", 2, "--seed", seed, "--workers", 2)
+    return out
+
+
 @pytest.fixture(scope="session")
 def trained_model(synth_root, tmp_path_factory):
-    out = tmp_path_factory.mktemp("model") / "m"
-    run_cli("train", "--data", synth_root, "--out", out, "--epochs", 2, "--seed", 1, "--workers", 2)
-    return out
+    return train_small(synth_root, tmp_path_factory.mktemp("model") / "m")
 
 
 def test_synth_layout(synth_root):
@@ -74,9 +77,7 @@ def test_training_repeats_to_the_bit_for_a_seed(trained_model, synth_root, tmp_p
     def weights(folder):
         return load_keras_model(folder / "model.keras").get_weights()
 
-    again, other = tmp_path / "again", tmp_path / "other"
-    run_cli("train", "--data", synth_root, "--out", again, "--epochs", 2, "--seed", 1, "--workers", 2)
-    run_cli("train", "--data", synth_root, "--out", other, "--epochs", 2, "--seed", 2, "--workers", 2)
+    again, other = train_small(synth_root, tmp_path / "again"), train_small(synth_root, tmp_path / "other", seed=2)
     assert (again / "history.csv").read_text() == (trained_model / "history.csv").read_text()
     first, second, third = weights(trained_model), weights(again), weights(other)
     assert len(first) == len(second) > 0
