@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reference: the notebook's CNN (the notebook recipe's); dscnn: a depthwise-separable CNN "
                         "(DS-CNN; bundled before); dscnn_lowres: the DS-CNN with a second stride, its blocks on "
                         "a quarter of the positions (for --width 2); dscnn_wide: the DS-CNN with its blocks at 3x the first "
-                        "layer's channels instead of 2x (the live recipe's, bundled)")
+                        "layer's channels instead of 2x (the live recipe's, bundled); bcresnet: a BC-ResNet (broadcasted "
+                        "residual blocks, all 99 frames; --width is its tau); bcresnet_t2: the same on every other frame")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in MODEL_DIR")
     p.add_argument("--learning-rate", type=float, default=1e-3)

@@ -11,6 +11,15 @@
 - ``dscnn_wide``: the DS-CNN with its blocks at three times the first layer's channels (96 at width 1) instead of
   twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute. The bundled model.
 
+- ``bcresnet``: a BC-ResNet (Kim et al. 2021, "Broadcasted Residual Learning for Efficient Keyword Spotting"):
+  residual blocks that convolve along frequency in 2-D, average over frequency, convolve along time (dilated) in
+  1-D and broadcast that back over frequency. Plain batch normalisation where the paper has SubSpectralNorm (its
+  two transposes a block cost LiteRT more than the rest of the block). It keeps all 99 frames, as the paper does,
+  and drops the 4 kHz bin (80 bins halve evenly: 40, 20, 10). ``width`` is the paper's tau: 1 is BC-ResNet-1
+  (8 base channels, 9,208 parameters with 12 classes).
+- ``bcresnet_t2``: the same with its first convolution strided in time too (50 frames): half the compute, so
+  ``width`` 2 fits the live budget.
+
 ``width`` (1, 1.5 or 2) multiplies every layer's channels."""
 
 from __future__ import annotations
@@ -69,6 +78,54 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1, blocks: 
     return keras.Model(inp, out, name=f"ds_cnn_w{width:g}{suffix}")
 
 
+def _bc_block(x, out_c: int, dilation: int, freq_stride: int, name: str):
+    """One BC-ResBlock: y = x + f2(x) + broadcast(f1(mean over frequency of f2(x))); a transition block (new
+    channel count) starts with a 1x1 convolution and has no identity path. Tensors are (batch, time, freq, ch)."""
+    transition = x.shape[-1] != out_c
+    shortcut = x
+    if transition:
+        x = layers.Conv2D(out_c, 1, use_bias=False, name=f"{name}_expand")(x)
+        x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+    # f2: along frequency, per channel
+    x = layers.DepthwiseConv2D((1, 3), strides=(1, freq_stride), padding="same", use_bias=False, name=f"{name}_freq")(x)
+    f2 = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+    # f1: on the frequency average, along time, then across channels
+    y = keras.ops.mean(f2, axis=2, keepdims=True)
+    y = layers.DepthwiseConv2D((3, 1), dilation_rate=(dilation, 1), padding="same", use_bias=False, name=f"{name}_time")(y)
+    y = layers.Activation("silu")(layers.BatchNormalization(momentum=BN_MOMENTUM)(y))
+    y = layers.Conv2D(out_c, 1, use_bias=False, name=f"{name}_mix")(y)
+    y = layers.SpatialDropout2D(0.1)(y)
+    x = f2 + y  # broadcast over frequency
+    if not transition:
+        x = x + shortcut
+    return layers.ReLU()(x)
+
+
+def bc_resnet(input_shape=(99, 81), n_classes: int = 12, width: float = 1, time_stride: int = 1) -> keras.Model:
+    base = int(round(8 * width))
+    stage_channels = [base, int(base * 1.5), 2 * base, int(base * 2.5)]
+    stage_blocks = [2, 2, 4, 4]
+    frames, bins = input_shape
+    inp = keras.Input(shape=input_shape, name="log_specgram")
+    x = layers.Reshape(input_shape + (1,))(inp)
+    x = layers.Cropping2D(((0, 0), (0, bins - 2 * (bins // 2))), name="drop_top_bin")(x)  # 81 -> 80 bins
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+    x = layers.Conv2D(2 * base, 5, strides=(time_stride, 2), padding="same", use_bias=False)(x)
+    x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+    for stage, (ch, n) in enumerate(zip(stage_channels, stage_blocks)):
+        for i in range(n):
+            freq_stride = 2 if stage in (1, 2) and i == 0 else 1
+            x = _bc_block(x, ch, 2 ** stage, freq_stride, f"stage{stage}_block{i}")
+    # head: a depthwise 5 x (all remaining bins) convolution, 1x1 to 4x base channels, mean over time
+    x = layers.ZeroPadding2D(((2, 2), (0, 0)))(x)
+    x = layers.DepthwiseConv2D((5, x.shape[2]), use_bias=False, name="head_depthwise")(x)
+    x = layers.Conv2D(4 * base, 1, use_bias=False, name="head_mix")(x)
+    x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+    x = layers.GlobalAveragePooling2D(name="mean_over_time")(x)
+    out = layers.Dense(n_classes, activation="softmax", name="scores")(x)
+    return keras.Model(inp, out, name=f"bc_resnet_w{width:g}" + ("" if time_stride == 1 else f"_t{time_stride}"))
+
+
 # the DS-CNN variants: what each changes in ds_cnn
 DSCNN_VARIANTS = {"dscnn": {}, "dscnn_lowres": dict(strided_blocks=2), "dscnn_wide": dict(block_multiplier=3)}
 
@@ -78,4 +135,6 @@ def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> ker
         return reference_cnn(tuple(input_shape), n_classes, width)
     if arch in DSCNN_VARIANTS:
         return ds_cnn(tuple(input_shape), n_classes, width, **DSCNN_VARIANTS[arch])
+    if arch in ("bcresnet", "bcresnet_t2"):
+        return bc_resnet(tuple(input_shape), n_classes, width, time_stride=2 if arch == "bcresnet_t2" else 1)
     raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")

@@ -30,3 +30,27 @@ def test_width_scales_every_layer_and_dscnn_wide_triples_the_blocks():
     wide = build_model("dscnn_wide", (99, 81), 12, width=1)
     assert (first_conv_channels(wide), block_maps(wide)) == (32, (25, 21, 96))
     assert first_conv_channels(build_model("reference", (99, 81), 12, width=1.5)) == 12
+
+
+def last_stage_maps(model):
+    """(frames, bins, channels) where the head starts."""
+    return tuple(model.get_layer("head_depthwise").input.shape[1:])
+
+
+def test_bcresnet_is_the_papers_size_and_t2_halves_the_frames():
+    # BC-ResNet-1 has 9.2k parameters with 12 classes (Kim et al. 2021, table 1)
+    bc1 = build_model("bcresnet", (99, 81), 12, width=1)
+    assert bc1.count_params() == 9208
+    assert last_stage_maps(bc1)[1:] == (10, 20)
+    assert last_stage_maps(bc1)[0] == 99 + 4  # all frames, padded by 2 each side for the 5-frame head
+    assert last_stage_maps(build_model("bcresnet_t2", (99, 81), 12, width=2)) == (50 + 4, 10, 40)
+
+
+def test_bcresnet_survives_a_safe_mode_round_trip(tmp_path):
+    import keras
+
+    m = build_model("bcresnet_t2", (99, 81), 12, width=1)
+    x = np.random.default_rng(0).normal(-10, 3, (2, 99, 81)).astype(np.float32)
+    m.save(tmp_path / "m.keras")
+    back = keras.saving.load_model(tmp_path / "m.keras", compile=False, safe_mode=True)
+    np.testing.assert_allclose(back(x, training=False).numpy(), m(x, training=False).numpy(), rtol=1e-5, atol=1e-6)
