@@ -10,7 +10,6 @@
   (13 x 11 instead of 25 x 21): room within the live budget for ``width`` 2's channels.
 - ``dscnn_wide``: the DS-CNN with its blocks at three times the first layer's channels (96 at width 1) instead of
   twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute. The bundled model.
-
 - ``bcresnet``: a BC-ResNet (Kim et al. 2021, "Broadcasted Residual Learning for Efficient Keyword Spotting"):
   residual blocks that convolve along frequency in 2-D, average over frequency, convolve along time (dilated) in
   1-D and broadcast that back over frequency. Plain batch normalisation where the paper has SubSpectralNorm (its
@@ -105,7 +104,7 @@ def bc_resnet(input_shape=(99, 81), n_classes: int = 12, width: float = 1, time_
     base = int(round(8 * width))
     stage_channels = [base, int(base * 1.5), 2 * base, int(base * 2.5)]
     stage_blocks = [2, 2, 4, 4]
-    frames, bins = input_shape
+    bins = input_shape[1]
     inp = keras.Input(shape=input_shape, name="log_specgram")
     x = layers.Reshape(input_shape + (1,))(inp)
     x = layers.Cropping2D(((0, 0), (0, bins - 2 * (bins // 2))), name="drop_top_bin")(x)  # 81 -> 80 bins
@@ -126,8 +125,9 @@ def bc_resnet(input_shape=(99, 81), n_classes: int = 12, width: float = 1, time_
     return keras.Model(inp, out, name=f"bc_resnet_w{width:g}" + ("" if time_stride == 1 else f"_t{time_stride}"))
 
 
-# the DS-CNN variants: what each changes in ds_cnn
+# the DS-CNN and BC-ResNet variants: what each changes in ds_cnn / bc_resnet
 DSCNN_VARIANTS = {"dscnn": {}, "dscnn_lowres": dict(strided_blocks=2), "dscnn_wide": dict(block_multiplier=3)}
+BCRESNET_VARIANTS = {"bcresnet": {}, "bcresnet_t2": dict(time_stride=2)}
 
 
 def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> keras.Model:
@@ -135,6 +135,6 @@ def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> ker
         return reference_cnn(tuple(input_shape), n_classes, width)
     if arch in DSCNN_VARIANTS:
         return ds_cnn(tuple(input_shape), n_classes, width, **DSCNN_VARIANTS[arch])
-    if arch in ("bcresnet", "bcresnet_t2"):
-        return bc_resnet(tuple(input_shape), n_classes, width, time_stride=2 if arch == "bcresnet_t2" else 1)
+    if arch in BCRESNET_VARIANTS:
+        return bc_resnet(tuple(input_shape), n_classes, width, **BCRESNET_VARIANTS[arch])
     raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")
