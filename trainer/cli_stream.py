@@ -93,6 +93,8 @@ def cmd_stream_eval(args) -> int:
     print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
           f"refractory {d['refractory_ms']:g} ms; {TOLERANCE_TEXT}")
     print(s.line())
+    if r["intervals"]:
+        print(r["intervals"]["text"])
     if args.json:
         write_json_atomic(args.json, r)
     return 0

@@ -176,12 +176,13 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
             "noise_files": len(noise), "skipped": skipped[:20] + noise_errors}
 
 
-def read_truth(path) -> list[tuple[float, str]]:
+def read_truth(path) -> list[tuple[float, str, str]]:
+    """The truth CSV: (time_s, label, clip) of every word, by time; clip is "" when the CSV has no clip column."""
     path = Path(path)
     try:
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
-        return sorted((float(r["time_s"]), r["label"]) for r in rows)
+        return sorted((float(r["time_s"]), r["label"], r.get("clip") or "") for r in rows)
     except FileNotFoundError:
         raise StreamError(f"{path}: no such file") from None
     except (KeyError, ValueError, TypeError) as exc:
@@ -211,30 +212,92 @@ class StreamScore:
                 f"({self.hours * 60:.1f} min)")
 
 
-def score_detections(detections, truth, seconds: float) -> StreamScore:
-    """``detections``: (time_s, label) announcements; ``truth``: (time_s, label) of every word."""
-    detections = sorted((float(d[0]), d[1]) for d in detections)
-    truth = [(float(row[0]), row[1]) for row in truth]  # extra columns (the clip) are ignored
+def match_detections(detections, truth) -> tuple[list[str], list[int]]:
+    """The scoring rule: for every truth row, ``correct`` / ``wrong`` / ``missed`` (command words) or ``""``
+    (other words); and for every announcement not taken by a command word (a false alarm), the index of the
+    truth row nearest to it in time (-1 when there is none). ``detections`` must be sorted by time."""
     used = [False] * len(detections)
-    n_correct = n_wrong = n_missed = 0
-    command_words = [(t, lab) for t, lab in truth if lab in COMMANDS]
-    for t_word, label in command_words:
+    outcomes = []
+    for t_word, label in ((float(row[0]), row[1]) for row in truth):
+        if label not in COMMANDS:
+            outcomes.append("")
+            continue
         inside = [i for i, (t, _) in enumerate(detections) if not used[i] and t_word - EARLY_S <= t <= t_word + LATE_S]
         hit = next((i for i in inside if detections[i][1] == label), None)
         if hit is not None:
             used[hit] = True
-            n_correct += 1
+            outcomes.append("correct")
         elif inside:
             used[inside[0]] = True
-            n_wrong += 1
+            outcomes.append("wrong")
         else:
-            n_missed += 1
-    n_fa = used.count(False)
-    words = len(command_words)
+            outcomes.append("missed")
+    times = np.array([float(row[0]) for row in truth])
+    nearest = [int(np.argmin(np.abs(times - t))) if times.size else -1
+               for (t, _), u in zip(detections, used) if not u]
+    return outcomes, nearest
+
+
+def score_detections(detections, truth, seconds: float) -> StreamScore:
+    """``detections``: (time_s, label) announcements; ``truth``: (time_s, label[, clip]) of every word."""
+    detections = sorted((float(d[0]), d[1]) for d in detections)
+    outcomes, false_alarms = match_detections(detections, truth)
+    n_correct, n_wrong, n_missed = (outcomes.count(k) for k in ("correct", "wrong", "missed"))
+    n_fa = len(false_alarms)
+    words = n_correct + n_wrong + n_missed
     hours = seconds / 3600
     share = (lambda k: k / words) if words else (lambda k: 0.0)
     return StreamScore(share(n_correct), share(n_wrong), share(n_missed), n_fa / hours if hours else 0.0, words,
                        hours, n_correct, n_wrong, n_missed, n_fa)
+
+
+def speaker_of(clip: str) -> str:
+    """The speaker of a clip named as in Speech Commands (``word/<speaker>_nohash_<n>.wav``); else the clip."""
+    name = Path(clip).name
+    return name.split("_nohash_")[0] if "_nohash_" in name else clip
+
+
+def speaker_intervals(detections, truth, seconds: float, level: float = 0.95, draws: int = 2000,
+                      seed: int = 0) -> dict | None:
+    """How far the figures could move with other speakers: a bootstrap over the speakers of the truth's clips.
+
+    Every word goes with its speaker, and every false alarm with the speaker of the word nearest to it (on
+    these streams they are other words heard as commands); each draw takes as many speakers as there are, with
+    replacement, and rescales the hours by the share of the words drawn. A truth without a clip column makes
+    every word its own speaker. Returns the ``level`` percentile intervals, or None without command words."""
+    detections = sorted((float(d[0]), d[1]) for d in detections)
+    outcomes, false_alarms = match_detections(detections, truth)
+    keys = [speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}" for i, row in enumerate(truth)]
+    speakers = sorted(set(keys))
+    if not any(outcomes) or seconds <= 0:
+        return None
+    column = {k: j for j, k in enumerate(speakers)}
+    counts = np.zeros((len(speakers), 5))  # correct, wrong, missed, false alarms, words of any label
+    kinds = {"correct": 0, "wrong": 1, "missed": 2}
+    for key, outcome in zip(keys, outcomes):
+        counts[column[key], 4] += 1
+        if outcome:
+            counts[column[key], kinds[outcome]] += 1
+    for i in false_alarms:
+        counts[column[keys[i]], 3] += 1
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(len(speakers), np.full(len(speakers), 1 / len(speakers)), size=draws)
+    totals = weights @ counts
+    commands = totals[:, :3].sum(axis=1)
+    keep = commands > 0
+    totals, commands = totals[keep], commands[keep]
+    hours = seconds / 3600 * totals[:, 4] / counts[:, 4].sum()
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    interval = lambda v: [float(x) for x in np.percentile(v, q)]  # noqa: E731
+    iv = {"level": level, "speakers": len(speakers), "draws": int(keep.sum()),
+          "correct": interval(totals[:, 0] / commands), "wrong": interval(totals[:, 1] / commands),
+          "missed": interval(totals[:, 2] / commands), "false_alarms_per_hour": interval(totals[:, 3] / hours)}
+    pct = lambda k: f"{iv[k][0]:.1%}-{iv[k][1]:.1%}"  # noqa: E731
+    fa = iv["false_alarms_per_hour"]
+    iv["text"] = (f"{level:.0%} intervals over the stream's {len(speakers)} speakers (bootstrap): correct "
+                  f"{pct('correct')}, wrong {pct('wrong')}, missed {pct('missed')}, {fa[0]:.0f}-{fa[1]:.0f} false "
+                  f"alarms per hour")
+    return iv
 
 
 def hop_scores(scorer, wave: np.ndarray, rate: int, hop_ms: float):
@@ -270,6 +333,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
     times, scores = hop_scores(scorer, wave, rate, hop_ms)
     found = decide(scorer.labels, times, scores, decisions)
     result = score_detections(found, truth, wave.size / rate).to_dict()
+    result["intervals"] = speaker_intervals(found, truth, wave.size / rate)
     result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, decisions=asdict(decisions),
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
     return result

@@ -92,7 +92,8 @@ class StreamEvalDialog(QDialog):
             self.status.setText(
                 f"correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%} of {r['words']} command "
                 f"words; {r['false_alarms_per_hour']:.1f} false alarms per hour ({r['hours'] * 60:.1f} min).\n"
-                f"{r['tolerance']}.")
+                + (f"{r['intervals']['text']}.\n" if r.get("intervals") else "")
+                + f"{r['tolerance'][:1].upper()}{r['tolerance'][1:]}.")
             self.result_ready.emit(r)
         elif code == 130:
             self.status.setText("Cancelled.")

@@ -89,6 +89,7 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
     assert dlg.result is not None, dlg.status.text()
     assert dlg.status.text().startswith("correct ") and "false alarms per hour" in dlg.status.text()
+    assert dlg.result["intervals"]["text"] in dlg.status.text()  # how far other speakers could move it
     assert "false alarms per hour" in w.message_bar.text()  # the result shows in the window too
     assert dlg.result["decisions"]["threshold"] == 0.6
     dlg.close()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import run_cli
-from trainer.stream import EARLY_S, LATE_S, score_detections
+from trainer.stream import EARLY_S, LATE_S, score_detections, speaker_intervals, speaker_of
 
 
 TRUTH = [(2.0, "yes"), (5.0, "no"), (8.0, "unknown"), (11.0, "stop"), (14.0, "go")]
@@ -39,6 +39,57 @@ def test_a_right_answer_beside_a_wrong_one_counts_as_right():
     assert (s.n_correct, s.n_wrong, s.n_false_alarms) == (1, 0, 1)
 
 
+def test_speaker_of_a_speech_commands_clip():
+    assert speaker_of("yes/0a7c2a8d_nohash_1.wav") == "0a7c2a8d"
+    assert speaker_of("recorded/take3.wav") == "recorded/take3.wav"
+
+
+def _truth(per_speaker):
+    """Words 3 s apart: per_speaker is [(speaker, label), ...] in order; the clip names carry the speaker."""
+    return [(3.0 * (i + 1), lab, f"{lab}/{spk}_nohash_{i}.wav") for i, (spk, lab) in enumerate(per_speaker)]
+
+
+def test_intervals_are_a_point_when_every_speaker_does_the_same():
+    truth = _truth([("aaaa0001", "yes"), ("aaaa0001", "no"), ("bbbb0002", "yes"), ("bbbb0002", "no")])
+    found = [(3.1, "yes"), (9.1, "yes")]  # each speaker: "yes" right, "no" missed
+    iv = speaker_intervals(found, truth, seconds=3600.0)
+    assert iv["speakers"] == 2 and iv["level"] == 0.95
+    assert iv["correct"] == [0.5, 0.5] and iv["missed"] == [0.5, 0.5] and iv["wrong"] == [0.0, 0.0]
+    assert iv["false_alarms_per_hour"] == [0.0, 0.0]
+    assert "2 speakers" in iv["text"] and "50.0%-50.0%" in iv["text"]
+
+
+def test_intervals_span_what_other_speakers_could_give():
+    # speaker a: both words right and a false alarm beside its other word; speaker b: both missed
+    truth = _truth([("aaaa0001", "yes"), ("aaaa0001", "no"), ("aaaa0001", "unknown"),
+                    ("bbbb0002", "yes"), ("bbbb0002", "no"), ("bbbb0002", "unknown")])
+    found = [(3.2, "yes"), (6.2, "no"), (9.3, "left")]
+    point = score_detections(found, truth, seconds=3600.0)
+    assert (point.correct, point.n_false_alarms) == (0.5, 1)
+    iv = speaker_intervals(found, truth, seconds=3600.0, draws=4000)
+    # draws of two speakers: a+a (all right, 2 false alarms in the hour's worth of words), a+b, b+b (none right)
+    assert iv["correct"] == [0.0, 1.0] and iv["missed"] == [0.0, 1.0]
+    assert iv["false_alarms_per_hour"] == [0.0, 2.0]
+
+
+def test_a_false_alarm_goes_with_the_speaker_of_the_nearest_word_and_hours_with_the_words_drawn():
+    # a says one word (heard twice: the second is a false alarm); b says three, none heard
+    truth = _truth([("aaaa0001", "yes"), ("bbbb0002", "no"), ("bbbb0002", "up"), ("bbbb0002", "unknown")])
+    found = [(3.2, "yes"), (3.6, "yes")]
+    assert score_detections(found, truth, seconds=3600.0).false_alarms_per_hour == 1.0
+    iv = speaker_intervals(found, truth, seconds=3600.0, draws=4000)
+    # a+a: 2 of the 4 words' worth of time (half an hour) with 2 false alarms = 4 per hour; b+b: none
+    assert iv["false_alarms_per_hour"] == [0.0, 4.0]
+    assert iv["correct"] == [0.0, 1.0]
+
+
+def test_intervals_without_a_clip_column_take_each_word_as_a_speaker():
+    truth = [(3.0, "yes"), (6.0, "no"), (9.0, "up")]
+    iv = speaker_intervals([(3.1, "yes")], truth, seconds=60.0)
+    assert iv["speakers"] == 3 and iv["correct"][0] < 1 / 3 < iv["correct"][1]
+    assert speaker_intervals([], [(3.0, "unknown")], seconds=60.0) is None  # no command words: nothing to say
+
+
 @pytest.mark.slow
 def test_make_stream_then_stream_eval(synth_root, tmp_path):
     wav, truth = tmp_path / "s.wav", tmp_path / "s.csv"
@@ -64,6 +115,11 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
     assert abs(res["correct"] + res["wrong"] + res["missed"] - 1) < 1e-9
     assert abs(res["hours"] - 1 / 60) < 1e-6
     assert res["n_false_alarms"] == round(res["false_alarms_per_hour"] * res["hours"])
+    iv = res["intervals"]  # over the speakers of the stream's clips, around the figures themselves
+    assert iv["speakers"] == t["clip"].str.extract(r"/([0-9a-f]{8})_")[0].nunique()
+    for k in ("correct", "wrong", "missed", "false_alarms_per_hour"):
+        assert iv[k][0] <= res[k] <= iv[k][1]
+    assert iv["text"] in r.stdout
     # the announcements are the app's: replaying them through the scorer gives the same figures
     found = [(d["time_s"], d["label"]) for d in res["detections"]]
     again = score_detections(found, list(t.itertuples(index=False, name=None)), 60.0)
