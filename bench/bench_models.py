@@ -6,7 +6,9 @@ streaming figures, compute per hop. Prints a Markdown table.
 
 ``--val`` / ``--test`` name streams made by ``python -m trainer make-stream`` (STREAM.wav + STREAM.csv).
 For each model: the decision settings the validation sweep chooses, then on every test stream the figures
-with those settings and with the app's defaults. Clip accuracy is read from MODEL_DIR/sample_test_metrics.json
+with those settings and with the app's defaults. After the table, every model against the first on every
+stream (its chosen settings): the paired difference with a 95 % interval from a bootstrap over the stream's
+speakers (``trainer.stream.paired_difference``). Clip accuracy is read from MODEL_DIR/sample_test_metrics.json
 (``python -m trainer evaluate ... --json``) when it is there.
 """
 
@@ -32,11 +34,12 @@ def main() -> int:
     ap.add_argument("--test", required=True, action="append", help="test stream(s) (without .wav / .csv)")
     ap.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS,
                     help=f"classify every N ms (default {DEFAULT_HOP_MS:g}, the app's)")
+    ap.add_argument("--no-timing", action="store_true", help="leave out compute per hop (on a busy machine)")
     args = ap.parse_args()
     from bench.bench_hop import per_hop_ms
     hop = args.hop_ms
     from kwsapp.runtime import LiteRtScorer
-    from trainer.stream import TOLERANCE_TEXT, stream_eval, sweep
+    from trainer.stream import TOLERANCE_TEXT, paired_difference, read_truth, stream_eval, sweep
 
     def fmt(r):
         return (f"{r['correct']:.1%} / {r['wrong']:.1%} / {r['missed']:.1%} / {r['false_alarms_per_hour']:.0f}")
@@ -49,24 +52,40 @@ def main() -> int:
         header += [f"{Path(t).name}, chosen", f"{Path(t).name}, app defaults"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
+    chosen_runs = {}  # (model, stream) -> stream_eval result with the model's chosen settings
     for m in args.models:
         info = json.loads((Path(m) / "training.json").read_text())
         clip = Path(m) / "sample_test_metrics.json"
         acc = f"{json.loads(clip.read_text())['accuracy']:.3f}" if clip.is_file() else "-"
-        ms = per_hop_ms(LiteRtScorer(m), hop_ms=hop)
-        med, p99 = float(np.median(ms)), float(np.percentile(ms, 99))
+        if args.no_timing:
+            timing = "-"
+        else:
+            ms = per_hop_ms(LiteRtScorer(m), hop_ms=hop)
+            timing = f"{float(np.median(ms)):.2f} / {float(np.percentile(ms, 99)):.2f} ms"
         _, best = sweep(m, args.val + ".wav", args.val + ".csv", hop_ms=hop)
         chosen = DecisionSettings(average_window_ms=best["average_window_ms"], threshold=best["threshold"],
                                   refractory_ms=best["refractory_ms"], minimum_count=best["minimum_count"])
         row = [f"{info.get('arch', 'reference')} w{info.get('width', 1)} ({Path(m).name})", f"{info['parameters']:,}",
-               acc, f"{med:.2f} / {p99:.2f} ms",
+               acc, timing,
                f"th {chosen.threshold:g}, avg {chosen.average_window_ms:g} ms, refr {chosen.refractory_ms:g} ms, "
                f"min {chosen.minimum_count}: {fmt(best)}"]
+        if len(args.models) > 1:
+            chosen_runs[m, args.val] = stream_eval(m, args.val + ".wav", args.val + ".csv", hop_ms=hop, decisions=chosen)
         for t in args.test:
-            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=chosen)))
+            chosen_runs[m, t] = stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=chosen)
+            row.append(fmt(chosen_runs[m, t]))
             row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=DecisionSettings())))
         print("| " + " | ".join(row) + " |", flush=True)
     print(f"\napp defaults: {asdict(DecisionSettings())}")
+    first = args.models[0]
+    for m in args.models[1:]:
+        print(f"\n{Path(m).name} minus {Path(first).name}, each with its chosen settings (95 % intervals, paired "
+              f"bootstrap over the stream's speakers):")
+        for t in [args.val, *args.test]:
+            a, b = chosen_runs[first, t], chosen_runs[m, t]
+            found = lambda r: [(d["time_s"], d["label"]) for d in r["detections"]]  # noqa: E731
+            d = paired_difference(found(a), found(b), read_truth(t + ".csv"), a["hours"] * 3600)
+            print(f"- {Path(t).name}: {d['text'] if d else 'no command words'}")
     return 0
 
 

@@ -257,22 +257,16 @@ def speaker_of(clip: str) -> str:
     return name.split("_nohash_")[0] if "_nohash_" in name else clip
 
 
-def speaker_intervals(detections, truth, seconds: float, level: float = 0.95, draws: int = 2000,
-                      seed: int = 0) -> dict | None:
-    """How far the figures could move with other speakers: a bootstrap over the speakers of the truth's clips.
-
-    Every word goes with its speaker, and every false alarm with the speaker of the word nearest to it (on
-    these streams they are other words heard as commands); each draw takes as many speakers as there are, with
-    replacement, and rescales the hours by the share of the words drawn. A truth without a clip column makes
-    every word its own speaker. Returns the ``level`` percentile intervals, or None without command words."""
+def _speaker_counts(detections, truth) -> tuple[list[str], np.ndarray]:
+    """Per speaker of the truth's clips: correct, wrong, missed, false alarms, words of any label. Every word goes
+    with its speaker, every false alarm with the speaker of the word nearest to it; a truth without a clip column
+    makes every word its own speaker."""
     detections = sorted((float(d[0]), d[1]) for d in detections)
     outcomes, false_alarms = match_detections(detections, truth)
     keys = [speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}" for i, row in enumerate(truth)]
     speakers = sorted(set(keys))
-    if not any(outcomes) or seconds <= 0:
-        return None
     column = {k: j for j, k in enumerate(speakers)}
-    counts = np.zeros((len(speakers), 5))  # correct, wrong, missed, false alarms, words of any label
+    counts = np.zeros((len(speakers), 5))
     kinds = {"correct": 0, "wrong": 1, "missed": 2}
     for key, outcome in zip(keys, outcomes):
         counts[column[key], 4] += 1
@@ -280,24 +274,74 @@ def speaker_intervals(detections, truth, seconds: float, level: float = 0.95, dr
             counts[column[key], kinds[outcome]] += 1
     for i in false_alarms:
         counts[column[keys[i]], 3] += 1
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(len(speakers), np.full(len(speakers), 1 / len(speakers)), size=draws)
-    totals = weights @ counts
-    commands = totals[:, :3].sum(axis=1)
-    keep = commands > 0
-    totals, commands = totals[keep], commands[keep]
-    hours = seconds / 3600 * totals[:, 4] / counts[:, 4].sum()
-    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
-    interval = lambda v: [float(x) for x in np.percentile(v, q)]  # noqa: E731
-    iv = {"level": level, "speakers": len(speakers), "draws": int(keep.sum()),
-          "correct": interval(totals[:, 0] / commands), "wrong": interval(totals[:, 1] / commands),
-          "missed": interval(totals[:, 2] / commands), "false_alarms_per_hour": interval(totals[:, 3] / hours)}
+    return speakers, counts
+
+
+def _bootstrap_figures(counts_per_run, seconds: float, draws: int, seed: int):
+    """The same draws of speakers (as many as there are, with replacement) for every run's counts:
+    per run, the drawn (correct, wrong, missed, false alarms per hour), the hours rescaled by the share of
+    the words drawn. Draws without a command word are dropped."""
+    n = counts_per_run[0].shape[0]
+    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=draws)
+    keep = (weights @ counts_per_run[0][:, :3]).sum(axis=1) > 0
+    figures = []
+    for counts in counts_per_run:
+        totals = (weights @ counts)[keep]
+        commands = totals[:, :3].sum(axis=1)
+        hours = seconds / 3600 * totals[:, 4] / counts[:, 4].sum()
+        figures.append({"correct": totals[:, 0] / commands, "wrong": totals[:, 1] / commands,
+                        "missed": totals[:, 2] / commands, "false_alarms_per_hour": totals[:, 3] / hours})
+    return figures
+
+
+FIGURES = ("correct", "wrong", "missed", "false_alarms_per_hour")
+
+
+def _percentiles(values: np.ndarray, level: float) -> list[float]:
+    return [float(x) for x in np.percentile(values, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])]
+
+
+def speaker_intervals(detections, truth, seconds: float, level: float = 0.95, draws: int = 2000,
+                      seed: int = 0) -> dict | None:
+    """How far the figures could move with other speakers: a bootstrap over the speakers of the truth's clips
+    (see ``_speaker_counts``; on these streams the false alarms are other words heard as commands). Returns the
+    ``level`` percentile intervals, or None without command words."""
+    speakers, counts = _speaker_counts(detections, truth)
+    if not counts[:, :3].any() or seconds <= 0:
+        return None
+    (fig,) = _bootstrap_figures([counts], seconds, draws, seed)
+    iv = {"level": level, "speakers": len(speakers), "draws": int(fig["correct"].size),
+          **{k: _percentiles(fig[k], level) for k in FIGURES}}
     pct = lambda k: f"{iv[k][0]:.1%}-{iv[k][1]:.1%}"  # noqa: E731
     fa = iv["false_alarms_per_hour"]
     iv["text"] = (f"{level:.0%} intervals over the stream's {len(speakers)} speakers (bootstrap): correct "
                   f"{pct('correct')}, wrong {pct('wrong')}, missed {pct('missed')}, {fa[0]:.0f}-{fa[1]:.0f} false "
                   f"alarms per hour")
     return iv
+
+
+def paired_difference(detections_a, detections_b, truth, seconds: float, level: float = 0.95, draws: int = 2000,
+                      seed: int = 0) -> dict | None:
+    """Two models' announcements on the same stream: B minus A, with ``level`` intervals from the same draws of
+    speakers for both (a paired bootstrap), so what the speakers move alike cancels. ``p_better`` is the share of
+    draws in which B gets more correct than A."""
+    speakers, counts_a = _speaker_counts(detections_a, truth)
+    _, counts_b = _speaker_counts(detections_b, truth)
+    if not counts_a[:, :3].any() or seconds <= 0:
+        return None
+    fig_a, fig_b = _bootstrap_figures([counts_a, counts_b], seconds, draws, seed)
+    hours = seconds / 3600
+    out = {"level": level, "speakers": len(speakers), "draws": int(fig_a["correct"].size)}
+    for k in FIGURES:
+        point = (counts_b[:, FIGURES.index(k)].sum() - counts_a[:, FIGURES.index(k)].sum())
+        point = point / hours if k == "false_alarms_per_hour" else point / counts_a[:, :3].sum()
+        out[k] = {"difference": float(point), "interval": _percentiles(fig_b[k] - fig_a[k], level)}
+    out["p_better"] = float(np.mean(fig_b["correct"] > fig_a["correct"]))
+    c, fa = out["correct"], out["false_alarms_per_hour"]
+    out["text"] = (f"correct {c['difference']:+.1%} ({c['interval'][0]:+.1%} to {c['interval'][1]:+.1%}), false alarms "
+                   f"{fa['difference']:+.0f} per hour ({fa['interval'][0]:+.0f} to {fa['interval'][1]:+.0f}); more "
+                   f"correct in {out['p_better']:.0%} of {out['draws']} draws of the {len(speakers)} speakers")
+    return out
 
 
 def hop_scores(scorer, wave: np.ndarray, rate: int, hop_ms: float):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import run_cli
-from trainer.stream import EARLY_S, LATE_S, score_detections, speaker_intervals, speaker_of
+from trainer.stream import EARLY_S, LATE_S, paired_difference, score_detections, speaker_intervals, speaker_of
 
 
 TRUTH = [(2.0, "yes"), (5.0, "no"), (8.0, "unknown"), (11.0, "stop"), (14.0, "go")]
@@ -81,6 +81,30 @@ def test_a_false_alarm_goes_with_the_speaker_of_the_nearest_word_and_hours_with_
     # a+a: 2 of the 4 words' worth of time (half an hour) with 2 false alarms = 4 per hour; b+b: none
     assert iv["false_alarms_per_hour"] == [0.0, 4.0]
     assert iv["correct"] == [0.0, 1.0]
+
+
+def test_a_paired_difference_cancels_what_the_speakers_move_alike():
+    # speaker a is easy, b is hard; model B gets exactly one more of each speaker's four words right than model A
+    truth = _truth([("aaaa0001", w) for w in ("yes", "no", "up", "down")] + [("bbbb0002", w) for w in ("yes", "no", "up", "down")])
+    heard = lambda idx: [(truth[i][0] + 0.2, truth[i][1]) for i in idx]  # noqa: E731
+    a, b = heard([0, 1, 2]), heard([0, 1, 2, 3, 4])
+    alone = speaker_intervals(a, truth, seconds=3600.0)
+    assert alone["correct"] == [0.0, 0.75]  # what other speakers could give A alone
+    d = paired_difference(a, b, truth, seconds=3600.0)
+    assert d["correct"]["difference"] == 0.25 and d["correct"]["interval"] == [0.25, 0.25]
+    assert d["missed"]["interval"] == [-0.25, -0.25] and d["p_better"] == 1.0
+    assert "+25.0%" in d["text"]
+    same = paired_difference(a, a, truth, seconds=3600.0)
+    assert same["correct"]["interval"] == [0.0, 0.0] and same["p_better"] == 0.0
+
+
+def test_a_paired_difference_from_one_speaker_is_uncertain():
+    truth = _truth([("aaaa0001", "yes"), ("aaaa0001", "no"), ("bbbb0002", "yes"), ("bbbb0002", "no")])
+    b = [(3.2, "yes"), (6.2, "no"), (14.0, "up")]  # B: speaker a's two words right, and a false alarm by b's word
+    d = paired_difference([], b, truth, seconds=3600.0, draws=4000)
+    assert d["correct"]["difference"] == 0.5 and d["correct"]["interval"] == [0.0, 1.0]
+    assert d["false_alarms_per_hour"]["difference"] == 1.0 and d["false_alarms_per_hour"]["interval"] == [0.0, 2.0]
+    assert 0.7 < d["p_better"] < 0.8  # the draws with speaker a in them: 3 in 4
 
 
 def test_intervals_without_a_clip_column_take_each_word_as_a_speaker():
