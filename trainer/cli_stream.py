@@ -116,6 +116,8 @@ def cmd_stream_sweep(args) -> int:
           f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']} -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
           f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
           + ("" if ok(best) else " (no setting meets both limits)"))
+    if best["intervals"]:
+        print(f"chosen, {best['intervals']['text']}")
     if args.json:
         write_json_atomic(args.json, {"rows": rows, "best": best})
     return 0

@@ -416,4 +416,6 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
                                       -r["refractory_ms"]))
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
+    chosen = DecisionSettings(**{k: best[k] for k in ("average_window_ms", "threshold", "refractory_ms", "minimum_count")})
+    best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen), truth, wave.size / rate)}
     return rows, best

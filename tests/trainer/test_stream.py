@@ -149,6 +149,25 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
     again = score_detections(found, list(t.itertuples(index=False, name=None)), 60.0)
     assert again.n_correct == res["n_correct"] and again.n_false_alarms == res["n_false_alarms"]
 
+    # the sweep: every setting scored once; the choice is the most correct within both limits, and stream-eval
+    # with the chosen settings (the app's path, run again) gives the figures the sweep printed for it
+    sw = tmp_path / "sweep.json"
+    r = run_cli("stream-sweep", "--model", "assets/default_model", "--wav", wav, "--truth", truth, "--json", sw,
+                "--max-wrong", 0.1, "--max-fa-per-hour", 120)
+    rows, best = json.loads(sw.read_text())["rows"], json.loads(sw.read_text())["best"]
+    assert len(rows) > 100 and "chosen: threshold" in r.stdout
+    ok = [x for x in rows if x["wrong"] <= 0.1 and x["false_alarms_per_hour"] <= 120]
+    assert ok and best["wrong"] <= 0.1 and best["false_alarms_per_hour"] <= 120
+    assert best["correct"] == max(x["correct"] for x in ok) > 0
+    assert best["intervals"]["text"] in r.stdout
+    r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", wav, "--truth", truth, "--json", out,
+                "--threshold", best["threshold"], "--average-window-ms", best["average_window_ms"],
+                "--refractory-ms", best["refractory_ms"], "--minimum-count", best["minimum_count"])
+    again = json.loads(out.read_text())
+    assert [again[k] for k in ("n_correct", "n_wrong", "n_missed", "n_false_alarms")] == \
+        [best[k] for k in ("n_correct", "n_wrong", "n_missed", "n_false_alarms")]
+    assert again["intervals"] == best["intervals"]
+
 
 @pytest.mark.slow
 def test_stream_eval_finds_words_spoken_at_known_times(tmp_path, needs_espeak):
