@@ -8,7 +8,7 @@ streaming figures, compute per hop. Prints a Markdown table.
 For each model: the decision settings the validation sweep chooses, then on every test stream the figures
 with those settings and with the app's defaults. After the table, every model against the first on every
 stream (its chosen settings): the paired difference with a 95 % interval from a bootstrap over the stream's
-speakers (``trainer.stream.paired_difference``). Clip accuracy is read from MODEL_DIR/sample_test_metrics.json
+speakers (``trainer.stream_scoring.paired_difference``). Clip accuracy is read from MODEL_DIR/sample_test_metrics.json
 (``python -m trainer evaluate ... --json``) when it is there.
 """
 
@@ -39,7 +39,8 @@ def main() -> int:
     from bench.bench_hop import per_hop_ms
     hop = args.hop_ms
     from kwsapp.runtime import LiteRtScorer
-    from trainer.stream import TOLERANCE_TEXT, paired_difference, read_truth, stream_eval, sweep
+    from trainer.stream import read_truth, stream_eval, sweep
+    from trainer.stream_scoring import TOLERANCE_TEXT, paired_difference
 
     def fmt(r):
         return (f"{r['correct']:.1%} / {r['wrong']:.1%} / {r['missed']:.1%} / {r['false_alarms_per_hour']:.0f}")

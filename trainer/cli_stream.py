@@ -84,7 +84,8 @@ def _decisions(args):
 
 
 def cmd_stream_eval(args) -> int:
-    from .stream import TOLERANCE_TEXT, StreamScore, stream_eval
+    from .stream import stream_eval
+    from .stream_scoring import TOLERANCE_TEXT, StreamScore
 
     r = stream_eval(args.model, args.wav, args.truth, hop_ms=args.hop_ms, decisions=_decisions(args),
                     runtime=args.runtime)
@@ -101,7 +102,8 @@ def cmd_stream_eval(args) -> int:
 
 
 def cmd_stream_sweep(args) -> int:
-    from .stream import TOLERANCE_TEXT, sweep
+    from .stream import sweep
+    from .stream_scoring import TOLERANCE_TEXT
 
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
                        max_fa_per_hour=args.max_fa_per_hour)

@@ -3,15 +3,8 @@
 ``make_stream`` writes a long 16 kHz recording: held-out clips (commands and other words) about every
 3 s over background noise at a chosen SNR, and the true ``time_s,label,clip`` of each word (the time of
 the middle of the word's energy; the clip it came from). ``stream_eval`` slides the app's own path over it (the same feature
-function, the same LiteRT / Keras scorer, the same ``RecognizeCommands``) and scores the announcements:
-
-- a command word is *correct* when an announcement of its label comes within the tolerance window
-  around it (from ``EARLY_S`` before its middle to ``LATE_S`` after), *wrong* when the first
-  announcement in that window has another label, *missed* when none comes;
-- every other announcement is a *false alarm*: in noise, on an ``unknown`` word, or a second
-  announcement of a word already counted.
-
-Correct, wrong and missed are shares of the command words; false alarms are counted per hour.
+function, the same LiteRT / Keras scorer, the same ``RecognizeCommands``) and scores the announcements by the
+rule in :mod:`trainer.stream_scoring`; ``sweep`` does it for a grid of decision settings.
 """
 
 from __future__ import annotations
@@ -19,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +22,9 @@ from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCom
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 
 from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
+from .stream_scoring import score_detections, speaker_intervals
 
 STREAM_RATE_HZ = 16000
-EARLY_S = 0.5   # an announcement may come this long before the middle of the word ...
-LATE_S = 1.5    # ... or this long after it (1-s window + averaging)
-TOLERANCE_TEXT = f"an announcement counts for a word from {EARLY_S:g} s before to {LATE_S:g} s after its middle"
 
 
 class StreamError(Exception):
@@ -187,161 +178,6 @@ def read_truth(path) -> list[tuple[float, str, str]]:
         raise StreamError(f"{path}: no such file") from None
     except (KeyError, ValueError, TypeError) as exc:
         raise StreamError(f"{path}: expected a CSV with columns time_s,label ({exc})") from None
-
-
-@dataclass(frozen=True)
-class StreamScore:
-    correct: float
-    wrong: float
-    missed: float
-    false_alarms_per_hour: float
-    words: int               # command words in the truth
-    hours: float
-    n_correct: int
-    n_wrong: int
-    n_missed: int
-    n_false_alarms: int
-    tolerance: str = TOLERANCE_TEXT
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def line(self) -> str:
-        return (f"correct {self.correct:.1%}, wrong {self.wrong:.1%}, missed {self.missed:.1%} of {self.words} "
-                f"command words; {self.n_false_alarms} false alarms = {self.false_alarms_per_hour:.1f} per hour "
-                f"({self.hours * 60:.1f} min)")
-
-
-def match_detections(detections, truth) -> tuple[list[str], list[int]]:
-    """The scoring rule: for every truth row, ``correct`` / ``wrong`` / ``missed`` (command words) or ``""``
-    (other words); and for every announcement not taken by a command word (a false alarm), the index of the
-    truth row nearest to it in time (-1 when there is none). ``detections`` must be sorted by time."""
-    used = [False] * len(detections)
-    outcomes = []
-    for t_word, label in ((float(row[0]), row[1]) for row in truth):
-        if label not in COMMANDS:
-            outcomes.append("")
-            continue
-        inside = [i for i, (t, _) in enumerate(detections) if not used[i] and t_word - EARLY_S <= t <= t_word + LATE_S]
-        hit = next((i for i in inside if detections[i][1] == label), None)
-        if hit is not None:
-            used[hit] = True
-            outcomes.append("correct")
-        elif inside:
-            used[inside[0]] = True
-            outcomes.append("wrong")
-        else:
-            outcomes.append("missed")
-    times = np.array([float(row[0]) for row in truth])
-    nearest = [int(np.argmin(np.abs(times - t))) if times.size else -1
-               for (t, _), u in zip(detections, used) if not u]
-    return outcomes, nearest
-
-
-def score_detections(detections, truth, seconds: float) -> StreamScore:
-    """``detections``: (time_s, label) announcements; ``truth``: (time_s, label[, clip]) of every word."""
-    detections = sorted((float(d[0]), d[1]) for d in detections)
-    outcomes, false_alarms = match_detections(detections, truth)
-    n_correct, n_wrong, n_missed = (outcomes.count(k) for k in ("correct", "wrong", "missed"))
-    n_fa = len(false_alarms)
-    words = n_correct + n_wrong + n_missed
-    hours = seconds / 3600
-    share = (lambda k: k / words) if words else (lambda k: 0.0)
-    return StreamScore(share(n_correct), share(n_wrong), share(n_missed), n_fa / hours if hours else 0.0, words,
-                       hours, n_correct, n_wrong, n_missed, n_fa)
-
-
-def speaker_of(clip: str) -> str:
-    """The speaker of a clip named as in Speech Commands (``word/<speaker>_nohash_<n>.wav``); else the clip."""
-    name = Path(clip).name
-    return name.split("_nohash_")[0] if "_nohash_" in name else clip
-
-
-def _speaker_counts(detections, truth) -> tuple[list[str], np.ndarray]:
-    """Per speaker of the truth's clips: correct, wrong, missed, false alarms, words of any label. Every word goes
-    with its speaker, every false alarm with the speaker of the word nearest to it; a truth without a clip column
-    makes every word its own speaker."""
-    detections = sorted((float(d[0]), d[1]) for d in detections)
-    outcomes, false_alarms = match_detections(detections, truth)
-    keys = [speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}" for i, row in enumerate(truth)]
-    speakers = sorted(set(keys))
-    column = {k: j for j, k in enumerate(speakers)}
-    counts = np.zeros((len(speakers), 5))
-    kinds = {"correct": 0, "wrong": 1, "missed": 2}
-    for key, outcome in zip(keys, outcomes):
-        counts[column[key], 4] += 1
-        if outcome:
-            counts[column[key], kinds[outcome]] += 1
-    for i in false_alarms:
-        counts[column[keys[i]], 3] += 1
-    return speakers, counts
-
-
-def _bootstrap_figures(counts_per_run, seconds: float, draws: int, seed: int):
-    """The same draws of speakers (as many as there are, with replacement) for every run's counts:
-    per run, the drawn (correct, wrong, missed, false alarms per hour), the hours rescaled by the share of
-    the words drawn. Draws without a command word are dropped."""
-    n = counts_per_run[0].shape[0]
-    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=draws)
-    keep = (weights @ counts_per_run[0][:, :3]).sum(axis=1) > 0
-    figures = []
-    for counts in counts_per_run:
-        totals = (weights @ counts)[keep]
-        commands = totals[:, :3].sum(axis=1)
-        hours = seconds / 3600 * totals[:, 4] / counts[:, 4].sum()
-        figures.append({"correct": totals[:, 0] / commands, "wrong": totals[:, 1] / commands,
-                        "missed": totals[:, 2] / commands, "false_alarms_per_hour": totals[:, 3] / hours})
-    return figures
-
-
-FIGURES = ("correct", "wrong", "missed", "false_alarms_per_hour")
-
-
-def _percentiles(values: np.ndarray, level: float) -> list[float]:
-    return [float(x) for x in np.percentile(values, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])]
-
-
-def speaker_intervals(detections, truth, seconds: float, level: float = 0.95, draws: int = 2000,
-                      seed: int = 0) -> dict | None:
-    """How far the figures could move with other speakers: a bootstrap over the speakers of the truth's clips
-    (see ``_speaker_counts``; on these streams the false alarms are other words heard as commands). Returns the
-    ``level`` percentile intervals, or None without command words."""
-    speakers, counts = _speaker_counts(detections, truth)
-    if not counts[:, :3].any() or seconds <= 0:
-        return None
-    (fig,) = _bootstrap_figures([counts], seconds, draws, seed)
-    iv = {"level": level, "speakers": len(speakers), "draws": int(fig["correct"].size),
-          **{k: _percentiles(fig[k], level) for k in FIGURES}}
-    pct = lambda k: f"{iv[k][0]:.1%}-{iv[k][1]:.1%}"  # noqa: E731
-    fa = iv["false_alarms_per_hour"]
-    iv["text"] = (f"{level:.0%} intervals over the stream's {len(speakers)} speakers (bootstrap): correct "
-                  f"{pct('correct')}, wrong {pct('wrong')}, missed {pct('missed')}, {fa[0]:.0f}-{fa[1]:.0f} false "
-                  f"alarms per hour")
-    return iv
-
-
-def paired_difference(detections_a, detections_b, truth, seconds: float, level: float = 0.95, draws: int = 2000,
-                      seed: int = 0) -> dict | None:
-    """Two models' announcements on the same stream: B minus A, with ``level`` intervals from the same draws of
-    speakers for both (a paired bootstrap), so what the speakers move alike cancels. ``p_better`` is the share of
-    draws in which B gets more correct than A."""
-    speakers, counts_a = _speaker_counts(detections_a, truth)
-    _, counts_b = _speaker_counts(detections_b, truth)
-    if not counts_a[:, :3].any() or seconds <= 0:
-        return None
-    fig_a, fig_b = _bootstrap_figures([counts_a, counts_b], seconds, draws, seed)
-    hours = seconds / 3600
-    out = {"level": level, "speakers": len(speakers), "draws": int(fig_a["correct"].size)}
-    for k in FIGURES:
-        point = (counts_b[:, FIGURES.index(k)].sum() - counts_a[:, FIGURES.index(k)].sum())
-        point = point / hours if k == "false_alarms_per_hour" else point / counts_a[:, :3].sum()
-        out[k] = {"difference": float(point), "interval": _percentiles(fig_b[k] - fig_a[k], level)}
-    out["p_better"] = float(np.mean(fig_b["correct"] > fig_a["correct"]))
-    c, fa = out["correct"], out["false_alarms_per_hour"]
-    out["text"] = (f"correct {c['difference']:+.1%} ({c['interval'][0]:+.1%} to {c['interval'][1]:+.1%}), false alarms "
-                   f"{fa['difference']:+.0f} per hour ({fa['interval'][0]:+.0f} to {fa['interval'][1]:+.0f}); more "
-                   f"correct in {out['p_better']:.0%} of {out['draws']} draws of the {len(speakers)} speakers")
-    return out
 
 
 def hop_scores(scorer, wave: np.ndarray, rate: int, hop_ms: float):
