@@ -28,8 +28,8 @@ class DecisionSettings:
     # Chosen by `python -m trainer stream-sweep` on a 30-min validation stream of held-out speakers at 10 dB SNR
     # with the bundled model (README, "Live recognition quality"), not by hand.
     average_window_ms: float = 1000.0
-    threshold: float = 0.50
-    refractory_ms: float = 1500.0
+    threshold: float = 0.55
+    refractory_ms: float = 1000.0
     minimum_count: int = 2  # at least this many results in the window before deciding
 
 

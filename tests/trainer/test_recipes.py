@@ -1,4 +1,5 @@
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,15 @@ def test_notebook_recipe_is_the_notebooks_training():
 def test_live_recipe_runs_its_schedule_to_the_end_and_flags_override_it():
     r = resolve_recipe("live", {"arch": None, "epochs": None})
     assert r["lr_schedule"] == "cosine" and r["patience"] == r["epochs"] == 40
-    # the live recipe is how the bundled model was trained
-    bundled = json.loads((Path(__file__).resolve().parents[2] / "assets/default_model/training.json").read_text())
-    assert (r["arch"], r["epochs"], r["unknown_ratio"], r["lr_schedule"]) == (
-        bundled["arch"], bundled["epochs"], bundled["unknown_ratio"], bundled["lr_schedule"])
+    # the live recipe is how the bundled model was trained, with the epochs and seed that
+    # scripts/train_default_model.sh gives it
+    repo = Path(__file__).resolve().parents[2]
+    bundled = json.loads((repo / "assets/default_model/training.json").read_text())
+    assert (r["arch"], r["unknown_ratio"], r["lr_schedule"]) == (
+        bundled["arch"], bundled["unknown_ratio"], bundled["lr_schedule"])
+    script = (repo / "scripts/train_default_model.sh").read_text()
+    assert (bundled["epochs"], bundled["seed"]) == (int(re.search(r"EPOCHS=\$\{EPOCHS:-(\d+)\}", script)[1]),
+                                                    int(re.search(r"SEED=\$\{SEED:-(\d+)\}", script)[1]))
     assert r["spec_augment"] is True and resolve_recipe("live", {"spec_augment": False})["spec_augment"] is False
     r = resolve_recipe("live", {"epochs": 12, "arch": "reference", "max_shift_ms": 0.0})
     assert r["epochs"] == r["patience"] == 12 and r["arch"] == "reference" and r["max_shift_ms"] == 0.0
