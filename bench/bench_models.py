@@ -79,13 +79,13 @@ def main() -> int:
         print("| " + " | ".join(row) + " |", flush=True)
     print(f"\napp defaults: {asdict(DecisionSettings())}")
     first = args.models[0]
+    found = {k: [(d["time_s"], d["label"]) for d in r["detections"]] for k, r in chosen_runs.items()}
+    truth = {t: read_truth(t + ".csv") for t in [args.val, *args.test]} if len(args.models) > 1 else {}
     for m in args.models[1:]:
         print(f"\n{Path(m).name} minus {Path(first).name}, each with its chosen settings (95 % intervals, paired "
               f"bootstrap over the stream's speakers):")
-        for t in [args.val, *args.test]:
-            a, b = chosen_runs[first, t], chosen_runs[m, t]
-            found = lambda r: [(d["time_s"], d["label"]) for d in r["detections"]]  # noqa: E731
-            d = paired_difference(found(a), found(b), read_truth(t + ".csv"), a["hours"] * 3600)
+        for t in truth:
+            d = paired_difference(found[first, t], found[m, t], truth[t], chosen_runs[first, t]["hours"] * 3600)
             print(f"- {Path(t).name}: {d['text'] if d else 'no command words'}")
     return 0
 

@@ -110,7 +110,8 @@ def _speaker_counts(detections, truth) -> tuple[list[str], np.ndarray]:
         if outcome:
             counts[column[key], kinds[outcome]] += 1
     for i in false_alarms:
-        counts[column[keys[i]], 3] += 1
+        if i >= 0:  # -1: a truth without words has no speaker to give it to
+            counts[column[keys[i]], 3] += 1
     return speakers, counts
 
 

@@ -112,6 +112,7 @@ def test_intervals_without_a_clip_column_take_each_word_as_a_speaker():
     iv = speaker_intervals([(3.1, "yes")], truth, seconds=60.0)
     assert iv["speakers"] == 3 and iv["correct"][0] < 1 / 3 < iv["correct"][1]
     assert speaker_intervals([], [(3.0, "unknown")], seconds=60.0) is None  # no command words: nothing to say
+    assert speaker_intervals([(3.0, "yes")], [], seconds=60.0) is None
 
 
 @pytest.mark.slow
