@@ -55,11 +55,23 @@ def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1) -
     return keras.Model(inp, out, name=f"reference_cnn_w{width:g}")
 
 
+def above_noise_floor(x, smooth_frames: int = 5):
+    """A second channel beside the log spectrogram x (batch, time, freq, 1): each bin's level above that frequency's
+    floor in this window (the lowest of its moving averages over ``smooth_frames`` frames). Stationary noise then
+    reads about 0 whatever its level and colour, a word by how far it stands out of it, which the convolutions'
+    small receptive fields cannot work out for themselves."""
+    smoothed = layers.AveragePooling2D((smooth_frames, 1), strides=1, name="floor_smooth")(x)
+    floor = -layers.MaxPooling2D((smoothed.shape[1], 1), name="floor_min")(-smoothed)  # (batch, 1, freq, 1)
+    return layers.Concatenate(name="with_floor")([x, x - floor])
+
+
 def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1, blocks: int = 4,
-           strided_blocks: int = 1, block_multiplier: int = 2) -> keras.Model:
+           strided_blocks: int = 1, block_multiplier: int = 2, floor_channel: bool = False) -> keras.Model:
     c = int(round(32 * width))
     inp = keras.Input(shape=input_shape, name="log_specgram")
     x = layers.Reshape(input_shape + (1,))(inp)
+    if floor_channel:
+        x = above_noise_floor(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.Conv2D(c, (10, 4), strides=(2, 2), padding="same", use_bias=False)(x)
     x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
@@ -74,6 +86,7 @@ def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1, blocks: 
     x = layers.Dropout(0.2)(x)
     out = layers.Dense(n_classes, activation="softmax", name="scores")(x)
     suffix = ("" if strided_blocks == 1 else f"_s{strided_blocks}") + ("" if block_multiplier == 2 else f"_x{block_multiplier}")
+    suffix += "_floor" if floor_channel else ""
     return keras.Model(inp, out, name=f"ds_cnn_w{width:g}{suffix}")
 
 
@@ -126,7 +139,8 @@ def bc_resnet(input_shape=(99, 81), n_classes: int = 12, width: float = 1, time_
 
 
 # the DS-CNN and BC-ResNet variants: what each changes in ds_cnn / bc_resnet
-DSCNN_VARIANTS = {"dscnn": {}, "dscnn_lowres": dict(strided_blocks=2), "dscnn_wide": dict(block_multiplier=3)}
+DSCNN_VARIANTS = {"dscnn": {}, "dscnn_lowres": dict(strided_blocks=2), "dscnn_wide": dict(block_multiplier=3),
+                  "dscnn_wide_floor": dict(block_multiplier=3, floor_channel=True)}
 BCRESNET_VARIANTS = {"bcresnet": {}, "bcresnet_t2": dict(time_stride=2)}
 
 

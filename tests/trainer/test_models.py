@@ -54,3 +54,21 @@ def test_bcresnet_survives_a_safe_mode_round_trip(tmp_path):
     m.save(tmp_path / "m.keras")
     back = keras.saving.load_model(tmp_path / "m.keras", compile=False, safe_mode=True)
     np.testing.assert_allclose(back(x, training=False).numpy(), m(x, training=False).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_the_floor_channel_is_each_bin_above_its_frequencys_quietest_stretch():
+    import keras
+
+    m = build_model("dscnn_wide_floor", (99, 81), 12, width=1)
+    channels = keras.Model(m.input, m.get_layer("with_floor").output)
+    x = np.full((1, 99, 81), -8.0, np.float32)
+    x[0, :, 40:] = -3.0                 # a louder, steady band: its own floor
+    x[0, 30:50, 10:20] += 4.0           # a word standing 4 above the floor there
+    x[0, 70, 60] -= 6.0                 # one quiet frame alone does not set the floor (5-frame average)
+    out = channels(x).numpy()[0]
+    np.testing.assert_array_equal(out[..., 0], x[0])
+    rel = out[..., 1]
+    np.testing.assert_allclose(rel[30:50, 10:20], 4.0, atol=1e-5)
+    np.testing.assert_allclose(rel[:30, :40], 0.0, atol=1e-5)
+    np.testing.assert_allclose(rel[:, 41:60], 0.0, atol=1e-5)
+    np.testing.assert_allclose(rel[0, 60], 6.0 / 5, atol=1e-5)  # the floor at bin 60 is the dip's 5-frame average
