@@ -10,6 +10,8 @@
   (13 x 11 instead of 25 x 21): room within the live budget for ``width`` 2's channels.
 - ``dscnn_wide``: the DS-CNN with its blocks at three times the first layer's channels (96 at width 1) instead of
   twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute. The bundled model.
+- ``dscnn_wide_floor``: the wide DS-CNN with a second input channel, each bin's level above its frequency's
+  floor in the window (:func:`above_noise_floor`). Measured no better in noise, and over the live budget.
 - ``bcresnet``: a BC-ResNet (Kim et al. 2021, "Broadcasted Residual Learning for Efficient Keyword Spotting"):
   residual blocks that convolve along frequency in 2-D, average over frequency, convolve along time (dilated) in
   1-D and broadcast that back over frequency. Plain batch normalisation where the paper has SubSpectralNorm (its
