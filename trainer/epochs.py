@@ -114,7 +114,7 @@ class EpochPlan:
 
 def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray, teachers=None):
     """``teachers``: None, or a callable from a batch of features to scores (``distill.Teachers``) that
-    supplies ``cfg.teacher_weight`` of every target."""
+    supplies ``cfg.teacher_weight`` of every target but the made negatives'."""
     import keras
 
     class TrainingData(keras.utils.PyDataset):
@@ -180,7 +180,10 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                     x[~speech] = s.floor
             y = np.eye(len(LABELS), dtype=np.float32)[ys]
             if teachers is not None:
-                y = soft_targets(y, teachers(x), cfg.teacher_weight)
+                # a made negative is unknown by construction; the teachers, never shown one, call most of them
+                # the command they start with, so their share would teach the opposite of the label
+                made = np.isin(items[:, 0], (SPLICED, REVERSED))
+                y = np.where(made[:, None], y, soft_targets(y, teachers(x), cfg.teacher_weight))
             return x, y
 
     return TrainingData()

@@ -231,6 +231,31 @@ def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_mode
     assert (y.max(axis=1) < 1).all() and (y >= 0).all()
 
 
+def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synth_root):
+    from kwsapp.core.features import DEFAULT_SETTINGS
+    from trainer.dataset import TRAIN
+    from trainer.distill import Teachers, check_teachers
+    from trainer.epochs import REVERSED, SPLICED, make_training_dataset
+    from trainer.infer import Predictor
+    from trainer.sources import noise_features
+    from trainer.train import TrainConfig, load_sources
+
+    cfg = TrainConfig(data=[str(synth_root)], out="unused", seed=4, teacher_weight=0.3, spliced_ratio=1,
+                      reversed_ratio=1, progress=False)
+    sources = load_sources(cfg)
+    bank = noise_features(sources, TRAIN, 20, 0, DEFAULT_SETTINGS)
+    taught = make_training_dataset(sources, cfg, bank, Teachers(check_teachers([trained_model], LABELS, DEFAULT_SETTINGS)))
+    x, y = taught[0]
+    codes = taught.items[: len(y), 0]
+    made = np.isin(codes, (SPLICED, REVERSED))
+    assert made.any() and (~made).any()
+    unknown = np.eye(len(LABELS), dtype=np.float32)[LABELS.index("unknown")]
+    assert (y[made] == unknown).all()
+    scores = Predictor(trained_model).scores(x[~made])
+    onehot = np.eye(len(LABELS), dtype=np.float32)[y[~made].argmax(axis=1)]  # the true label keeps 0.7 of the rest
+    np.testing.assert_allclose(y[~made], 0.7 * onehot + 0.3 * scores, atol=1e-6)
+
+
 def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
     out = tmp_path / "ds"
     run_cli("train", "--data", synth_root, "--out", out, "--arch", "dscnn", "--epochs", 1, "--max-shift-ms", 300, "--spliced-ratio", 1,
