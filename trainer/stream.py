@@ -247,9 +247,11 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
                                  "minimum_count": count, **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
     if ok:
-        # ties: fewer false alarms, fewer wrong, more results averaged, then the shorter refractory time
+        # ties: fewer false alarms, fewer wrong, more results averaged, then the longer refractory time: a stream's
+        # words are about 3 s apart, so it cannot show what a shorter one costs, one word announced twice as the 1-s
+        # average stays high (and hearing silence between two commands lets the same one be said again sooner)
         best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"], r["minimum_count"],
-                                      -r["refractory_ms"]))
+                                      r["refractory_ms"]))
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
     chosen = DecisionSettings(**{k: best[k] for k in ("average_window_ms", "threshold", "refractory_ms", "minimum_count")})

@@ -29,7 +29,7 @@ class DecisionSettings:
     # with the bundled model (README, "Live recognition quality"), not by hand.
     average_window_ms: float = 1000.0
     threshold: float = 0.55
-    refractory_ms: float = 1000.0
+    refractory_ms: float = 1500.0
     minimum_count: int = 2  # at least this many results in the window before deciding
 
 

@@ -160,6 +160,10 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
     ok = [x for x in rows if x["wrong"] <= 0.1 and x["false_alarms_per_hour"] <= 120]
     assert ok and best["wrong"] <= 0.1 and best["false_alarms_per_hour"] <= 120
     assert best["correct"] == max(x["correct"] for x in ok) > 0
+    key = ("correct", "false_alarms_per_hour", "wrong", "minimum_count")
+    ties = [x for x in ok if all(x[k] == best[k] for k in key) and x["threshold"] == best["threshold"]
+            and x["average_window_ms"] == best["average_window_ms"]]
+    assert best["refractory_ms"] == max(x["refractory_ms"] for x in ties)  # a word is not announced twice
     assert best["intervals"]["text"] in r.stdout
     r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", wav, "--truth", truth, "--json", out,
                 "--threshold", best["threshold"], "--average-window-ms", best["average_window_ms"],
