@@ -182,8 +182,9 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             if teachers is not None:
                 # a made negative is unknown by construction; the teachers, never shown one, call most of them
                 # the command they start with, so their share would teach the opposite of the label
-                made = np.isin(items[:, 0], (SPLICED, REVERSED))
-                y = np.where(made[:, None], y, soft_targets(y, teachers(x), cfg.teacher_weight))
+                real = ~np.isin(items[:, 0], (SPLICED, REVERSED))
+                if real.any():
+                    y[real] = soft_targets(y[real], teachers(x[real]), cfg.teacher_weight)
             return x, y
 
     return TrainingData()
