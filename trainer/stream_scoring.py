@@ -180,3 +180,41 @@ def paired_difference(detections_a, detections_b, truth, seconds: float, level: 
                    f"{fa['difference']:+.0f} per hour ({fa['interval'][0]:+.0f} to {fa['interval'][1]:+.0f}); more "
                    f"correct in {out['p_better']:.0%} of {out['draws']} draws of the {len(speakers)} speakers")
     return out
+
+
+@dataclass(frozen=True)
+class WordHearing:
+    """What the model's raw scores did while one word of a stream was in reach of the scoring rule
+    (the hops from ``EARLY_S`` before its middle to ``LATE_S`` after), before any decision."""
+    time_s: float
+    label: str
+    speaker: str
+    is_command: bool
+    hops: int          # hops in reach where the word's own label (a command word) or any command (another word)
+                       # scored at or above the threshold
+    peak: float        # the highest such score in reach
+    peak_label: str    # the label with the highest score at the hop of the peak
+
+
+def word_hearing(labels, times_ms, scores, truth, threshold: float = 0.5) -> list[WordHearing]:
+    """Per truth row, how long the model heard it: for a command word, the hops where its own label reaches
+    ``threshold``; for another word, the hops where some command does (which can become a false alarm).
+    ``times_ms`` are the hops' times (the end of each window), ``scores`` their raw scores (hops x labels)."""
+    labels = list(labels)
+    times_s = np.asarray(times_ms, dtype=float) / 1000.0
+    scores = np.asarray(scores, dtype=float)
+    commands = [i for i, lab in enumerate(labels) if lab in COMMANDS]
+    out = []
+    for i, row in enumerate(truth):
+        t_word, label = float(row[0]), row[1]
+        speaker = speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}"
+        near = scores[(times_s >= t_word - EARLY_S) & (times_s <= t_word + LATE_S)]
+        is_command = label in COMMANDS and label in labels
+        if near.size == 0:
+            out.append(WordHearing(t_word, label, speaker, is_command, 0, 0.0, ""))
+            continue
+        own = near[:, labels.index(label)] if is_command else near[:, commands].max(axis=1)
+        best = int(np.argmax(own))
+        out.append(WordHearing(t_word, label, speaker, is_command, int((own >= threshold).sum()), float(own[best]),
+                               labels[int(np.argmax(near[best]))]))
+    return out

@@ -2,11 +2,13 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.helpers import run_cli
-from trainer.stream_scoring import EARLY_S, LATE_S, paired_difference, score_detections, speaker_intervals, speaker_of
+from trainer.stream_scoring import (EARLY_S, LATE_S, paired_difference, score_detections, speaker_intervals, speaker_of,
+                                    word_hearing)
 
 
 TRUTH = [(2.0, "yes"), (5.0, "no"), (8.0, "unknown"), (11.0, "stop"), (14.0, "go")]
@@ -42,6 +44,30 @@ def test_a_right_answer_beside_a_wrong_one_counts_as_right():
 def test_speaker_of_a_speech_commands_clip():
     assert speaker_of("yes/0a7c2a8d_nohash_1.wav") == "0a7c2a8d"
     assert speaker_of("recorded/take3.wav") == "recorded/take3.wav"
+
+
+def test_word_hearing_counts_the_hops_in_reach_where_the_word_is_heard():
+    labels = ["yes", "no", "silence", "unknown"]
+    times_ms = np.arange(100, 12001, 100.0)
+    scores = np.tile([0.0, 0.0, 0.9, 0.1], (times_ms.size, 1))  # silence everywhere ...
+
+    def put(t0_s, t1_s, row):
+        scores[(times_ms / 1000 >= t0_s) & (times_ms / 1000 <= t1_s)] = row
+
+    put(2.3, 2.6, [0.8, 0.1, 0.0, 0.1])   # ... "yes" heard on 4 hops, all in reach of the word at 2 s
+    put(3.6, 3.6, [0.9, 0.0, 0.0, 0.1])   # past 2 + LATE_S: out of its reach
+    put(5.2, 5.3, [0.6, 0.3, 0.0, 0.1])   # "no" at 5 s: heard as "yes", its own label never reaches 0.5
+    put(8.5, 8.5, [0.1, 0.7, 0.0, 0.2])   # an other word at 8 s raises "no" on one hop
+    truth = [(2.0, "yes", "yes/aa_nohash_0.wav"), (5.0, "no", "no/bb_nohash_0.wav"),
+             (8.0, "unknown", "cat/cc_nohash_0.wav"), (11.0, "yes", "")]
+    rows = word_hearing(labels, times_ms, scores, truth, threshold=0.5)
+    assert [(r.label, r.speaker, r.is_command, r.hops) for r in rows] == [
+        ("yes", "aa", True, 4), ("no", "bb", True, 0), ("unknown", "cc", False, 1), ("yes", "word 3", True, 0)]
+    assert rows[0].peak == pytest.approx(0.8) and rows[0].peak_label == "yes"
+    assert rows[1].peak == pytest.approx(0.3) and rows[1].peak_label == "yes"
+    assert rows[2].peak == pytest.approx(0.7) and rows[2].peak_label == "no"
+    assert rows[3].peak == pytest.approx(0.0) and rows[3].peak_label == "silence"
+    assert [r.hops for r in word_hearing(labels, times_ms, scores, truth, threshold=0.85)] == [0, 0, 0, 0]
 
 
 def _truth(per_speaker):
