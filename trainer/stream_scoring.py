@@ -26,6 +26,11 @@ LATE_S = 1.5    # ... or this long after it (1-s window + averaging)
 TOLERANCE_TEXT = f"an announcement counts for a word from {EARLY_S:g} s before to {LATE_S:g} s after its middle"
 
 
+def in_reach(t_word: float, t):
+    """Whether a time (or an array of times), in s, is in reach of the word whose middle is at ``t_word``."""
+    return (t >= t_word - EARLY_S) & (t <= t_word + LATE_S)
+
+
 @dataclass(frozen=True)
 class StreamScore:
     correct: float
@@ -59,7 +64,7 @@ def match_detections(detections, truth) -> tuple[list[str], list[int]]:
         if label not in COMMANDS:
             outcomes.append("")
             continue
-        inside = [i for i, (t, _) in enumerate(detections) if not used[i] and t_word - EARLY_S <= t <= t_word + LATE_S]
+        inside = [i for i, (t, _) in enumerate(detections) if not used[i] and in_reach(t_word, t)]
         hit = next((i for i in inside if detections[i][1] == label), None)
         if hit is not None:
             used[hit] = True
@@ -94,13 +99,18 @@ def speaker_of(clip: str) -> str:
     return name.split("_nohash_")[0] if "_nohash_" in name else clip
 
 
+def speaker_keys(truth) -> list[str]:
+    """The speaker of every truth row; a truth without a clip column makes every word its own speaker."""
+    return [speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}" for i, row in enumerate(truth)]
+
+
 def _speaker_counts(detections, truth) -> tuple[list[str], np.ndarray]:
     """Per speaker of the truth's clips: correct, wrong, missed, false alarms, words of any label. Every word goes
     with its speaker, every false alarm with the speaker of the word nearest to it; a truth without a clip column
     makes every word its own speaker."""
     detections = sorted((float(d[0]), d[1]) for d in detections)
     outcomes, false_alarms = match_detections(detections, truth)
-    keys = [speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}" for i, row in enumerate(truth)]
+    keys = speaker_keys(truth)
     speakers = sorted(set(keys))
     column = {k: j for j, k in enumerate(speakers)}
     counts = np.zeros((len(speakers), 5))
@@ -205,10 +215,9 @@ def word_hearing(labels, times_ms, scores, truth, threshold: float = 0.5) -> lis
     scores = np.asarray(scores, dtype=float)
     commands = [i for i, lab in enumerate(labels) if lab in COMMANDS]
     out = []
-    for i, row in enumerate(truth):
+    for row, speaker in zip(truth, speaker_keys(truth)):
         t_word, label = float(row[0]), row[1]
-        speaker = speaker_of(row[2]) if len(row) > 2 and row[2] else f"word {i}"
-        near = scores[(times_s >= t_word - EARLY_S) & (times_s <= t_word + LATE_S)]
+        near = scores[in_reach(t_word, times_s)]
         is_command = label in COMMANDS and label in labels
         if near.size == 0:
             out.append(WordHearing(t_word, label, speaker, is_command, 0, 0.0, ""))
