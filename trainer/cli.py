@@ -23,6 +23,13 @@ def fraction(text: str) -> float:
     return x
 
 
+def momentum(text: str) -> float:
+    x = float(text)
+    if not 0.0 <= x < 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1 (1 would never move; 0 is off)")
+    return x
+
+
 def unit_interval(text: str) -> float:
     x = float(text)
     if not 0.0 <= x <= 1.0:
@@ -87,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
     p.add_argument("--label-smoothing", type=float, default=0.0,
                    help="share of each target spread over all labels (default 0)")
+    p.add_argument("--ema", type=momentum, default=0.0, metavar="MOMENTUM",
+                   help="keep an exponential moving average of the weights with this momentum per step (e.g. 0.998: "
+                        "about the last 500 steps); validation, the kept epoch and the model written use the average "
+                        "(Polyak averaging; default 0: off)")
     p.add_argument("--warp", type=fraction, default=0.0, metavar="X",
                    help="scale the frequency axis (a longer or shorter vocal tract) and the time axis (faster or "
                         "slower speech) of each training clip by factors drawn from 1-X..1+X (default 0: off)")
@@ -158,7 +169,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, batch_size=args.batch_size, width=args.width, seed=args.seed,
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
-                      reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing,
+                      reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing, ema_momentum=args.ema,
                       snr_db_range=tuple(args.snr_db), max_warp=args.warp,
                       noise_cross_term=args.noise_cross_term, teachers=tuple(args.teacher),
                       teacher_weight=args.teacher_weight,

@@ -53,6 +53,7 @@ class TrainConfig:
     spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
     reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
     label_smoothing: float = 0.0
+    ema_momentum: float = 0.0    # > 0: validate, keep and write a moving average of the weights (Polyak averaging)
     max_warp: float = 0.0        # frequency and time of speech scaled by 1 +- this (augment.warp)
     noise_cross_term: bool = False  # noise mixed with the cross term at a random phase per bin (augment.mix_power)
     teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
@@ -168,7 +169,8 @@ def train(cfg: TrainConfig) -> dict:
     val_data = make_eval_dataset(sources, val_es, 512)
 
     model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
+    ema = dict(use_ema=True, ema_momentum=cfg.ema_momentum) if cfg.ema_momentum > 0 else {}
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, **ema),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
                   metrics=["accuracy"])
 
@@ -210,6 +212,9 @@ def train(cfg: TrainConfig) -> dict:
         HoldSigint(),
         backup,
         SetEpoch(),
+        # with an average: validation sees it (on_test_begin), and from each epoch's end to the next one's start
+        # the model holds it, so the best model is saved with it; the backup, before, saves the weights trained
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema_momentum > 0 else []),
         keras.callbacks.ModelCheckpoint(
             str(out / BEST_FILE), monitor="val_accuracy", mode="max", save_best_only=True,
             initial_value_threshold=best_so_far),
@@ -241,6 +246,7 @@ def train(cfg: TrainConfig) -> dict:
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
         "reversed_ratio": cfg.reversed_ratio, "label_smoothing": cfg.label_smoothing,
+        "ema_momentum": cfg.ema_momentum,
         "teachers": list(cfg.teachers), "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "unreadable": len(s.feats.errors)} for s in sources],
