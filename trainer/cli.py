@@ -16,25 +16,21 @@ from .dataset import DatasetError
 from .recipes import ARCHS, RECIPES, resolve_recipe
 
 
-def fraction(text: str) -> float:
-    x = float(text)
-    if not 0.0 <= x < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1 (factors 1-X .. 1+X must stay positive)")
-    return x
+def zero_to_one(name: str, include_one: bool, why: str = ""):
+    """An argparse type called ``name``: a number from 0 to 1, 1 itself only if ``include_one``; ``why`` explains
+    the bound."""
+    def parse(text: str) -> float:
+        x = float(text)
+        if not (0.0 <= x <= 1.0 if include_one else 0.0 <= x < 1.0):
+            raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1" + (f" ({why})" if why else ""))
+        return x
+    parse.__name__ = name  # argparse names the type in "invalid NAME value"
+    return parse
 
 
-def momentum(text: str) -> float:
-    x = float(text)
-    if not 0.0 <= x < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1 (1 would never move; 0 is off)")
-    return x
-
-
-def unit_interval(text: str) -> float:
-    x = float(text)
-    if not 0.0 <= x <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1")
-    return x
+fraction = zero_to_one("fraction", False, "factors 1-X .. 1+X must stay positive")
+momentum = zero_to_one("momentum", False, "1 would never move; 0 is off")
+unit_interval = zero_to_one("unit_interval", True)
 
 
 def build_parser() -> argparse.ArgumentParser:
