@@ -16,13 +16,14 @@ from .dataset import DatasetError
 from .recipes import ARCHS, RECIPES, resolve_recipe
 
 
-def zero_to_one(name: str, include_one: bool, why: str = ""):
-    """An argparse type called ``name``: a number from 0 to 1, 1 itself only if ``include_one``; ``why`` explains
-    the bound."""
+def zero_to_one(name: str, include_one: bool, why: str = "", include_zero: bool = True):
+    """An argparse type called ``name``: a number from 0 to 1, 0 itself only if ``include_zero`` and 1 only if
+    ``include_one``; ``why`` explains the bounds."""
     def parse(text: str) -> float:
         x = float(text)
-        if not (0.0 <= x <= 1.0 if include_one else 0.0 <= x < 1.0):
-            raise argparse.ArgumentTypeError(f"{text} is not in 0 .. 1" + (f" ({why})" if why else ""))
+        if not ((0.0 <= x if include_zero else 0.0 < x) and (x <= 1.0 if include_one else x < 1.0)):
+            where = "in 0 .. 1" if include_zero else "above 0 and at most 1" if include_one else "strictly between 0 and 1"
+            raise argparse.ArgumentTypeError(f"{text} is not {where}" + (f" ({why})" if why else ""))
         return x
     parse.__name__ = name  # argparse names the type in "invalid NAME value"
     return parse
@@ -31,6 +32,7 @@ def zero_to_one(name: str, include_one: bool, why: str = ""):
 fraction = zero_to_one("fraction", False, "factors 1-X .. 1+X must stay positive")
 momentum = zero_to_one("momentum", False, "1 would never move; 0 is off")
 unit_interval = zero_to_one("unit_interval", True)
+share = zero_to_one("share", True, "0 would train on nothing", include_zero=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "models into one within the live budget; several --teacher are averaged (default: none)")
     p.add_argument("--teacher-weight", type=unit_interval, default=0.5, metavar="W",
                    help="the teachers' share of each target, the true label having the rest (default 0.5)")
+    p.add_argument("--train-speakers", type=share, default=1.0, metavar="SHARE",
+                   help="train on this share of each data folder's training speakers, chosen by a stable hash of the "
+                        "speaker (a smaller share is a subset of a larger one); validation and test are unchanged. "
+                        "For learning curves: how the figures grow with the number of speakers (default 1: all)")
     p.add_argument("--max-shift-ms", type=float, default=None,
                    help="time-shift augmentation, +- (notebook 100 ms, live 300 ms: larger shifts leave words partly "
                         "outside the window, as a live stream does)")
@@ -168,7 +174,7 @@ def cmd_train(args) -> int:
                       reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing, ema_momentum=args.ema,
                       snr_db_range=tuple(args.snr_db), max_warp=args.warp,
                       noise_cross_term=args.noise_cross_term, teachers=tuple(args.teacher),
-                      teacher_weight=args.teacher_weight,
+                      teacher_weight=args.teacher_weight, train_speakers=args.train_speakers,
                       split=split_rule(args), cache_dir=args.cache_dir, workers=args.workers, **recipe)
     metrics = train(cfg)
     print(json.dumps({k: (v["accuracy"] if isinstance(v, dict) else v) for k, v in metrics.items()}))

@@ -23,6 +23,7 @@ from kwsapp.core.labels import BACKGROUND_NOISE_DIR, COMMANDS, SILENCE, UNKNOWN,
 
 TRAIN, VALIDATION, TESTING = "training", "validation", "testing"
 SPLITS = (TRAIN, VALIDATION, TESTING)
+UNUSED = "unused"  # training clips left out by keep_training_speakers
 # Same constant as TensorFlow's speech_commands input_data.py.
 MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
 # Each background-noise recording is cut in time so silence in one split never overlaps another.
@@ -67,6 +68,23 @@ def which_set(filename: str, validation_percent: float, testing_percent: float, 
     if percentage < testing_percent + validation_percent:
         return TESTING
     return TRAIN
+
+
+def speaker_share_point(speaker: str) -> float:
+    """Where a speaker falls in 0..1 by a stable hash (its own salt, independent of the split): the speakers
+    below a share S are a subset of those below any larger share."""
+    digest = hashlib.sha1(("kwsapp-train-share/" + speaker).encode("utf-8")).hexdigest()
+    return int(digest[:12], 16) / float(16 ** 12)
+
+
+def keep_training_speakers(index: "DatasetIndex", share: float) -> tuple[int, int]:
+    """Keep only ``share`` of the training split's speakers (the rest become ``UNUSED``; validation and testing
+    are untouched), for learning curves. Returns (speakers kept, training speakers there were)."""
+    train = index.clips["split"] == TRAIN
+    speakers = index.clips.loc[train, "speaker"].unique()
+    keep = {s for s in speakers if speaker_share_point(s) < share}
+    index.clips.loc[train & ~index.clips["speaker"].isin(keep), "split"] = UNUSED
+    return len(keep), len(speakers)
 
 
 def _read_list(path: Path) -> set[str]:

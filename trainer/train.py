@@ -17,7 +17,7 @@ from kwsapp.core.modelfolder import (HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFL
                                      ModelFolder, write_json_atomic)
 from .augment import AugmentSettings
 from .cache import FeatureCache
-from .dataset import TESTING, TRAIN, VALIDATION, SplitRule
+from .dataset import TESTING, TRAIN, VALIDATION, SplitRule, keep_training_speakers
 from .distill import Teachers, check_teachers
 from .epochs import augment_settings, make_eval_dataset, make_training_dataset
 from .interrupts import SigintLatch
@@ -58,6 +58,7 @@ class TrainConfig:
     noise_cross_term: bool = False  # noise mixed with the cross term at a random phase per bin (augment.mix_power)
     teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
     teacher_weight: float = 0.5     # their share of the targets; the true label has the rest
+    train_speakers: float = 1.0     # < 1: train on this share of each folder's training speakers (learning curves)
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None
@@ -81,6 +82,9 @@ def load_sources(cfg: TrainConfig) -> list[Source]:
     for root in cfg.data:
         src = load_source(root, cfg.split, cache, workers=cfg.workers, desc="features" if cfg.progress else None)
         _log(src.index.summary())
+        if cfg.train_speakers < 1.0:
+            kept, there = keep_training_speakers(src.index, cfg.train_speakers)
+            _log(f"{root}: training on {kept} of its {there} training speakers (--train-speakers {cfg.train_speakers:g})")
         if src.feats.errors:
             _log(f"skipped {len(src.feats.errors)} unreadable clip(s) in {root}:")
             for e in src.feats.errors[:10]:
@@ -246,9 +250,10 @@ def train(cfg: TrainConfig) -> dict:
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
         "reversed_ratio": cfg.reversed_ratio, "label_smoothing": cfg.label_smoothing,
-        "ema_momentum": cfg.ema_momentum,
+        "ema_momentum": cfg.ema_momentum, "train_speakers": cfg.train_speakers,
         "teachers": list(cfg.teachers), "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
+                  "training_speakers": int(s.index.split(TRAIN)["speaker"].nunique()),
                   "unreadable": len(s.feats.errors)} for s in sources],
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),
         "clips_per_epoch": plan.n_total, "seconds": round(time.time() - t0, 1),

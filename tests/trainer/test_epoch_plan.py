@@ -6,7 +6,7 @@ from kwsapp.core.features import DEFAULT_SETTINGS
 from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
 from tests.helpers import make_tone_dataset
 from trainer.cache import FeatureCache
-from trainer.dataset import SplitRule
+from trainer.dataset import TRAIN, UNUSED, SplitRule, index_dataset, keep_training_speakers
 from trainer.sources import load_source
 from trainer.epochs import EpochPlan
 from trainer.train import TrainConfig, cosine_learning_rate
@@ -52,6 +52,32 @@ def test_a_folder_without_other_words_gets_no_unknown_share(tmp_path):
     with_unknown = _source(tmp_path / "b", {**commands, "marvin": 2000}, 1, tmp_path)
     plan = EpochPlan([only_commands, with_unknown], TrainConfig(data=["a", "b"], out="m", unknown_ratio=1.0))
     assert plan.unknown_per_source[0] == 0 and plan.unknown_per_source[1] == 40
+
+
+def test_a_share_of_training_speakers_is_nested_and_leaves_held_out_speakers_alone(tmp_path):
+    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "marvin": 900}, SPEAKERS, per_speaker=2)
+    rule = SplitRule(validation_percent=20, testing_percent=20)
+    full = index_dataset(root, rule)
+    held_out = full.clips[full.clips["split"] != TRAIN]
+    speakers = {}
+    for share in (0.25, 0.5, 1.0):
+        ix = index_dataset(root, rule)
+        kept, there = keep_training_speakers(ix, share)
+        assert there == full.split(TRAIN)["speaker"].nunique() > 10
+        train = ix.split(TRAIN)
+        speakers[share] = set(train["speaker"])
+        assert kept == len(speakers[share])
+        # a speaker is kept or left out whole; validation and testing are as they were
+        assert set(ix.clips.loc[ix.clips["split"] == UNUSED, "speaker"]).isdisjoint(speakers[share])
+        assert ix.clips[ix.clips["split"].isin(["validation", "testing"])].equals(held_out)
+    assert speakers[0.25] <= speakers[0.5] < speakers[1.0] == set(full.split(TRAIN)["speaker"])
+    assert 0 < len(speakers[0.25]) < len(speakers[0.5]) < len(speakers[1.0])
+    # what an epoch is made of follows: the commands of the kept speakers only
+    src = load_source(root, rule, FeatureCache(tmp_path / "cache", DEFAULT_SETTINGS), workers=1, desc=None)
+    keep_training_speakers(src.index, 0.5)
+    plan = EpochPlan([src], TrainConfig(data=["d"], out="m"))
+    rows = plan.by_label["yes"][:, 1]
+    assert set(src.index.clips.iloc[rows]["speaker"]) == speakers[0.5]
 
 
 def test_cosine_learning_rate_falls_from_peak_to_one_percent():
