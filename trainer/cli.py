@@ -22,7 +22,7 @@ def zero_to_one(name: str, include_one: bool, why: str = "", include_zero: bool 
     def parse(text: str) -> float:
         x = float(text)
         if not ((0.0 <= x if include_zero else 0.0 < x) and (x <= 1.0 if include_one else x < 1.0)):
-            where = "in 0 .. 1" if include_zero else "above 0 and at most 1" if include_one else "strictly between 0 and 1"
+            where = "in 0 .. 1" if include_zero else f"above 0 and {'at most' if include_one else 'below'} 1"
             raise argparse.ArgumentTypeError(f"{text} is not {where}" + (f" ({why})" if why else ""))
         return x
     parse.__name__ = name  # argparse names the type in "invalid NAME value"
