@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-clips", type=int, default=500, help="clips in test/audio (default 500)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--speakers", type=int, default=60, help="number of synthetic voices (default 60)")
+    p.add_argument("--near-misses", action="store_true",
+                   help="also speak 40 words that sound like a command and are not one (yet, town, lift, top, ...), "
+                        "as more folders of other words; the 30 words' clips stay the same for a seed")
 
     p = sub.add_parser("train", help="train a model and write a model folder",
                        description="Train a model (the notebook's CNN unless --recipe live or --arch dscnn) on one or more data ROOTs and write MODEL_DIR "
@@ -157,9 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_synth(args) -> int:
-    from .synth import synthesize
+    from kwsapp.core.labels import KAGGLE_WORDS
+    from .synth import NEAR_MISSES, synthesize
 
-    info = synthesize(args.out, per_word=args.per_word, test_clips=args.test_clips, seed=args.seed, n_speakers=args.speakers)
+    words = KAGGLE_WORDS + (NEAR_MISSES if args.near_misses else ())
+    info = synthesize(args.out, per_word=args.per_word, test_clips=args.test_clips, seed=args.seed,
+                      n_speakers=args.speakers, words=words)
     print(json.dumps(info))
     return 0
 

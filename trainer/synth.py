@@ -30,6 +30,23 @@ VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-g
 VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "croak", "whisper")
 
 
+# Words that sound like a command and are not one, a few for each command, spoken as other words (unknown) by
+# `synth --near-misses`, so the model learns where a command ends. No homophone of a command ("know", "write"):
+# those would teach it to reject the command itself.
+NEAR_MISSES: tuple[str, ...] = (
+    "yet", "yell", "less", "guess",        # yes
+    "nose", "note", "snow", "now",         # no
+    "cup", "pup", "app", "hop",            # up
+    "town", "gown", "dawn", "sound",       # down
+    "lift", "loft", "lest", "theft",       # left
+    "bright", "light", "ride", "rice",     # right
+    "an", "in", "own", "gone",             # on
+    "of", "cough", "oft", "if",            # off
+    "top", "shop", "step", "stock",        # stop
+    "goal", "show", "grow", "dough",       # go
+)
+
+
 class SynthError(Exception):
     pass
 
@@ -127,9 +144,11 @@ def background_noises(seconds: int, rng: np.random.Generator) -> dict[str, np.nd
 
 
 def synthesize(out: str | Path, per_word: int = 40, test_clips: int = 200, seed: int = 0,
-               n_speakers: int = 60, words: tuple[str, ...] = tuple(KAGGLE_WORDS), workers: int = 4,
+               n_speakers: int = 60, words: tuple[str, ...] = KAGGLE_WORDS, workers: int = 4,
                noise_seconds: int = 60, progress: bool = True) -> dict:
-    """Write a Kaggle-layout dataset under ``out``; returns counts. Deterministic for a seed."""
+    """Write a Kaggle-layout dataset under ``out``; returns counts. Deterministic for a seed, and words added
+    at the end of ``words`` leave the training clips of the words before them as they were (the test clips,
+    drawn after all training clips, change)."""
     if shutil.which("espeak-ng") is None:
         raise SynthError("espeak-ng is not installed (Debian: apt-get install espeak-ng)")
     out = Path(out)

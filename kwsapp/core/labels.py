@@ -9,10 +9,10 @@ LABELS: tuple[str, ...] = COMMANDS + (SILENCE, UNKNOWN)
 BACKGROUND_NOISE_DIR = "_background_noise_"
 
 # The 30 words of the Kaggle (v0.01) training set.
-KAGGLE_WORDS: tuple[str, ...] = (
+KAGGLE_WORDS: tuple[str, ...] = tuple(
     "bed bird cat dog down eight five four go happy house left marvin nine no off on one right "
-    "seven sheila six stop three tree two up wow yes zero"
-).split()
+    "seven sheila six stop three tree two up wow yes zero".split()
+)
 
 
 def label_of_word(word: str) -> str:

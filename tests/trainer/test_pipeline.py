@@ -57,6 +57,32 @@ def test_synth_is_deterministic(tmp_path, needs_espeak):
         assert (tmp_path / "a" / p).read_bytes() == (tmp_path / "b" / p).read_bytes(), p
 
 
+def test_words_added_at_the_end_leave_the_others_training_clips_alone(tmp_path, needs_espeak):
+    """What `synth --near-misses` relies on: a set with the near misses is the same set plus their folders, so
+    a model trained on it can be compared with one trained without them."""
+    from trainer.synth import NEAR_MISSES, synthesize
+
+    kw = dict(per_word=3, test_clips=2, seed=5, progress=False, noise_seconds=3)
+    synthesize(tmp_path / "a", words=("yes", "cat"), **kw)
+    synthesize(tmp_path / "b", words=("yes", "cat", NEAR_MISSES[0]), **kw)
+    audio_a, audio_b = tmp_path / "a" / "train" / "audio", tmp_path / "b" / "train" / "audio"
+    fa = sorted(p.relative_to(audio_a) for p in audio_a.rglob("*.wav"))
+    fb = sorted(p.relative_to(audio_b) for p in audio_b.rglob("*.wav"))
+    added = [p for p in fb if p.parts[0] == NEAR_MISSES[0]]
+    assert len(added) == 3 and sorted(set(fb) - set(added)) == fa
+    for p in fa:
+        assert (audio_a / p).read_bytes() == (audio_b / p).read_bytes(), p
+
+
+def test_near_misses_are_other_words():
+    from kwsapp.core.labels import KAGGLE_WORDS, UNKNOWN, label_of_word
+    from trainer.synth import NEAR_MISSES
+
+    assert len(set(NEAR_MISSES)) == len(NEAR_MISSES) == 40
+    assert all(w.isalpha() and w.islower() and label_of_word(w) == UNKNOWN for w in NEAR_MISSES)
+    assert not set(NEAR_MISSES) & set(KAGGLE_WORDS)
+
+
 def test_model_folder_contents(trained_model):
     for name in ("model.keras", "model.tflite", "labels.json", "features.json", "training.json", "metrics.json",
                  "history.csv", "curves.png", "confusion.png"):
