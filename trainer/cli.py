@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reversed-ratio", type=float, default=0.0,
                    help="made negatives per epoch, likewise: a command played backwards, labelled unknown (real "
                         "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
+    p.add_argument("--clipped-ratio", type=float, default=0.0,
+                   help="made negatives per epoch, likewise: a command cut by the window's edge, 10-40 %% of it "
+                        "left in the window (a word arriving or leaving, as a stream's window holds it), labelled "
+                        "unknown (default 0)")
     p.add_argument("--label-smoothing", type=float, default=0.0,
                    help="share of each target spread over all labels (default 0)")
     p.add_argument("--ema", type=momentum, default=0.0, metavar="MOMENTUM",
@@ -177,7 +181,7 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(data=args.data, out=args.out, batch_size=args.batch_size, width=args.width, seed=args.seed,
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
-                      reversed_ratio=args.reversed_ratio, label_smoothing=args.label_smoothing, ema_momentum=args.ema,
+                      reversed_ratio=args.reversed_ratio, clipped_ratio=args.clipped_ratio, label_smoothing=args.label_smoothing, ema_momentum=args.ema,
                       snr_db_range=tuple(args.snr_db), max_warp=args.warp,
                       noise_cross_term=args.noise_cross_term, teachers=tuple(args.teacher),
                       teacher_weight=args.teacher_weight, train_speakers=args.train_speakers,

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-from .augment import AugmentSettings, augment_batch
+from dataclasses import replace
+
+from .augment import AugmentSettings, augment_batch, shift_frames
 from .dataset import TRAIN, DatasetError, silence_gains
 from .distill import soft_targets
 from .sources import Source, command_positions, silence_features
@@ -27,7 +29,12 @@ def augment_settings(cfg: TrainConfig) -> AugmentSettings:
 
 
 SPLICED = -2   # source code of a made negative in an epoch's items: two commands spliced ...
-REVERSED = -3  # ... or one played backwards
+REVERSED = -3  # ... or one played backwards ...
+CLIPPED = -4   # ... or one cut by the window's edge, most of it outside
+MADE_NEGATIVES = (SPLICED, REVERSED, CLIPPED)
+# the share of a clipped word's frames left in the window: at most 0.4, where the +-300 ms shifts of the live
+# recipe leave about 0.7 of a word in the window at the least (a 50-frame word 20 frames off centre, shifted 30)
+CLIPPED_KEEP = (0.1, 0.4)
 # Backwards, "no" sounds like "own", close to "on" (and "on" like "no"): they are never reversed.
 NOT_REVERSED = ("no", "on")
 
@@ -50,6 +57,16 @@ def splice(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
     tail = b[b_mid:b_mid + (len(a) - a_mid)]
     out[a_mid:a_mid + len(tail)] = tail
     return out
+
+
+def clip_word(logspec: np.ndarray, keep_share: float, at_end: bool, floor: float) -> np.ndarray:
+    """The word in ``logspec`` cut by the window's edge, as a stream's 1-s window holds a word that is arriving
+    (``at_end``: its first frames at the end of the window) or leaving (its last frames at the start); only
+    ``keep_share`` of the word's frames stay in the window. Half a syllable of "off" is not "off" yet."""
+    w0, w1 = word_frames(logspec)
+    keep = max(1, int(round(keep_share * (w1 - w0))))
+    shift = len(logspec) - keep - w0 if at_end else keep - w1
+    return shift_frames(logspec, shift, floor)
 
 
 class EpochPlan:
@@ -80,8 +97,9 @@ class EpochPlan:
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
         self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
         self.n_reversed = int(round(cfg.reversed_ratio * mean_cmd))
+        self.n_clipped = int(round(cfg.clipped_ratio * mean_cmd))
         self.n_total = (sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence
-                        + self.n_spliced + self.n_reversed)
+                        + self.n_spliced + self.n_reversed + self.n_clipped)
         # what made negatives are made of: every command clip with its label, and the ones that may be reversed
         self.commands = np.concatenate([self.by_label[c] for c in COMMANDS])
         self.command_labels = np.concatenate([np.full(len(self.by_label[c]), k) for k, c in enumerate(COMMANDS)])
@@ -103,7 +121,7 @@ class EpochPlan:
                 ys.append(np.full(n, LABELS.index(UNKNOWN)))
         items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
         ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
-        for code, n in ((SPLICED, self.n_spliced), (REVERSED, self.n_reversed)):
+        for code, n in ((SPLICED, self.n_spliced), (REVERSED, self.n_reversed), (CLIPPED, self.n_clipped)):
             if n:
                 items.append(np.stack([np.full(n, code), np.arange(n)], axis=1))
                 ys.append(np.full(n, LABELS.index(UNKNOWN)))
@@ -124,6 +142,8 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             self.epoch_no = 0
             self._built_for = None
             self.aug = augment_settings(cfg)
+            # a clipped word keeps its place at the window's edge: a further shift could bring it back in
+            self.aug_in_place = replace(self.aug, max_shift_frames=0)
 
         def set_epoch(self, epoch: int):
             self.epoch_no = epoch
@@ -145,6 +165,11 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 self.splice_pairs = (cmd[first], cmd[second])
                 reversible = self.plan.reversible
                 self.reversed_clips = reversible[rng.integers(max(len(reversible), 1), size=self.plan.n_reversed)]
+                if self.plan.n_clipped:  # (drawn last, so that the draws above are the same with or without)
+                    n = self.plan.n_clipped
+                    self.clipped_clips = cmd[rng.integers(len(cmd), size=n)]
+                    self.clipped_keep = rng.uniform(*CLIPPED_KEEP, size=n)
+                    self.clipped_at_end = rng.random(n) < 0.5
                 self._built_for = self.epoch_no
 
         def __len__(self):
@@ -168,10 +193,19 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             for j in np.nonzero(items[:, 0] == REVERSED)[0]:
                 sa, pa = self.reversed_clips[items[j, 1]]
                 x[j] = sources[sa].feats.get(np.array([pa]))[0][::-1]  # frames in reverse: the wave backwards
-            speech = items[:, 0] != -1  # made negatives are augmented like speech
+            clipped = items[:, 0] == CLIPPED
+            for j in np.nonzero(clipped)[0]:
+                k = items[j, 1]
+                sa, pa = self.clipped_clips[k]
+                x[j] = clip_word(sources[sa].feats.get(np.array([pa]))[0], self.clipped_keep[k],
+                                 bool(self.clipped_at_end[k]), s.floor)
+            speech = (items[:, 0] != -1) & ~clipped  # made negatives are augmented like speech
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
             if cfg.augment and speech.any():
                 x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
+            if cfg.augment and clipped.any():  # after the others, which then draw as they would without
+                x[clipped] = augment_batch(x[clipped], noise_bank, rng, self.aug_in_place, s.floor, s.log_eps)
+            speech |= clipped
             if (~speech).any():
                 k = items[~speech, 1]
                 if len(noise_bank):
@@ -182,7 +216,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             if teachers is not None:
                 # a made negative is unknown by construction; the teachers, never shown one, call most of them
                 # the command they start with, so their share would teach the opposite of the label
-                real = ~np.isin(items[:, 0], (SPLICED, REVERSED))
+                real = ~np.isin(items[:, 0], MADE_NEGATIVES)
                 if real.any():
                     y[real] = soft_targets(y[real], teachers(x[real]), cfg.teacher_weight)
             return x, y

@@ -52,6 +52,7 @@ class TrainConfig:
     spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
     spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
     reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
+    clipped_ratio: float = 0.0   # made negatives per epoch (a command mostly outside the window, as unknown)
     label_smoothing: float = 0.0
     ema_momentum: float = 0.0    # > 0: validate, keep and write a moving average of the weights (Polyak averaging)
     max_warp: float = 0.0        # frequency and time of speech scaled by 1 +- this (augment.warp)
@@ -164,7 +165,8 @@ def train(cfg: TrainConfig) -> dict:
     _log(f"training: {plan.n_total} clips per epoch ({sum(len(plan.by_label[c]) for c in COMMANDS)} commands, "
          f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
          + (f", {plan.n_spliced} spliced" if plan.n_spliced else "")
-         + (f", {plan.n_reversed} reversed" if plan.n_reversed else "") + ")"
+         + (f", {plan.n_reversed} reversed" if plan.n_reversed else "")
+         + (f", {plan.n_clipped} clipped" if plan.n_clipped else "") + ")"
          + (f"; targets {1 - cfg.teacher_weight:g} true label, {cfg.teacher_weight:g} the mean of "
             f"{len(teachers.dirs)} teacher(s)" if teachers else ""))
     val_es = eval_set(sources, VALIDATION, settings, balance_unknown=True)
@@ -249,7 +251,7 @@ def train(cfg: TrainConfig) -> dict:
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
-        "reversed_ratio": cfg.reversed_ratio, "label_smoothing": cfg.label_smoothing,
+        "reversed_ratio": cfg.reversed_ratio, "clipped_ratio": cfg.clipped_ratio, "label_smoothing": cfg.label_smoothing,
         "ema_momentum": cfg.ema_momentum, "train_speakers": cfg.train_speakers,
         "teachers": list(cfg.teachers), "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),

@@ -261,20 +261,20 @@ def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synt
     from kwsapp.core.features import DEFAULT_SETTINGS
     from trainer.dataset import TRAIN
     from trainer.distill import Teachers, check_teachers
-    from trainer.epochs import REVERSED, SPLICED, make_training_dataset
+    from trainer.epochs import MADE_NEGATIVES, make_training_dataset
     from trainer.infer import Predictor
     from trainer.sources import noise_features
     from trainer.train import TrainConfig, load_sources
 
     cfg = TrainConfig(data=[str(synth_root)], out="unused", seed=4, teacher_weight=0.3, spliced_ratio=1,
-                      reversed_ratio=1, progress=False)
+                      reversed_ratio=1, clipped_ratio=1, progress=False)
     sources = load_sources(cfg)
     bank = noise_features(sources, TRAIN, 20, 0, DEFAULT_SETTINGS)
     taught = make_training_dataset(sources, cfg, bank, Teachers(check_teachers([trained_model], LABELS, DEFAULT_SETTINGS)))
     x, y = taught[0]
     codes = taught.items[: len(y), 0]
-    made = np.isin(codes, (SPLICED, REVERSED))
-    assert made.any() and (~made).any()
+    made = np.isin(codes, MADE_NEGATIVES)
+    assert all((codes == c).any() for c in MADE_NEGATIVES) and (~made).any()
     unknown = np.eye(len(LABELS), dtype=np.float32)[LABELS.index("unknown")]
     assert (y[made] == unknown).all()
     scores = Predictor(trained_model).scores(x[~made])
@@ -285,11 +285,12 @@ def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synt
 def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
     out = tmp_path / "ds"
     run_cli("train", "--data", synth_root, "--out", out, "--arch", "dscnn", "--epochs", 1, "--max-shift-ms", 300, "--spliced-ratio", 1,
-            "--reversed-ratio", 1, "--label-smoothing", 0.1, "--snr-db", -5, 20, "--warp", 0.1, "--noise-cross-term",
+            "--reversed-ratio", 1, "--clipped-ratio", 0.5, "--label-smoothing", 0.1, "--snr-db", -5, 20, "--warp", 0.1, "--noise-cross-term",
             "--teacher", trained_model, "--teacher-weight", 0.4, "--seed", 1, "--workers", 2)
     info = json.loads((out / "training.json").read_text())
     assert info["arch"] == "dscnn" and info["parameters"] < 100_000 and info["augment"]["max_shift_frames"] == 30
-    assert info["spliced_ratio"] == 1 and info["reversed_ratio"] == 1 and info["label_smoothing"] == 0.1
+    assert info["spliced_ratio"] == 1 and info["reversed_ratio"] == 1 and info["clipped_ratio"] == 0.5
+    assert info["label_smoothing"] == 0.1
     assert info["augment"]["snr_db_range"] == [-5, 20] and info["augment"]["max_warp"] == 0.1
     assert info["augment"]["noise_cross_term"] is True
     assert info["teachers"] == [str(trained_model)] and info["teacher_weight"] == 0.4
