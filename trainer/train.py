@@ -73,6 +73,21 @@ def cosine_learning_rate(epoch: int, epochs: int, peak: float, floor_share: floa
     return float(peak * (floor_share + (1 - floor_share) * 0.5 * (1 + np.cos(np.pi * min(t, 1.0)))))
 
 
+def library_versions() -> dict:
+    """The versions a model was trained with: the same seed gives the same weights to the bit only with the same
+    libraries (and CPU); another TensorFlow can train other weights from the same command."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy", "scipy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
 def _log(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
@@ -260,6 +275,7 @@ def train(cfg: TrainConfig) -> dict:
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),
         "clips_per_epoch": plan.n_total, "seconds": round(time.time() - t0, 1),
         "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("__main__.py") else None,
+        "versions": library_versions(),
     }
     write_json_atomic(out / TRAINING_FILE, training)
 

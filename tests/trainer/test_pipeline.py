@@ -294,6 +294,8 @@ def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
     assert info["augment"]["snr_db_range"] == [-5, 20] and info["augment"]["max_warp"] == 0.1
     assert info["augment"]["noise_cross_term"] is True
     assert info["teachers"] == [str(trained_model)] and info["teacher_weight"] == 0.4
+    from importlib.metadata import version
+    assert info["versions"]["tensorflow"] == version("tensorflow") and info["versions"]["keras"] == version("keras")
     assert (out / "model.tflite").is_file()
     r = run_cli("predict", "--model", out, *sorted((synth_root / "test" / "audio").glob("*.wav"))[:3])
     assert len(r.stdout.splitlines()) == 3
