@@ -4,13 +4,12 @@ validation batches."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-from dataclasses import replace
-
 from .augment import AugmentSettings, augment_batch, shift_frames
 from .dataset import TRAIN, DatasetError, silence_gains
 from .distill import soft_targets
@@ -200,7 +199,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 sa, pa = self.clipped_clips[k]
                 x[j] = clip_word(sources[sa].feats.get(np.array([pa]))[0], self.clipped_keep[k],
                                  bool(self.clipped_at_end[k]), s.floor)
-            speech = (items[:, 0] != -1) & ~clipped  # made negatives are augmented like speech
+            speech = (items[:, 0] != -1) & ~clipped  # made negatives are augmented like speech (clipped: unshifted)
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
             if cfg.augment and speech.any():
                 x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
