@@ -35,6 +35,14 @@ unit_interval = zero_to_one("unit_interval", True)
 share = zero_to_one("share", True, "0 would train on nothing", include_zero=False)
 
 
+def ratio(text: str) -> float:
+    """An argparse type: a multiple of an average command's count of clips, 0 or more."""
+    x = float(text)
+    if not x >= 0.0:
+        raise argparse.ArgumentTypeError(f"{text} is not 0 or more (clips per epoch, in average commands)")
+    return x
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m trainer", description="Train, evaluate and export the kwsapp keyword-spotting model.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -86,14 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="unknown clips per epoch, as a multiple of an average command's count (1 notebook, 1.5 live)")
     p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
     p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
-    p.add_argument("--spliced-ratio", type=float, default=0.0,
+    p.add_argument("--spliced-ratio", type=ratio, default=0.0,
                    help="made negatives per epoch, as a multiple of an average command's count: the first half of "
                         "one command joined to the second half of another, labelled unknown (real voices saying "
                         "non-words; default 0)")
-    p.add_argument("--reversed-ratio", type=float, default=0.0,
+    p.add_argument("--reversed-ratio", type=ratio, default=0.0,
                    help="made negatives per epoch, likewise: a command played backwards, labelled unknown (real "
                         "voices, not words; never 'no' or 'on', which sound like each other backwards; default 0)")
-    p.add_argument("--clipped-ratio", type=float, default=0.0,
+    p.add_argument("--clipped-ratio", type=ratio, default=0.0,
                    help="made negatives per epoch, likewise: a command cut by the window's edge, 10-40 %% of it "
                         "left in the window (a word arriving or leaving, as a stream's window holds it), labelled "
                         "unknown (default 0)")

@@ -219,6 +219,8 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "not a model folder" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--warp", 1.5, check=False)
     assert r.returncode == 2 and "--warp: 1.5 is not in 0 .. 1" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--clipped-ratio", -1, check=False)
+    assert r.returncode == 2 and "--clipped-ratio: -1 is not 0 or more" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher-weight", 1.5, check=False)
     assert r.returncode == 2 and "--teacher-weight: 1.5 is not in 0 .. 1" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher", tmp_path / "nope", check=False)
