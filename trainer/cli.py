@@ -90,9 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(notebook: no, live: yes)")
     p.add_argument("--patience", type=int, default=None,
                    help="epochs without validation gain before stopping (notebook: 4; live: never stops early)")
-    p.add_argument("--unknown-ratio", type=float, default=None,
+    p.add_argument("--unknown-ratio", type=ratio, default=None,
                    help="unknown clips per epoch, as a multiple of an average command's count (1 notebook, 1.5 live)")
-    p.add_argument("--silence-ratio", type=float, default=1.0, help="silence clips per epoch, likewise")
+    p.add_argument("--silence-ratio", type=ratio, default=1.0, help="silence clips per epoch, likewise")
     p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
     p.add_argument("--spliced-ratio", type=ratio, default=0.0,
                    help="made negatives per epoch, as a multiple of an average command's count: the first half of "

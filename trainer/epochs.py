@@ -199,13 +199,13 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 sa, pa = self.clipped_clips[k]
                 x[j] = clip_word(sources[sa].feats.get(np.array([pa]))[0], self.clipped_keep[k],
                                  bool(self.clipped_at_end[k]), s.floor)
-            speech = (items[:, 0] != -1) & ~clipped  # made negatives are augmented like speech (clipped: unshifted)
+            speech = items[:, 0] != -1  # made negatives are augmented like speech (clipped ones unshifted)
+            shifted = speech & ~clipped
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
-            if cfg.augment and speech.any():
-                x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
+            if cfg.augment and shifted.any():
+                x[shifted] = augment_batch(x[shifted], noise_bank, rng, self.aug, s.floor, s.log_eps)
             if cfg.augment and clipped.any():  # after the others, which then draw as they would without
                 x[clipped] = augment_batch(x[clipped], noise_bank, rng, self.aug_in_place, s.floor, s.log_eps)
-            speech |= clipped
             if (~speech).any():
                 k = items[~speech, 1]
                 if len(noise_bank):
