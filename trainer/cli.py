@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown-ratio", type=ratio, default=None,
                    help="unknown clips per epoch, as a multiple of an average command's count (1 notebook, 1.5 live)")
     p.add_argument("--silence-ratio", type=ratio, default=1.0, help="silence clips per epoch, likewise")
+    p.add_argument("--balance-commands", action="store_true",
+                   help="draw the same number of clips of every command each epoch (an average command's count; "
+                        "fresh draws every epoch, a small class repeated, a large one sampled), for data whose "
+                        "commands have very different numbers of clips")
     p.add_argument("--no-augment", action="store_true", help="train without shift / noise / gain augmentation")
     p.add_argument("--spliced-ratio", type=ratio, default=0.0,
                    help="made negatives per epoch, as a multiple of an average command's count: the first half of "
@@ -188,6 +192,7 @@ def cmd_train(args) -> int:
     recipe = resolve_recipe(args.recipe, {k: getattr(args, k) for k in RECIPES[args.recipe]})
     cfg = TrainConfig(data=args.data, out=args.out, batch_size=args.batch_size, width=args.width, seed=args.seed,
                       resume=args.resume, learning_rate=args.learning_rate, silence_ratio=args.silence_ratio,
+                      balance_commands=args.balance_commands,
                       augment=not args.no_augment, spliced_ratio=args.spliced_ratio,
                       reversed_ratio=args.reversed_ratio, clipped_ratio=args.clipped_ratio,
                       label_smoothing=args.label_smoothing, ema_momentum=args.ema,

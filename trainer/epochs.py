@@ -94,11 +94,15 @@ class EpochPlan:
         self.unknown_per_source = (np.floor(self.n_unknown * want / want.sum()).astype(int) if want.sum() > 0
                                    else np.zeros(len(sources), dtype=int))
         self.n_unknown = int(self.unknown_per_source.sum())
+        # balanced: every command gets an average command's count each epoch, drawn afresh (None: every clip once)
+        self.n_per_command = int(round(mean_cmd)) if cfg.balance_commands else None
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
         self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
         self.n_reversed = int(round(cfg.reversed_ratio * mean_cmd))
         self.n_clipped = int(round(cfg.clipped_ratio * mean_cmd))
-        self.n_total = (sum(len(self.by_label[c]) for c in COMMANDS) + self.n_unknown + self.n_silence
+        n_commands = (sum(len(self.by_label[c]) for c in COMMANDS) if self.n_per_command is None
+                      else self.n_per_command * sum(1 for c in COMMANDS if len(self.by_label[c])))
+        self.n_total = (n_commands + self.n_unknown + self.n_silence
                         + self.n_spliced + self.n_reversed + self.n_clipped)
         # what made negatives are made of: every command clip with its label, and the ones that may be reversed
         self.commands = np.concatenate([self.by_label[c] for c in COMMANDS])
@@ -107,12 +111,23 @@ class EpochPlan:
         if self.n_reversed and not len(self.reversible):
             raise DatasetError("--reversed-ratio: no command clips but 'no' and 'on', which are never reversed")
 
+    @staticmethod
+    def balanced_draw(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` clips of one command: a fresh subset of a larger pool, or every clip of a smaller one as many
+        whole times as fit and the rest drawn without repeats."""
+        whole, rest = divmod(n, len(pool))
+        picks = [np.arange(len(pool))] * whole + [rng.choice(len(pool), rest, replace=False)]
+        return pool[np.concatenate(picks)]
+
     def epoch(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(items, labels): items[:, 0] is the source (-1 for silence), items[:, 1] the position."""
         items, ys = [], []
         for lab in COMMANDS:
-            items.append(self.by_label[lab])
-            ys.append(np.full(len(self.by_label[lab]), LABELS.index(lab)))
+            pool = self.by_label[lab]
+            if self.n_per_command is not None and len(pool):
+                pool = self.balanced_draw(pool, self.n_per_command, rng)
+            items.append(pool)
+            ys.append(np.full(len(pool), LABELS.index(lab)))
         unk = self.by_label[UNKNOWN]
         for si, n in enumerate(self.unknown_per_source):
             if n:

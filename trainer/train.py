@@ -46,6 +46,7 @@ class TrainConfig:
     patience: int = 4
     unknown_ratio: float = 1.0   # unknown clips per epoch, in units of an average command's count
     silence_ratio: float = 1.0   # silence clips per epoch, likewise
+    balance_commands: bool = False  # each epoch draws the same number of clips of every command (fresh draws)
     augment: bool = True
     max_shift_ms: float = 100.0  # time shift augmentation, +-
     snr_db_range: tuple[float, float] = AugmentSettings.snr_db_range  # background noise, speech to noise
@@ -265,7 +266,8 @@ def train(cfg: TrainConfig) -> dict:
     training = {
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
-        "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio, "spliced_ratio": cfg.spliced_ratio,
+        "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
+        "balance_commands": cfg.balance_commands, "spliced_ratio": cfg.spliced_ratio,
         "reversed_ratio": cfg.reversed_ratio, "clipped_ratio": cfg.clipped_ratio, "label_smoothing": cfg.label_smoothing,
         "ema_momentum": cfg.ema_momentum, "train_speakers": cfg.train_speakers,
         "teachers": list(cfg.teachers), "teacher_weight": cfg.teacher_weight if cfg.teachers else None,

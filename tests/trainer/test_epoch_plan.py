@@ -153,3 +153,35 @@ def test_clipped_negatives_are_commands_mostly_outside_the_window_labelled_unkno
             ends.add(c0 == 0)
             seen += 1
     assert seen == 20 and ends == {True, False}
+
+
+def test_balanced_commands_draw_the_same_count_of_every_command_afresh_each_epoch(tmp_path):
+    # yes..right 3 clips per speaker, on/off/go 1: very different class sizes, as in the gathered data
+    sizes = {c: (1 if c in ("on", "off", "go") else 3) for c in COMMANDS}
+    sources = [_source(tmp_path / c, {c: 300}, sizes[c], tmp_path) for c in COMMANDS]
+    plain = EpochPlan(sources, TrainConfig(data=COMMANDS, out="m"))
+    plan = EpochPlan(sources, TrainConfig(data=COMMANDS, out="m", balance_commands=True))
+    per_class = {c: len(plan.by_label[c]) for c in COMMANDS}
+    assert per_class["yes"] == 120 and per_class["on"] == 40
+    mean = round(np.mean(list(per_class.values())))  # (7 x 120 + 3 x 40) / 10 = 96
+    assert plan.n_per_command == mean == 96
+
+    counts = []
+    draws = []
+    for epoch in range(3):
+        items, ys = plan.epoch(np.random.default_rng([0, epoch]))
+        counted = np.bincount(ys, minlength=len(LABELS))[:len(COMMANDS)]
+        counts.append(counted.tolist())
+        yes = items[ys == LABELS.index("yes")]
+        draws.append(frozenset(map(tuple, yes)))
+        on = items[ys == LABELS.index("on")]
+        # a small class: every clip twice, the rest (16) of distinct clips
+        assert len({tuple(r) for r in on}) == 40
+        # a large class: a subset without repeats
+        assert len(set(map(tuple, yes))) == 96
+    assert counts == [[96] * len(COMMANDS)] * 3
+    assert len(set(draws)) == 3  # fresh draws, not one fixed subset
+    # without the flag: every clip once, as before
+    _, ys = plain.epoch(np.random.default_rng(0))
+    assert np.bincount(ys, minlength=len(LABELS))[LABELS.index("yes")] == 120
+    assert plan.n_total - plain.n_total == 96 * 10 - sum(per_class.values())
