@@ -94,12 +94,7 @@ def main(argv=None) -> int:
 
 def run() -> None:
     """Entry point of ``python -m kwsapp`` and the ``kwsapp`` launcher."""
-    code = main()
-    # Leave without the interpreter's final garbage collection: PySide6 6.12 can abort there ("bool_dealloc:
-    # deallocating True or False") after a clean run. Everything was saved and closed by main().
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    raise SystemExit(main())
 
 
 if __name__ == "__main__":
