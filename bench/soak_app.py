@@ -80,7 +80,9 @@ def soak(minutes: float, workdir: Path, log=print) -> dict:
     write_wav(workdir / "desk.wav", wave, rate)
     detections = workdir / "detections.jsonl"
     seconds = 60.0 * minutes
-    with VirtualMicrophone(workdir / "pulse") as vm:
+    # a short path of its own: PulseAudio's socket path must fit in 108 bytes
+    with tempfile.TemporaryDirectory(prefix="kwsapp-pulse-", dir="/tmp") as pulse_dir, \
+            VirtualMicrophone(Path(pulse_dir) / "run") as vm:
         env = {**vm.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(workdir / "settings.ini")}
         probe = PROBE.replace("EVERY_S", repr(SAMPLE_EVERY_S))
         proc = subprocess.Popen([sys.executable, "-c", probe, "--detections-log", str(detections),
