@@ -6,7 +6,7 @@
 # cosine learning rate, keeping the epoch with the best validation accuracy; half of each target is the mean
 # score of two DS-CNNs of width 2 (the teachers, trained first by the same recipe for 40 epochs; --teacher); the
 # model itself for 80 epochs, seed 0.
-# ARCH=reference|dscnn|dscnn_lowres|dscnn_wide, SHIFT_MS, UNKNOWN, SEED, EPOCHS, TEACHERS (model folders, "" for
+# ARCH=reference|dscnn|dscnn_wide, SHIFT_MS, UNKNOWN, SEED, EPOCHS, TEACHERS (model folders, "" for
 # none) and EXTRA (more train flags) change it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

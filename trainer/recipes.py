@@ -10,7 +10,7 @@
 """
 
 # the architectures trainer.models builds (named here, away from Keras, so the command line can offer them)
-ARCHS = ("reference", "dscnn", "dscnn_lowres", "dscnn_wide", "dscnn_wide_floor", "bcresnet", "bcresnet_t2")
+ARCHS = ("reference", "dscnn", "dscnn_wide")
 
 # patience None: as many as the epochs (the cosine schedule runs to its end; the best epoch is kept)
 RECIPES = {
