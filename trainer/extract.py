@@ -33,7 +33,7 @@ def features_for_files(paths: Sequence[str], settings: FeatureSettings) -> tuple
     by_rate: dict[int, list[tuple[int, np.ndarray]]] = {}
     for i, p in enumerate(paths):
         try:
-            rate, x = read_wav(p)
+            rate, x = read_wav(p, max_seconds=settings.clip_duration_ms / 1000)
         except AudioError as exc:
             errors.append((i, str(exc)))
             continue

@@ -15,6 +15,12 @@ import numpy as np
 # must appear before that.
 
 
+# Sample rates a wav file may declare: telephone speech to studio audio. A header can say anything; a 32 KB file
+# that claims 100 MHz would make a 1-s window of 100 million samples.
+MIN_SAMPLE_RATE_HZ = 1_000
+MAX_SAMPLE_RATE_HZ = 384_000
+
+
 class AudioError(Exception):
     """A wav file that cannot be used; the message names the file and the problem."""
 
@@ -37,21 +43,30 @@ def to_float_mono(samples: np.ndarray) -> np.ndarray:
     return y
 
 
-def read_wav(path: str | Path) -> tuple[int, np.ndarray]:
-    """Read a wav file: (sample_rate_hz, float32 mono samples). Raises AudioError with a clear message."""
+def read_wav(path: str | Path, max_seconds: float | None = None) -> tuple[int, np.ndarray]:
+    """Read a wav file: (sample_rate_hz, float32 mono samples). Raises AudioError with a clear message.
+
+    ``max_seconds``: only the first that many seconds are read (a clip's window), whatever the file's size."""
     from scipy.io import wavfile
 
     path = Path(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", wavfile.WavFileWarning)
-            rate, data = wavfile.read(path)
+            try:  # mapped: a long file costs only what is taken from it
+                rate, data = wavfile.read(path, mmap=max_seconds is not None)
+            except ValueError:
+                if max_seconds is None:
+                    raise
+                rate, data = wavfile.read(path)  # encodings scipy cannot map (24-bit)
     except FileNotFoundError:
         raise AudioError(f"{path}: no such file") from None
     except Exception as exc:  # scipy raises ValueError, EOFError, struct.error ...
         raise AudioError(f"{path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
-    if rate <= 0:
-        raise AudioError(f"{path}: invalid sample rate {rate}")
+    if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
+        raise AudioError(f"{path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE_HZ:,}-{MAX_SAMPLE_RATE_HZ:,} Hz")
+    if max_seconds is not None:
+        data = data[:int(np.ceil(rate * max_seconds))]
     try:
         samples = to_float_mono(data)
     except ValueError as exc:

@@ -177,7 +177,7 @@ class InferenceWorker(QObject):
             self.file_failed.emit(f"{path}: no model is loaded")
             return
         try:
-            rate, x = read_wav(path)
+            rate, x = read_wav(path, max_seconds=rec.settings.clip_duration_ms / 1000)
         except AudioError as exc:
             self.file_failed.emit(str(exc))
             return

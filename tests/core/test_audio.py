@@ -51,3 +51,27 @@ def test_fix_length_pads_front():
     assert y.tolist() == [0, 0, 1, 1, 1]
     assert fix_length(np.arange(10), 4).tolist() == [0, 1, 2, 3]
     assert to_float_mono(np.array([-32768], np.int16))[0] == -1.0
+
+
+@pytest.mark.parametrize("rate", [100_000_000, 2_000_000_000, 500, 0])
+def test_a_header_rate_outside_the_sane_range_is_refused_before_anything_is_made_of_it(tmp_path, rate):
+    # a 32 KB file that says 100 MHz once made predict build a 100-million-sample window (3.6 GB)
+    p = tmp_path / "liar.wav"
+    wavfile.write(p, 16000, np.zeros(16000, np.int16))
+    raw = bytearray(p.read_bytes())
+    raw[24:28] = int(rate).to_bytes(4, "little")  # the fmt chunk's sample rate, and its byte rate to match
+    raw[28:32] = (2 * int(rate) % 2**32).to_bytes(4, "little")
+    p.write_bytes(bytes(raw))
+    with pytest.raises(AudioError) as e:
+        read_wav(p)
+    msg = str(e.value)
+    assert str(p) in msg and "sample rate" in msg and "\n" not in msg
+
+
+def test_max_seconds_reads_only_the_window_of_a_long_file(tmp_path):
+    x = (np.arange(16000 * 30) % 1000).astype(np.int16)  # 30 s
+    wavfile.write(tmp_path / "long.wav", 16000, x)
+    rate, y = read_wav(tmp_path / "long.wav", max_seconds=1.0)
+    assert rate == 16000 and y.shape == (16000,)
+    np.testing.assert_allclose(y, x[:16000] / 32768.0, rtol=1e-6)
+    assert read_wav(tmp_path / "long.wav")[1].shape == (16000 * 30,)
