@@ -7,6 +7,7 @@ temporary file beside the target and renamed at the end: an interrupted export l
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import tempfile
@@ -71,7 +72,8 @@ def write_submission(predictor, root: str | Path, out_csv: str | Path, tta: bool
     counts: dict[str, int] = {}
     try:
         with os.fdopen(fd, "w", newline="") as f, tqdm(total=len(files), desc="export", unit="clip", disable=not progress) as bar:
-            f.write("fname,label\n")
+            rows = csv.writer(f, lineterminator="\n")  # a file name may hold a comma, a quote or a newline
+            rows.writerow(("fname", "label"))
             for start, scores, errs in predict_files(predictor, files, tta, workers):
                 pred = np.argmax(scores, axis=1)
                 out_labels = labels[pred]
@@ -80,7 +82,7 @@ def write_submission(predictor, root: str | Path, out_csv: str | Path, tta: bool
                     unreadable.append(msg)
                 for lab in out_labels:
                     counts[lab] = counts.get(lab, 0) + 1
-                f.write("".join(f"{files[start + j].name},{lab}\n" for j, lab in enumerate(out_labels)))
+                rows.writerows((files[start + j].name, lab) for j, lab in enumerate(out_labels))
                 bar.update(len(pred))
         os.replace(tmp, out_csv)
     except BaseException:

@@ -1,7 +1,9 @@
 """End to end through the command line: synth -> train -> evaluate -> submit, and interruptions."""
 
+import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -142,6 +144,24 @@ def test_submit_writes_every_test_clip_once(trained_model, synth_root, tmp_path)
         (synth_root / "test" / "audio" / "clip_zzbroken.wav").unlink(missing_ok=True)
 
 
+def test_submission_rows_survive_commas_quotes_and_newlines_in_file_names(trained_model, synth_root, tmp_path):
+    from trainer.infer import Predictor
+    from trainer.submit import write_submission
+
+    clips = sorted((synth_root / "test" / "audio").glob("*.wav"))[:4]
+    names = ["a,b.wav", 'say "yes".wav', "two\nlines.wav", "plain.wav"]
+    audio = tmp_path / "data" / "test" / "audio"
+    audio.mkdir(parents=True)
+    for clip, name in zip(clips, names):
+        shutil.copy(clip, audio / name)
+    out = tmp_path / "sub.csv"
+    write_submission(Predictor(trained_model), tmp_path / "data", out, workers=1, progress=False)
+    with open(out, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["fname", "label"] and sorted(r[0] for r in rows[1:]) == sorted(names)
+    assert all(len(r) == 2 and r[1] in LABELS for r in rows[1:])
+
+
 def test_predict_prints_label_and_score(trained_model, synth_root):
     clips = sorted((synth_root / "test" / "audio").glob("*.wav"))[:3]
     r = run_cli("predict", "--model", trained_model, *clips)
@@ -187,9 +207,12 @@ def test_interrupted_export_leaves_nothing(trained_model, synth_root, tmp_path):
 def test_ctrl_c_keeps_checkpoint_and_resume_finishes(synth_root, tmp_path):
     out = tmp_path / "m"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    # started as a script starts it in the background (`app &`): SIGINT ignored, inherited. Ctrl-C and the app's
+    # Cancel (SIGINT) must stop it all the same.
     proc = subprocess.Popen([sys.executable, "-m", "trainer", "train", "--data", str(synth_root), "--out", str(out),
                              "--epochs", "30", "--patience", "30", "--seed", "2"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.time() + 300
     history = out / "history.csv"
     while time.time() < deadline and proc.poll() is None:
