@@ -15,7 +15,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
-REPO = Path(__file__).resolve().parents[2]
+# the folder holding the product's packages (the clone, or site-packages): kwsapp and trainer are installed side by side
+PACKAGES_ROOT = Path(__file__).resolve().parents[2]
+# Isolated mode (-I): neither the working directory, nor PYTHONPATH, nor the user's site folder comes first on the
+# path, so a trainer/ folder where the app was started can never run in place of the product's.
+BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from trainer.cli import run; run()"
 PROGRESS = re.compile(r"(\d+)/(\d+)")
 
 
@@ -34,16 +38,13 @@ class TrainerProcess(QObject):
         if self.running:
             raise RuntimeError("a trainer command is already running")
         proc = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), env.value("PYTHONPATH", "")])))
-        proc.setProcessEnvironment(env)
+        proc.setProcessEnvironment(QProcessEnvironment.systemEnvironment())
         proc.setProcessChannelMode(QProcess.MergedChannels)
         proc.readyReadStandardOutput.connect(self._read)
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
         self.proc, self._partial, self.last_lines = proc, "", []
-        proc.start(sys.executable, ["-m", "trainer", *map(str, args)])
+        proc.start(sys.executable, ["-I", "-u", "-c", BOOTSTRAP, str(PACKAGES_ROOT), *map(str, args)])
 
     @property
     def running(self) -> bool:
