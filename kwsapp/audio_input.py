@@ -45,6 +45,17 @@ class InputDevice:
         return f"{self.index}: {self.name}" + (" (default)" if self.is_default else "")
 
 
+def rescan_devices() -> None:
+    """Make PortAudio look for devices again: it lists them once, when it starts, so a microphone plugged in (or an
+    audio server started) later is never seen otherwise. Only while no stream is open: it closes them all."""
+    sd = _sounddevice()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:  # PortAudioError
+        raise AudioInputError(f"cannot look for audio devices again: {exc}") from None
+
+
 def list_input_devices() -> list[InputDevice]:
     sd = _sounddevice()
     try:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QPoint, QSettings, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
 
-from ..audio_input import AudioInputError, Microphone, list_input_devices
+from ..audio_input import AudioInputError, Microphone, list_input_devices, rescan_devices
 from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from ..core.labels import LABELS
 from . import dialog_openers
@@ -31,6 +32,8 @@ from .workers import InferenceWorker
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "assets" / "default_model"
 HEALTH_INTERVAL_MS = 500
+AUDIO_RETRY_S = 2.0  # while listening is wanted and no microphone works, look for one this often
+MIC = "microphone"   # the message bar's topic for audio problems
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +58,8 @@ class MainWindow(QMainWindow):
         decisions = load_decisions(self.settings)
         self.mic = Microphone()
         self._listening_reported = False
+        self._audio_wanted = False   # listening was asked for: a failed microphone is looked for again
+        self._audio_retry_at = 0.0
 
         # widgets
         self.message_bar = MessageBar()
@@ -153,6 +158,7 @@ class MainWindow(QMainWindow):
         self.action_listen.setShortcut(QKeySequence("Ctrl+L"))
         self.action_listen.toggled.connect(self._listen_toggled)
         self.device_menu = audio_menu.addMenu("Input &device")
+        self.action_refresh_devices = audio_menu.addAction("&Refresh devices", self.refresh_devices)
         self.device_menu.aboutToShow.connect(self.refresh_device_menu)
         self.device_group = QActionGroup(self)
 
@@ -227,20 +233,32 @@ class MainWindow(QMainWindow):
         else:
             self.stop_listening()
 
-    def start_listening(self) -> bool:
+    def start_listening(self, quiet: bool = False) -> bool:
+        """Open the microphone; on failure look for devices again once (one may have appeared since PortAudio
+        last looked). ``quiet``: a retry of the health timer, which shows no message."""
         self._listening_reported = False
+        self._audio_wanted = True
+        self._audio_retry_at = time.monotonic() + AUDIO_RETRY_S
         try:
-            self.mic.start(self.device_spec)
+            try:
+                self.mic.start(self.device_spec)
+            except AudioInputError:
+                self.mic.stop()
+                rescan_devices()
+                self.mic.start(self.device_spec)
         except AudioInputError as exc:
             self.mic.stop()
             self.request_source.emit(None)
             self.status_device.setText("no input")
-            self.message_bar.show_message(f"Microphone: {exc}. Open a wav file to try a model without one.")
-            print(f"kwsapp: audio failed: {exc}", file=sys.stderr, flush=True)
+            if not quiet:
+                self.message_bar.show_message(f"Microphone: {exc}. Open a wav file to try a model without one; "
+                                              "listening starts by itself when a microphone appears.", topic=MIC)
+                print(f"kwsapp: audio failed: {exc}", file=sys.stderr, flush=True)
             self.action_listen.blockSignals(True)
             self.action_listen.setChecked(False)
             self.action_listen.blockSignals(False)
             return False
+        self.message_bar.clear(MIC)
         self.request_source.emit(self.mic.buffer)
         self.status_device.setText(f"{self.mic.device.name} · {self.mic.sample_rate_hz} Hz")
         if not self.action_listen.isChecked():
@@ -250,6 +268,7 @@ class MainWindow(QMainWindow):
         return True
 
     def stop_listening(self):
+        self._audio_wanted = False
         self.mic.stop()
         self.request_source.emit(None)
         self.status_device.setText("not listening")
@@ -260,8 +279,21 @@ class MainWindow(QMainWindow):
         if self.action_listen.isChecked() or not self.mic.is_open:
             self.start_listening()
 
+    def refresh_devices(self):
+        """Audio > Refresh devices: look for devices again (the open stream is closed and opened again)."""
+        wanted = self._audio_wanted or self.mic.is_open
+        self.mic.stop()
+        try:
+            rescan_devices()
+        except AudioInputError as exc:
+            self.message_bar.show_message(f"Microphone: {exc}", topic=MIC)
+        if wanted:
+            self.start_listening()
+
     def _check_audio(self):
         if not self.mic.is_open:
+            if self._audio_wanted and time.monotonic() >= self._audio_retry_at:
+                self.start_listening(quiet=True)
             return
         buf = self.mic.buffer
         self.status_overflows.setText(f"overflows {buf.overflows}")
@@ -271,10 +303,13 @@ class MainWindow(QMainWindow):
         problem = self.mic.health()
         if problem:
             self.stop_listening()
+            self._audio_wanted = True  # looked for again every AUDIO_RETRY_S
+            self._audio_retry_at = time.monotonic() + AUDIO_RETRY_S
             self.action_listen.blockSignals(True)
             self.action_listen.setChecked(False)
             self.action_listen.blockSignals(False)
-            self.message_bar.show_message(f"Microphone: {problem}. Choose a device in Audio > Input device.")
+            self.message_bar.show_message(f"Microphone: {problem}. Choose a device in Audio > Input device; "
+                                          "listening starts again by itself when it comes back.", topic=MIC)
             print(f"kwsapp: audio failed: {problem}", file=sys.stderr, flush=True)
 
     # -- reports from the worker ------------------------------------------------------------------------

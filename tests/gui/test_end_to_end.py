@@ -134,6 +134,11 @@ def test_a_microphone_that_goes_away_is_a_message_not_a_crash(virtual_mic, tmp_p
     virtual_mic.stop()  # the PulseAudio server, and with it the device, disappears
     failed = _wait_for(err_lines, "kwsapp: audio failed", proc, 10)
     assert "stopped" in failed or "unplugged" in failed, failed
+    virtual_mic.start()  # ... and comes back: listening starts again by itself
+    deadline = time.monotonic() + 10
+    while sum(line.startswith("kwsapp: listening") for line in out_lines) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sum(line.startswith("kwsapp: listening") for line in out_lines) == 2, (out_lines, err_lines)
     assert proc.wait(timeout=30) == 0, err_lines  # it kept running until --quit-after
     assert shot.is_file()
     assert not any("Traceback" in line for line in err_lines), err_lines
@@ -150,3 +155,26 @@ def test_a_named_device_is_used(virtual_mic, tmp_path):
     line = _wait_for(out_lines, "kwsapp: listening", proc, 8)
     assert line.startswith("kwsapp: listening: pulse at "), line
     assert proc.wait(timeout=30) == 0, err_lines
+
+
+@pytest.mark.slow
+def test_a_microphone_that_appears_later_is_found_and_its_message_goes(make_window, qtbot, monkeypatch):
+    """Started with no audio server at all (PortAudio lists nothing), then one starts: no restart needed."""
+    vm = VirtualMicrophone(Path("/tmp") / f"kwsapp-pulse-late-{os.getpid()}")
+    for key, value in vm.env().items():
+        if key.startswith("PULSE"):
+            monkeypatch.setenv(key, value)
+    w = make_window(device=None)
+    qtbot.waitUntil(lambda: "Microphone" in w.message_bar.text() and w.message_bar.isVisible(), timeout=10_000)
+    assert not w.mic.is_open and "click to hide" in w.message_bar.text()
+    try:
+        vm.start()
+    except (VirtualMicrophoneError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"PulseAudio cannot start here: {exc}")
+    try:
+        qtbot.waitUntil(lambda: w.mic.is_open and w.mic.callbacks > 0, timeout=15_000)
+        assert not w.message_bar.isVisible()  # the old error went away with the problem
+        assert w.action_listen.isChecked()
+    finally:
+        w.shutdown()
+        vm.stop()
