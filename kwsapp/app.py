@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 
-from .core.decisions import DEFAULT_HOP_MS
+from .core.decisions import DEFAULT_HOP_MS, HOP_MS_RANGE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if args.hop_ms is not None and not 20 <= args.hop_ms <= 1000:
-        print("error: --hop-ms must be between 20 and 1000", file=sys.stderr)
+    lo, hi = HOP_MS_RANGE
+    if args.hop_ms is not None and not lo <= args.hop_ms <= hi:
+        print(f"error: --hop-ms must be between {lo:g} and {hi:g}", file=sys.stderr)
         return 2
     if args.screenshot and args.quit_after is None:
         print("error: --screenshot needs --quit-after (the picture is taken just before the app quits)", file=sys.stderr)

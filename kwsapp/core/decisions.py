@@ -21,6 +21,7 @@ from .labels import SILENCE, UNKNOWN
 # below were chosen for this hop. 100 ms gives a word about 5 looks while it lies whole in the window (250 ms gave
 # 1-2; 50 ms measured no better than 100), at under 1 % of a core.
 DEFAULT_HOP_MS = 100.0
+HOP_MS_RANGE = (20.0, 1000.0)  # what the app, its panel and its remembered settings accept
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class DecisionSettings:
     threshold: float = 0.55
     refractory_ms: float = 1500.0
     minimum_count: int = 2  # at least this many results in the window before deciding
+
+
+# the values each decision setting may take (the panel's ranges; a remembered value outside them is not used)
+DECISION_RANGES = {"average_window_ms": (0.0, 3000.0), "threshold": (0.0, 1.0), "refractory_ms": (0.0, 5000.0),
+                   "minimum_count": (1, 20)}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QPushButton, QSpinBox
 
-from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from ..core.decisions import DECISION_RANGES, DEFAULT_HOP_MS, HOP_MS_RANGE, DecisionSettings
 
 
 class DecisionPanel(QGroupBox):
@@ -15,14 +15,18 @@ class DecisionPanel(QGroupBox):
 
     def __init__(self, decisions: DecisionSettings, hop_ms: float, parent=None):
         super().__init__("Decisions", parent)
-        self.hop = QSpinBox(suffix=" ms", minimum=50, maximum=1000, singleStep=50, value=int(hop_ms))
-        self.window = QSpinBox(suffix=" ms", minimum=0, maximum=3000, singleStep=50,
+        r = DECISION_RANGES
+        self.hop = QSpinBox(suffix=" ms", minimum=int(HOP_MS_RANGE[0]), maximum=int(HOP_MS_RANGE[1]), singleStep=10,
+                            value=int(hop_ms))
+        self.window = QSpinBox(suffix=" ms", minimum=int(r["average_window_ms"][0]),
+                               maximum=int(r["average_window_ms"][1]), singleStep=50,
                                value=int(decisions.average_window_ms))
-        self.threshold = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05,
-                                        value=decisions.threshold)
-        self.refractory = QSpinBox(suffix=" ms", minimum=0, maximum=5000, singleStep=100,
-                                   value=int(decisions.refractory_ms))
-        self.minimum_count = QSpinBox(minimum=1, maximum=20, value=int(decisions.minimum_count))
+        self.threshold = QDoubleSpinBox(decimals=2, minimum=r["threshold"][0], maximum=r["threshold"][1],
+                                        singleStep=0.05, value=decisions.threshold)
+        self.refractory = QSpinBox(suffix=" ms", minimum=int(r["refractory_ms"][0]), maximum=int(r["refractory_ms"][1]),
+                                   singleStep=100, value=int(decisions.refractory_ms))
+        self.minimum_count = QSpinBox(minimum=r["minimum_count"][0], maximum=r["minimum_count"][1],
+                                      value=int(decisions.minimum_count))
         self.minimum_count.setToolTip("results needed in the averaging window before a command is announced")
         self.defaults = QPushButton("Defaults")
         self.defaults.setToolTip("the settings chosen by the sweep on the validation stream (README)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .settings_store import SettingsReader
+
 
 def _remember(window, dlg, fields: dict):
     """Save each field's text under its key when the dialog's job starts."""
@@ -14,8 +16,8 @@ def _remember(window, dlg, fields: dict):
 def open_train(window):
     from .train_dialog import TrainDialog
 
-    s = window.settings
-    dlg = TrainDialog(s.value("train/data_dirs", ""), s.value("train/out_dir", ""), window)
+    s = SettingsReader(window.settings)
+    dlg = TrainDialog(s.text("train/data_dirs", ""), s.text("train/out_dir", ""), window)
     dlg.model_ready.connect(window.load_model)
     _remember(window, dlg, {"train/data_dirs": dlg.data, "train/out_dir": dlg.out})
     dlg.show()
@@ -25,8 +27,8 @@ def open_train(window):
 def open_export(window):
     from .export_dialog import ExportDialog
 
-    s = window.settings
-    dlg = ExportDialog(s.value("export/data_dir", ""), window.model_dir, s.value("export/out_csv", ""), window)
+    s = SettingsReader(window.settings)
+    dlg = ExportDialog(s.text("export/data_dir", ""), window.model_dir, s.text("export/out_csv", ""), window)
     _remember(window, dlg, {"export/data_dir": dlg.data, "export/out_csv": dlg.out})
     dlg.show()
     return dlg
@@ -35,9 +37,9 @@ def open_export(window):
 def open_stream_eval(window):
     from .stream_eval_dialog import StreamEvalDialog
 
-    s = window.settings
+    s = SettingsReader(window.settings)
     dlg = StreamEvalDialog(window.model_dir, window.panel.settings(), float(window.panel.hop.value()),
-                           s.value("stream_eval/wav", ""), s.value("stream_eval/truth", ""), window)
+                           s.text("stream_eval/wav", ""), s.text("stream_eval/truth", ""), window)
     _remember(window, dlg, {"stream_eval/wav": dlg.wav, "stream_eval/truth": dlg.truth})
     dlg.result_ready.connect(lambda r: window.message_bar.show_message(
         f"{Path(r['wav']).name}: correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%}, "

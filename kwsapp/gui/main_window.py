@@ -12,12 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QPoint, QSettings, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
 
 from ..audio_input import AudioInputError, Microphone, list_input_devices, rescan_devices
-from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
 from . import dialog_openers
 from .command_label import CommandDisplay
@@ -26,7 +26,7 @@ from .history import HistoryList
 from .level_meter import LevelMeter
 from .message_bar import MessageBar
 from .scores import ScoreBars
-from .settings_store import load_decisions, open_settings, save_decisions
+from .settings_store import DEFAULT_WINDOW_SIZE, SettingsReader, open_settings, save_decisions
 from .spectrogram import SpectrogramView
 from .workers import InferenceWorker
 
@@ -53,9 +53,10 @@ class MainWindow(QMainWindow):
         self.announced: list[dict] = []
         self.model_info = None
         self.last_hop = None
-        self.device_spec = device if device is not None else self.settings.value("audio/device", None)
-        hop = float(hop_ms if hop_ms is not None else self.settings.value("audio/hop_ms", DEFAULT_HOP_MS))
-        decisions = load_decisions(self.settings)
+        saved = SettingsReader(self.settings)  # every remembered value checked; a bad one falls back to its default
+        self.device_spec = device if device is not None else saved.text("audio/device")
+        hop = float(hop_ms if hop_ms is not None else saved.hop_ms())
+        decisions = saved.decisions()
         self.mic = Microphone()
         self._listening_reported = False
         self._audio_wanted = False   # listening was asked for: a failed microphone is looked for again
@@ -127,15 +128,20 @@ class MainWindow(QMainWindow):
         self._health.timeout.connect(self._check_audio)
         self._health.start(HEALTH_INTERVAL_MS)
         # size and position rather than saveGeometry(): restoreGeometry() is off by the frame on some platforms
-        self.resize(self.settings.value("window/size", QSize(1180, 680)))
-        pos = self.settings.value("window/pos")
-        if isinstance(pos, QPoint):
+        self.resize(saved.size("window/size", DEFAULT_WINDOW_SIZE))
+        pos = saved.point("window/pos")
+        if pos is not None:
             self.move(pos)
-        if str(self.settings.value("window/maximized", "false")).lower() == "true":
+        if saved.flag("window/maximized", False):
             self.setWindowState(Qt.WindowMaximized)
-        self.model_dir = str(model_dir or self.settings.value("model/last_dir", "") or BUNDLED_MODEL)
+        self.model_dir = str(model_dir or saved.text("model/last_dir", "") or BUNDLED_MODEL)
         if model_dir is None and not Path(self.model_dir).is_dir():
             self.model_dir = str(BUNDLED_MODEL)  # the remembered folder is gone: back to the bundled model
+        if saved.problems:
+            note = "; ".join(saved.problems)
+            self.message_bar.show_message(f"Settings ({self.settings.fileName()}): {note}; the defaults are used.",
+                                          error=False)
+            print(f"kwsapp: settings: {note}; the defaults are used", file=sys.stderr, flush=True)
         if autostart:
             QTimer.singleShot(0, self._autostart)
 
@@ -203,7 +209,7 @@ class MainWindow(QMainWindow):
         self.request_model.emit(str(path))
 
     def choose_model(self):
-        start = str(Path(self.settings.value("model/last_dir", "") or BUNDLED_MODEL).parent)
+        start = str(Path(SettingsReader(self.settings).text("model/last_dir", "") or BUNDLED_MODEL).parent)
         d = QFileDialog.getExistingDirectory(self, "Open a model folder", start)
         if d:
             self.load_model(d)
@@ -336,7 +342,7 @@ class MainWindow(QMainWindow):
 
     # -- files -----------------------------------------------------------------------------------------
     def choose_wav(self):
-        start = self.settings.value("files/last_wav_dir", str(Path.home()))
+        start = SettingsReader(self.settings).text("files/last_wav_dir", str(Path.home()))
         f, _ = QFileDialog.getOpenFileName(self, "Open a wav file", start, "Wave files (*.wav);;All files (*)")
         if f:
             self.classify_file(f)

@@ -1,13 +1,22 @@
-"""Where the app keeps its settings between launches."""
+"""Where the app keeps its settings between launches, and reading them back safely.
+
+A settings file is the user's to edit (or to break): every value read back is checked for its type and range, and a
+value that fails falls back to its default with a one-line note, never a crash.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import fields
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QSettings, QSize
 
-from ..core.decisions import DecisionSettings
+from ..core.decisions import DECISION_RANGES, DEFAULT_HOP_MS, HOP_MS_RANGE, DecisionSettings
+
+WINDOW_SIZE_RANGE = ((320, 240), (16384, 16384))  # (width, height) at least / at most
+WINDOW_POS_LIMIT = 100_000                         # |x|, |y| at most (several screens side by side)
+DEFAULT_WINDOW_SIZE = QSize(1180, 680)
 
 
 def open_settings() -> QSettings:
@@ -18,12 +27,90 @@ def open_settings() -> QSettings:
     return QSettings("kwsapp", "kwsapp")
 
 
+class SettingsReader:
+    """Reads remembered values back, each checked; ``problems`` lists the ones that fell back to their default (and
+    were removed, so that the note is shown once)."""
+
+    def __init__(self, settings: QSettings):
+        self.settings = settings
+        self.problems: list[str] = []
+
+    def _reject(self, key: str, raw, expected: str):
+        self.problems.append(f"{key}={str(raw)[:40]!r} is not {expected}")
+        self.settings.remove(key)
+
+    def number(self, key: str, default, lo, hi):
+        """A number in lo..hi (an int when ``default`` is one)."""
+        raw = self.settings.value(key, None)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+            if isinstance(default, int):
+                if not value.is_integer():
+                    raise ValueError
+                value = int(value)
+        except (TypeError, ValueError, OverflowError):
+            value = None
+        if value is None or not math.isfinite(value) or not lo <= value <= hi:
+            kind = "a whole number" if isinstance(default, int) else "a number"
+            self._reject(key, raw, f"{kind} from {lo:g} to {hi:g}")
+            return default
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        raw = self.settings.value(key, None)
+        if raw is None or isinstance(raw, bool):
+            return default if raw is None else raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no"):
+            return False
+        self._reject(key, raw, "true or false")
+        return default
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        raw = self.settings.value(key, None)
+        if raw is None:
+            return default
+        if not isinstance(raw, str):
+            self._reject(key, raw, "text")
+            return default
+        return raw
+
+    def size(self, key: str, default: QSize) -> QSize:
+        raw = self.settings.value(key, None)
+        if raw is None:
+            return default
+        (w0, h0), (w1, h1) = WINDOW_SIZE_RANGE
+        if not isinstance(raw, QSize) or not (w0 <= raw.width() <= w1 and h0 <= raw.height() <= h1):
+            self._reject(key, raw, f"a window size from {w0}x{h0} to {w1}x{h1}")
+            return default
+        return raw
+
+    def point(self, key: str) -> QPoint | None:
+        raw = self.settings.value(key, None)
+        if raw is None:
+            return None
+        if not isinstance(raw, QPoint) or max(abs(raw.x()), abs(raw.y())) > WINDOW_POS_LIMIT:
+            self._reject(key, raw, "a window position")
+            return None
+        return raw
+
+    def hop_ms(self) -> float:
+        return self.number("audio/hop_ms", DEFAULT_HOP_MS, *HOP_MS_RANGE)
+
+    def decisions(self) -> DecisionSettings:
+        """The decision settings saved under decisions/<field>; a field never saved keeps its default."""
+        default = DecisionSettings()
+        return DecisionSettings(**{f.name: self.number(f"decisions/{f.name}", getattr(default, f.name),
+                                                       *DECISION_RANGES[f.name])
+                                   for f in fields(DecisionSettings)})
+
+
 def load_decisions(settings: QSettings) -> DecisionSettings:
-    """The decision settings saved under decisions/<field>; a field never saved keeps its default."""
-    default = DecisionSettings()
-    return DecisionSettings(**{f.name: type(getattr(default, f.name))(settings.value(f"decisions/{f.name}",
-                                                                                   getattr(default, f.name)))
-                               for f in fields(DecisionSettings)})
+    return SettingsReader(settings).decisions()
 
 
 def save_decisions(settings: QSettings, decisions: DecisionSettings) -> None:

@@ -205,3 +205,30 @@ def test_open_model_folder_from_the_menu_and_remember_it(make_window, qtbot, mon
     w2 = make_window()  # the next launch opens it again
     qtbot.waitUntil(lambda: w2.model_info is not None, timeout=MODEL_TIMEOUT_MS)
     assert Path(w2.model_info.path) == copy
+
+
+def test_a_broken_settings_file_falls_back_to_the_defaults_with_a_note(make_window, qtbot, settings_file):
+    # each of these once crashed the app (traceback, exit 1; a huge window, exit 134) or spun a core (hop 0)
+    settings_file.write_text(
+        "[decisions]\nthreshold=abc\nminimum_count=-3\naverage_window_ms=nan\nrefractory_ms=700\n"
+        "[audio]\nhop_ms=0\n"
+        "[window]\nsize=@Size(99999999 99999999)\npos=somewhere\nmaximized=perhaps\n"
+        "[model]\nlast_dir=@Size(1 2)\n")
+    w = make_window()
+    d = w.panel.settings()
+    default = DecisionSettings()
+    assert (d.threshold, d.minimum_count, d.average_window_ms) == (default.threshold, default.minimum_count,
+                                                                    default.average_window_ms)
+    assert d.refractory_ms == 700  # the good value is kept
+    assert w.panel.hop.value() == DEFAULT_HOP_MS and w.worker.hop_ms == DEFAULT_HOP_MS
+    assert w.width() < 10_000 and not w.isMaximized()
+    notes = [m for m in w.message_bar.messages if m.startswith("Settings")]
+    assert len(notes) == 1 and "\n" not in notes[0]
+    for key in ("decisions/threshold", "audio/hop_ms", "window/size", "window/maximized", "model/last_dir"):
+        assert key in notes[0]
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)  # the bundled model
+    assert Path(w.model_info.path) == BUNDLED_MODEL
+    # the bad values were dropped: the next launch has nothing to say
+    w.close()
+    again = make_window()
+    assert not [m for m in again.message_bar.messages if m.startswith("Settings")]
