@@ -1,3 +1,4 @@
+import json
 import os
 
 import numpy as np
@@ -170,3 +171,64 @@ def test_spec_masks_set_whole_bands_and_runs_to_the_clip_mean():
     z = x.copy()
     spec_masks(z, rng, AugmentSettings())
     assert np.array_equal(z, x)
+
+
+def _cached_tones(tmp_path):
+    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, ["aaaa0001", "bbbb0002"])
+    ix = index_dataset(root)
+    cache = FeatureCache(tmp_path / "cache", S)
+    paths = list(ix.clips["path"])
+    first = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    folder = next((tmp_path / "cache").glob("*/*"))
+    return ix, cache, paths, first, folder
+
+
+def test_a_truncated_cache_array_is_rebuilt_with_a_warning(tmp_path, capsys):
+    ix, cache, paths, first, folder = _cached_tones(tmp_path)
+    expected = first.get(np.arange(4))  # a copy: the mapping itself breaks when its file is cut
+    del first
+    array = next(folder.glob("features-*.npy"))
+    array.write_bytes(array.read_bytes()[:len(array.read_bytes()) // 2])  # cut short (a full disk, a crash)
+    again = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    err = capsys.readouterr().err
+    assert again.computed == 4 and str(folder) in err and "damaged" in err and err.count("\n") == 1
+    np.testing.assert_array_equal(again.get(np.arange(4)), expected)
+    assert cache.features_for(ix.audio_dir, paths, workers=1, desc=None).computed == 0  # mended for good
+
+
+def test_a_crafted_index_never_touches_a_file_outside_the_cache(tmp_path, capsys):
+    ix, cache, paths, first, folder = _cached_tones(tmp_path)
+    victim = tmp_path / "precious.npy"
+    np.save(victim, np.zeros((4,) + S.shape, np.float32))
+    index = json.loads((folder / "index.json").read_text())
+    index["array"] = os.path.relpath(victim, folder)  # ../../../precious.npy
+    (folder / "index.json").write_text(json.dumps(index))
+    os.utime(ix.audio_dir / paths[0], ns=(1, 1))  # one changed file: the update replaces (deletes) the old array
+    again = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    assert victim.is_file() and "damaged" in capsys.readouterr().err
+    np.testing.assert_array_equal(again.get(np.arange(4)), first.get(np.arange(4)))
+
+
+def test_a_full_disk_is_a_one_line_error_and_leaves_no_temporary_file(tmp_path):
+    import subprocess
+
+    import pytest
+
+    from trainer.cache import CacheError
+
+    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, [f"{i:08x}" for i in range(40)])
+    ix = index_dataset(root)
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    try:
+        cache = FeatureCache(small, S)  # 80 clips x 99 x 81 x 4 bytes = 2.6 MB into 1 MB
+        with pytest.raises(CacheError) as e:
+            cache.features_for(ix.audio_dir, list(ix.clips["path"]), workers=1, desc=None)
+        msg = str(e.value)
+        assert "feature cache" in msg and str(small) in msg and "\n" not in msg
+        assert not list(small.rglob("*.tmp")) and not list(small.rglob("*.npy"))
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True)
