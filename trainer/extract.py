@@ -52,6 +52,33 @@ def features_for_files(paths: Sequence[str], settings: FeatureSettings) -> tuple
     return feats, errors
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """A feature worker must not outlive the process it works for (a killed export left one blocked for ever): on
+    Linux the kernel kills it when its parent dies; elsewhere a thread checks every second."""
+    import signal
+    import threading
+    import time
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent_pid:  # the parent died before the call took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _worker(args):
     paths, settings_dict = args
     return features_for_files(paths, FeatureSettings.from_dict(settings_dict))
@@ -85,7 +112,8 @@ def iter_feature_chunks(paths: Sequence[str], settings: FeatureSettings, workers
             return
         max_in_flight = max_in_flight or 2 * workers + 2
         ctx = mp.get_context("spawn")  # never fork a process that may hold TensorFlow's threads
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx, initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             queued: dict[int, object] = {}   # chunk start -> Future or finished (feats, errs)
             nxt = 0
             for s in starts:

@@ -65,8 +65,11 @@ def write_submission(predictor, root: str | Path, out_csv: str | Path, tta: bool
     if list(predictor.labels) != list(LABELS):
         raise SubmitError(f"the model's labels {list(predictor.labels)} are not the 12 challenge classes")
     out_csv = Path(out_csv)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_csv.name}.", suffix=".tmp", dir=out_csv.parent)
+    try:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out_csv.name}.", suffix=".tmp", dir=out_csv.parent)
+    except OSError as exc:
+        raise SubmitError(f"{out_csv}: cannot write there ({exc.strerror})") from None
     labels = np.array(predictor.labels)
     unreadable = []
     counts: dict[str, int] = {}
@@ -85,6 +88,9 @@ def write_submission(predictor, root: str | Path, out_csv: str | Path, tta: bool
                 rows.writerows((files[start + j].name, lab) for j, lab in enumerate(out_labels))
                 bar.update(len(pred))
         os.replace(tmp, out_csv)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile: the user's path, not the temporary one
+        Path(tmp).unlink(missing_ok=True)
+        raise SubmitError(f"{out_csv}: cannot write it ({exc.strerror})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
