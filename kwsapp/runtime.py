@@ -10,18 +10,30 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from .core.decisions import DEFAULT_HOP_MS, Decision, DecisionSettings, RecognizeCommands
+from .core.decisions import (
+    DEFAULT_HOP_MS,
+    Decision,
+    DecisionSettings,
+    RecognizeCommands,
+)
 from .core.features import FeatureSettings, features_from_wave
 from .core.modelfolder import ModelFolder, ModelFolderError
 
 
 def load_keras_model(path):
     """Load a .keras file in safe mode (no code from the file runs), without compiling it."""
+    import zipfile
+
     from .tf_setup import import_tensorflow
 
+    if not Path(path).is_file():
+        raise ModelFolderError(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):  # Keras says "File not found" of a truncated or damaged file
+        raise ModelFolderError(f"{path}: not a whole .keras file (a zip archive); is it truncated or damaged?")
     import_tensorflow()
     import keras
 
@@ -68,7 +80,9 @@ class LiteRtScorer:
         self.labels = self.folder.labels
         self.settings: FeatureSettings = self.folder.features
         frames, bins = self.settings.shape
-        from .tf_setup import quiet_stderr  # LiteRT prints an INFO line about its CPU delegate
+        from .tf_setup import (
+            quiet_stderr,  # LiteRT prints an INFO line about its CPU delegate
+        )
 
         try:
             with quiet_stderr():

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 
 import numpy as np
 
-from .audio import fix_length, resample
+from .audio import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, fix_length, resample
+
+WINDOWS = ("hann", "hamming", "blackman", "boxcar")
+# what a model folder's features.json may say: (type, lowest, highest)
+SETTING_RANGES = {
+    "sample_rate_hz": (int, MIN_SAMPLE_RATE_HZ, MAX_SAMPLE_RATE_HZ), "clip_duration_ms": (int, 100, 10_000),
+    "window_ms": (float, 1.0, 1000.0), "hop_ms": (float, 1.0, 1000.0), "window": (str, None, None),
+    "log_eps": (float, 1e-30, 1.0), "input_scale": (float, 1e-6, 1e9),
+}
 
 
 @dataclass(frozen=True)
@@ -61,11 +70,28 @@ class FeatureSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "FeatureSettings":
+        """Settings read from a model folder, each checked for its type and range (a ValueError says which)."""
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object of feature settings")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown feature settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
+        for name, value in data.items():
+            kind, lo, hi = SETTING_RANGES[name]
+            if kind is str:
+                ok = isinstance(value, str) and value in WINDOWS
+                expected = "one of " + ", ".join(WINDOWS)
+            else:
+                ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+                      and (kind is float or float(value).is_integer()) and math.isfinite(value) and lo <= value <= hi)
+                expected = f"{'a whole number' if kind is int else 'a number'} from {lo:g} to {hi:g}"
+            if not ok:
+                raise ValueError(f"{name} is {value!r}, not {expected}")
+        settings = cls(**{k: (int(v) if SETTING_RANGES[k][0] is int else v) for k, v in data.items()})
+        if settings.hop_ms > settings.window_ms or settings.nperseg < 2:
+            raise ValueError(f"hop_ms {settings.hop_ms:g} and window_ms {settings.window_ms:g} make no spectrogram")
+        return settings
 
     def key(self) -> str:
         """A short stable hash, used to key the feature cache."""

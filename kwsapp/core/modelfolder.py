@@ -76,9 +76,12 @@ class ModelFolder:
                 raise ModelFolderError(f"{path}: not a model folder ({name} is missing)")
         try:
             labels = json.loads((path / LABELS_FILE).read_text())
+        except (ValueError, OSError) as exc:
+            raise ModelFolderError(f"{path / LABELS_FILE}: not readable JSON ({exc})") from None
+        try:
             features = FeatureSettings.from_dict(json.loads((path / FEATURES_FILE).read_text()))
-        except (ValueError, TypeError) as exc:
-            raise ModelFolderError(f"{path}: broken model metadata ({exc})") from None
+        except (ValueError, OSError) as exc:
+            raise ModelFolderError(f"{path / FEATURES_FILE}: {exc}") from None
         if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
             raise ModelFolderError(f"{path / LABELS_FILE}: expected a JSON list of class names")
         if not (path / KERAS_FILE).is_file() and not (path / TFLITE_FILE).is_file():
