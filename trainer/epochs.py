@@ -100,9 +100,9 @@ class EpochPlan:
         self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
         self.n_reversed = int(round(cfg.reversed_ratio * mean_cmd))
         self.n_clipped = int(round(cfg.clipped_ratio * mean_cmd))
-        n_commands = (sum(len(self.by_label[c]) for c in COMMANDS) if self.n_per_command is None
-                      else self.n_per_command * sum(1 for c in COMMANDS if len(self.by_label[c])))
-        self.n_total = (n_commands + self.n_unknown + self.n_silence
+        self.n_commands = (sum(len(self.by_label[c]) for c in COMMANDS) if self.n_per_command is None
+                           else self.n_per_command * sum(1 for c in COMMANDS if len(self.by_label[c])))
+        self.n_total = (self.n_commands + self.n_unknown + self.n_silence
                         + self.n_spliced + self.n_reversed + self.n_clipped)
         # what made negatives are made of: every command clip with its label, and the ones that may be reversed
         self.commands = np.concatenate([self.by_label[c] for c in COMMANDS])

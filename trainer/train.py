@@ -4,6 +4,7 @@ it writes. What each epoch is made of is ``epochs``."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
-from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
+from kwsapp.core.labels import LABELS, UNKNOWN
 from kwsapp.core.modelfolder import (HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFLITE_FILE, TRAINING_FILE,
                                      ModelFolder, write_json_atomic)
 from .augment import AugmentSettings
@@ -24,6 +25,7 @@ from .interrupts import SigintLatch
 from .sources import Source, eval_set, load_source, noise_features
 
 CHECKPOINT_DIR = ".checkpoint"
+MIN_FREE_MB = 64  # a model folder with its checkpoints takes a few MB; less free than this fails on the way
 BEST_FILE = "best.keras"
 
 
@@ -150,12 +152,30 @@ def write_litert(model_dir) -> bool:
 
 
 def train(cfg: TrainConfig) -> dict:
+    """Train and write the model folder ``cfg.out``. A run that fails on the disk (full, unwritable) leaves no half
+    folder behind: one it created is removed, one it resumed keeps its last finished epoch."""
     out = Path(cfg.out)
     ckpt = out / CHECKPOINT_DIR
     if ckpt.exists() and not cfg.resume:
         raise TrainError(f"{out}: holds an interrupted training run; pass --resume to continue it, or remove {ckpt}")
     if cfg.resume and not ckpt.exists():
         raise TrainError(f"{out}: no interrupted training run to resume (no {CHECKPOINT_DIR} folder)")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    free_mb = shutil.disk_usage(existing).free / 1e6
+    if free_mb < MIN_FREE_MB:
+        raise TrainError(f"{out}: {free_mb:.0f} MB free there; a training run needs about {MIN_FREE_MB} MB")
+    created = not out.exists()
+    try:
+        return _train(cfg, out, ckpt)
+    except OSError as exc:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        where = exc.filename or out
+        left = "nothing was left in " + str(out) if created else "the last finished epoch is kept for --resume"
+        raise TrainError(f"{where}: {exc.strerror or exc} ({left})") from None
+
+
+def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     t0 = time.time()
     teacher_folders = check_teachers(cfg.teachers, LABELS, cfg.features)  # before TensorFlow loads, too
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
@@ -178,7 +198,8 @@ def train(cfg: TrainConfig) -> dict:
     teachers = Teachers(teacher_folders) if teacher_folders else None
     train_data = make_training_dataset(sources, cfg, noise_bank, teachers)
     plan = train_data.plan
-    _log(f"training: {plan.n_total} clips per epoch ({sum(len(plan.by_label[c]) for c in COMMANDS)} commands, "
+    _log(f"training: {plan.n_total} clips per epoch ({plan.n_commands} commands"
+         + (", the same count of each" if cfg.balance_commands else "") + ", "
          f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
          + (f", {plan.n_spliced} spliced" if plan.n_spliced else "")
          + (f", {plan.n_reversed} reversed" if plan.n_reversed else "")

@@ -1,6 +1,7 @@
 """End to end through the command line: synth -> train -> evaluate -> submit, and interruptions."""
 
 import csv
+import errno
 import json
 import os
 import shutil
@@ -356,3 +357,31 @@ def test_moving_average_is_what_is_validated_and_kept(synth_root, trained_model,
     assert np.mean(p.argmax(axis=1) == y.argmax(axis=1)) == pytest.approx(best["val_accuracy"], abs=1e-6)
     loss = -np.mean(np.log(np.clip((p * y).sum(axis=1), 1e-7, 1.0)))
     assert loss == pytest.approx(best["val_loss"], rel=1e-4)
+
+
+def test_training_on_a_full_disk_leaves_no_half_model_folder(synth_root, tmp_path, monkeypatch):
+    from trainer import train as train_mod
+    from trainer.train import TrainConfig, TrainError
+
+    # too little space from the start: refused before anything is written
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(small)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    try:
+        r = run_cli("train", "--data", synth_root, "--out", small / "m", "--epochs", 1, check=False)
+        assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "MB free" in r.stderr, r.stderr
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True)
+
+    # the disk fills while the folder is written: the folder this run made goes
+    def full(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+
+    monkeypatch.setattr(train_mod, "save_inference_model", full)
+    out = tmp_path / "m"
+    with pytest.raises(TrainError) as e:
+        train_mod.train(TrainConfig(data=[str(synth_root)], out=str(out), epochs=1, progress=False, workers=1))
+    assert "No space left on device" in str(e.value) and "nothing was left" in str(e.value)
+    assert not out.exists()
