@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -154,10 +153,9 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--json", help="also write the figures here")
     args = ap.parse_args()
-    import platform
+    from bench.machine import describe
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; Python "
-          f"{platform.python_version()}; PySide6 {__import__('PySide6').__version__}")
+    print(f"machine: {describe()}; PySide6 {__import__('PySide6').__version__}")
     with tempfile.TemporaryDirectory() as tmp:
         r = soak(args.minutes, Path(tmp))
     for k, v in r.items():

@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
+import wave
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from kwsapp.core.audio import AudioError, read_wav, resample, write_wav
+from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, to_pcm16
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCommands
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 
@@ -72,10 +73,36 @@ def _write_atomic(path: Path, write) -> None:
         raise
 
 
+BLOCK_S = 30.0  # a stream is made, written and scored this many seconds at a time: memory does not grow with it
+
+
+def _noise_bed(noise, split: str) -> np.ndarray | None:
+    """The split's own part of every noise recording, each at unit RMS, joined (looped by the caller)."""
+    seg_split = "testing" if split == "all" else split
+    lo, hi = NOISE_SEGMENTS[seg_split]
+    parts = []
+    for rec in noise:
+        seg = rec.samples[int(lo * rec.samples.size):int(hi * rec.samples.size)]
+        seg = resample(seg.astype(np.float32), rec.sample_rate_hz, STREAM_RATE_HZ).astype(np.float32)
+        rms = float(np.sqrt(np.mean(np.square(seg)))) if seg.size else 0.0
+        if rms > 1e-6:
+            parts.append(seg / rms)
+    return np.concatenate(parts) if parts else None
+
+
+def _placed_clip(path: Path) -> np.ndarray:
+    rate, x = read_wav(path)
+    return resample(x, rate, STREAM_RATE_HZ).astype(np.float32)[:STREAM_RATE_HZ]
+
+
 def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, snr_db: float = 10.0, seed: int = 0,
                 rule: SplitRule = SplitRule(), unknown_share: float = 0.25, gap_s: float = 3.0,
                 speech_dbfs: float = -24.0) -> dict:
-    """Write the stream and its truth; returns a summary. ``split`` is validation, testing or all."""
+    """Write the stream and its truth; returns a summary. ``split`` is validation, testing or all.
+
+    The words are placed first (each clip read once for its level and the middle of its word); then the stream is
+    made BLOCK_S at a time, twice: once for its peak, once to write it scaled below full scale. Memory stays that of
+    a block and the noise bed, whatever the length."""
     rng = np.random.default_rng(seed)
     clips, noise_files = [], []
     for root in roots:
@@ -92,25 +119,11 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
     if total < 5 * STREAM_RATE_HZ:
         raise StreamError("--minutes must give at least 5 s of audio")
 
-    # background: the split's own part of every noise recording, joined and looped, at unit RMS
-    seg_split = "testing" if split == "all" else split
-    lo, hi = NOISE_SEGMENTS[seg_split]
-    parts = []
-    for rec in noise:
-        seg = rec.samples[int(lo * rec.samples.size):int(hi * rec.samples.size)]
-        seg = resample(seg.astype(np.float32), rec.sample_rate_hz, STREAM_RATE_HZ).astype(np.float32)
-        rms = float(np.sqrt(np.mean(np.square(seg)))) if seg.size else 0.0
-        if rms > 1e-6:
-            parts.append(seg / rms)
-    if parts:
-        bed = np.concatenate(parts)
-        start = int(rng.integers(bed.size))
-        reps = int(np.ceil((start + total) / bed.size))
-        background = np.tile(bed, reps)[start:start + total]
-    else:
-        background = rng.normal(0, 1, total).astype(np.float32)
+    # background: the noise bed looped from a random start, or (no noise recordings) white noise of its own seed
+    bed = _noise_bed(noise, split)
+    bed_start = int(rng.integers(bed.size)) if bed is not None else 0
     speech_rms = 10 ** (speech_dbfs / 20)
-    stream = background * (speech_rms / 10 ** (snr_db / 20))
+    bed_gain = speech_rms / 10 ** (snr_db / 20)
 
     # each pool is dealt like a deck: every clip once, in a shuffled order, before any clip comes again,
     # so a few clips cannot dominate the figures by chance
@@ -122,7 +135,7 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
         return decks[name].pop()
 
     used = set()
-    truth, skipped = [], []
+    truth, skipped, placed = [], [], []  # placed: (first sample, clip path, gain)
     t = 1.0 + rng.uniform(0, 0.5)
     while t + 1.0 < total / STREAM_RATE_HZ:
         if unknown and rng.random() < unknown_share:
@@ -131,28 +144,59 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
             path, label = deal("commands", commands)
         used.add(path)
         try:
-            rate, x = read_wav(path)
+            x = _placed_clip(path)
         except AudioError as exc:
             skipped.append(str(exc))
             t += gap_s
             continue
-        x = resample(x, rate, STREAM_RATE_HZ).astype(np.float32)[:STREAM_RATE_HZ]
         level = active_rms(x, STREAM_RATE_HZ)
         if level <= 1e-6:
             skipped.append(f"{path}: silent clip")
             t += gap_s
             continue
-        x = x * (speech_rms * 10 ** (rng.uniform(-3, 3) / 20) / level)
-        b = int(t * STREAM_RATE_HZ)
-        seg = x[: total - b]
-        stream[b:b + seg.size] += seg
+        placed.append((int(t * STREAM_RATE_HZ), path, speech_rms * 10 ** (rng.uniform(-3, 3) / 20) / level))
         truth.append((round(t + _energy_middle(x, STREAM_RATE_HZ), 3), label, _clip_name(path)))
         t += gap_s + rng.uniform(-0.5, 0.5)
-    peak = float(np.abs(stream).max())
-    if peak > 0.99:
-        stream *= 0.99 / peak
+
+    white = np.random.default_rng([seed, 1]) if bed is None else None
+    block = int(BLOCK_S * STREAM_RATE_HZ)
+
+    def blocks():
+        """The stream BLOCK_S at a time (the same samples every time it is called)."""
+        gen = np.random.default_rng([seed, 1]) if white is not None else None
+        k = 0
+        for b0 in range(0, total, block):
+            b1 = min(total, b0 + block)
+            if gen is not None:
+                out = gen.normal(0, 1, b1 - b0).astype(np.float32) * bed_gain
+            else:
+                out = bed[(bed_start + np.arange(b0, b1)) % bed.size] * bed_gain
+            while k < len(placed) and placed[k][0] < b0 - STREAM_RATE_HZ:
+                k += 1
+            for first, path, gain in placed[k:]:
+                if first >= b1:
+                    break
+                x = _placed_clip(path) * gain
+                lo, hi = max(first, b0), min(first + x.size, b1)
+                if hi > lo:
+                    out[lo - b0:hi - b0] += x[lo - first:hi - first]
+            yield out
+
+    peak = max(float(np.abs(b).max()) for b in blocks())
+    scale = 0.99 / peak if peak > 0.99 else None
     out_wav, truth_csv = Path(out_wav), Path(truth_csv)
-    _write_atomic(out_wav, lambda p: write_wav(p, stream, STREAM_RATE_HZ))
+
+    def write_audio(p):
+        with wave.open(str(p), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(STREAM_RATE_HZ)
+            for b in blocks():
+                if scale is not None:
+                    b *= scale
+                w.writeframes(to_pcm16(b).tobytes())
+
+    _write_atomic(out_wav, write_audio)
 
     def write_truth(p):
         with open(p, "w", newline="") as f:
@@ -180,13 +224,31 @@ def read_truth(path) -> list[tuple[float, str, str]]:
         raise StreamError(f"{path}: expected a CSV with columns time_s,label ({exc})") from None
 
 
-def hop_scores(scorer, wave: np.ndarray, rate: int, hop_ms: float):
-    """Raw scores of every hop over a recording, as the app computes them: (times_ms, scores)."""
+def file_windows(wav: WavFile, hop_ms: float, clip_duration_ms: float):
+    """``kwsapp.runtime.sliding_windows`` over a file read BLOCK_S at a time: the same windows, flat memory."""
+    rate = wav.sample_rate_hz
+    clip = int(round(rate * clip_duration_ms / 1000))
+    hop = int(round(rate * hop_ms / 1000))
+    ends = range(hop, wav.n_frames + 1, hop)
+    per_block = max(1, int(BLOCK_S * rate) // hop)
+    for i in range(0, len(ends), per_block):
+        chunk = ends[i:i + per_block]
+        lo = max(0, chunk[0] - clip)
+        samples = wav.read(lo, chunk[-1])
+        for end in chunk:
+            yield end * 1000.0 / rate, samples[max(0, end - clip) - lo:end - lo]
+
+
+def hop_scores(scorer, wave, rate: int, hop_ms: float):
+    """Raw scores of every hop over a recording (an array at ``rate``, or a :class:`WavFile`), as the app computes
+    them: (times_ms, scores)."""
     from kwsapp.core.features import features_from_wave
     from kwsapp.runtime import sliding_windows
 
+    windows = (file_windows(wave, hop_ms, scorer.settings.clip_duration_ms) if isinstance(wave, WavFile)
+               else sliding_windows(wave, rate, hop_ms, scorer.settings.clip_duration_ms))
     times, scores = [], []
-    for time_ms, window in sliding_windows(wave, rate, hop_ms, scorer.settings.clip_duration_ms):
+    for time_ms, window in windows:
         scores.append(scorer(features_from_wave(window, rate, scorer.settings)))
         times.append(time_ms)
     return np.array(times), np.array(scores)
@@ -208,12 +270,12 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
     from kwsapp.runtime import load_scorer
 
     truth = read_truth(truth_csv)
-    rate, wave = read_wav(wav)
+    recording = WavFile(wav)
     scorer = load_scorer(model_dir, prefer=runtime)
-    times, scores = hop_scores(scorer, wave, rate, hop_ms)
+    times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
     found = decide(scorer.labels, times, scores, decisions)
-    result = score_detections(found, truth, wave.size / rate).to_dict()
-    result["intervals"] = speaker_intervals(found, truth, wave.size / rate)
+    result = score_detections(found, truth, recording.seconds).to_dict()
+    result["intervals"] = speaker_intervals(found, truth, recording.seconds)
     result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, decisions=asdict(decisions),
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
     return result
@@ -231,9 +293,9 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     windows_ms = windows_ms or [0.0, 250.0, 500.0, 750.0, 1000.0]
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)
-    rate, wave = read_wav(wav)
+    recording = WavFile(wav)
     scorer = load_scorer(model_dir)
-    times, scores = hop_scores(scorer, wave, rate, hop_ms)
+    times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
     rows = []
     for th in thresholds:
         for win in windows_ms:
@@ -242,7 +304,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
                     if count > 1 + win // hop_ms:
                         continue  # the window never holds that many results
                     s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count)
-                    r = score_detections(decide(scorer.labels, times, scores, s), truth, wave.size / rate)
+                    r = score_detections(decide(scorer.labels, times, scores, s), truth, recording.seconds)
                     rows.append({"threshold": th, "average_window_ms": win, "refractory_ms": ref,
                                  "minimum_count": count, **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
@@ -255,5 +317,6 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
     chosen = DecisionSettings(**{k: best[k] for k in ("average_window_ms", "threshold", "refractory_ms", "minimum_count")})
-    best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen), truth, wave.size / rate)}
+    best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen), truth,
+                                                   recording.seconds)}
     return rows, best

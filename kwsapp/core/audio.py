@@ -78,6 +78,63 @@ def read_wav(path: str | Path, max_seconds: float | None = None) -> tuple[int, n
     return int(rate), samples
 
 
+class WavFile:
+    """A long wav file read in pieces (a day's recording costs what a minute does): its rate and length come from
+    the header, samples on demand as float32 mono. Encodings scipy cannot map (24-bit) are read whole."""
+
+    def __init__(self, path: str | Path):
+        from scipy.io import wavfile
+
+        self.path = Path(path)
+        self._whole = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", wavfile.WavFileWarning)
+                try:
+                    rate, data = wavfile.read(self.path, mmap=True)
+                except ValueError:
+                    rate, data = wavfile.read(self.path)
+        except FileNotFoundError:
+            raise AudioError(f"{self.path}: no such file") from None
+        except Exception as exc:
+            raise AudioError(f"{self.path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
+        if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
+            raise AudioError(f"{self.path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE_HZ:,}-"
+                             f"{MAX_SAMPLE_RATE_HZ:,} Hz")
+        self.sample_rate_hz = int(rate)
+        self.n_frames = int(data.shape[0])
+        if self.n_frames == 0:
+            raise AudioError(f"{self.path}: contains no samples")
+        if isinstance(data, np.memmap):  # where the samples start in the file, then let the mapping go
+            self._dtype, self._channels = data.dtype, (data.shape[1] if data.ndim == 2 else 1)
+            self._offset = int(data.offset)
+        else:
+            self._whole = data
+        del data
+
+    @property
+    def seconds(self) -> float:
+        return self.n_frames / self.sample_rate_hz
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames ``start`` to ``stop`` (clipped to the file) as float32 mono in [-1, 1]."""
+        start, stop = max(0, int(start)), min(self.n_frames, int(stop))
+        if stop <= start:
+            return np.zeros(0, np.float32)
+        if self._whole is not None:
+            raw = self._whole[start:stop]
+        else:
+            item = self._dtype.itemsize * self._channels
+            raw = np.fromfile(self.path, dtype=self._dtype, count=(stop - start) * self._channels,
+                              offset=self._offset + start * item)
+            if self._channels > 1:
+                raw = raw.reshape(-1, self._channels)
+        x = to_float_mono(raw)
+        if not np.all(np.isfinite(x)):
+            raise AudioError(f"{self.path}: contains NaN or infinite samples")
+        return x
+
+
 def fix_length(samples: np.ndarray, length: int) -> np.ndarray:
     """Pad with zeros at the front (the notebook's ``pad_audio``) or keep the first ``length`` samples."""
     n = samples.shape[-1]
@@ -102,9 +159,13 @@ def resample(samples: np.ndarray, rate_in_hz: int, rate_out_hz: int) -> np.ndarr
     return signal.resample(samples, n_out, axis=-1).astype(dtype, copy=False)
 
 
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as 16-bit PCM (clipped)."""
+    return np.clip(np.asarray(samples, dtype=np.float64) * 32767.0, -32768, 32767).astype(np.int16)
+
+
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate_hz: int) -> None:
     """Write float samples in [-1, 1] as 16-bit PCM."""
     from scipy.io import wavfile
 
-    pcm = np.clip(np.asarray(samples, dtype=np.float64) * 32767.0, -32768, 32767).astype(np.int16)
-    wavfile.write(str(path), int(sample_rate_hz), pcm)
+    wavfile.write(str(path), int(sample_rate_hz), to_pcm16(samples))

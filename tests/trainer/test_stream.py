@@ -221,3 +221,34 @@ def test_stream_errors_are_one_line(tmp_path):
     r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", tmp_path / "none.wav",
                 "--truth", tmp_path / "none.csv", check=False)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "none.csv" in r.stderr
+
+
+def test_a_file_read_in_blocks_gives_the_windows_of_the_whole_recording(tmp_path, monkeypatch):
+    from kwsapp.core.audio import WavFile, read_wav, write_wav
+    from kwsapp.runtime import sliding_windows
+    from trainer import stream as stream_mod
+
+    x = np.random.default_rng(0).normal(0, 0.1, 16000 * 7 + 123).astype(np.float32)
+    write_wav(tmp_path / "r.wav", x, 16000)
+    write_wav(tmp_path / "st.wav", np.stack([x, -x / 2], axis=1), 16000)  # stereo: the mean, as read_wav gives
+    monkeypatch.setattr(stream_mod, "BLOCK_S", 1.3)  # many blocks, with windows across their edges
+    for name in ("r.wav", "st.wav"):
+        rate, whole = read_wav(tmp_path / name)
+        want = list(sliding_windows(whole, rate, 100.0, 1000.0))
+        got = list(stream_mod.file_windows(WavFile(tmp_path / name), 100.0, 1000.0))
+        assert [t for t, _ in got] == [t for t, _ in want] and len(got) == 70
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, want))
+
+
+@pytest.mark.slow
+def test_make_stream_is_the_same_whatever_its_block_size(synth_root, tmp_path, monkeypatch):
+    from trainer import stream as stream_mod
+    from trainer.dataset import SplitRule
+
+    def make(name, block_s):
+        monkeypatch.setattr(stream_mod, "BLOCK_S", block_s)
+        stream_mod.make_stream([synth_root], "testing", tmp_path / f"{name}.wav", tmp_path / f"{name}.csv",
+                               minutes=0.5, seed=4, rule=SplitRule())
+        return (tmp_path / f"{name}.wav").read_bytes(), (tmp_path / f"{name}.csv").read_bytes()
+
+    assert make("whole", 1000.0) == make("blocks", 0.7)  # words across block edges, in several blocks
