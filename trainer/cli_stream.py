@@ -23,6 +23,9 @@ def add_stream_parsers(sub) -> None:
     p.add_argument("--snr-db", type=float, default=10.0, help="speech-to-background ratio (default 10 dB)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--unknown-share", type=float, default=0.25, help="share of the words that are not commands")
+    p.add_argument("--noise-from", nargs="+", default=None, metavar="ROOT",
+                   help="take the background from these data ROOTs' _background_noise_ instead of --data's (for "
+                        "data that has none, e.g. the gathered recordings)")
     add_split_args(p)
 
     def add_decision_args(q):
@@ -69,7 +72,8 @@ def cmd_make_stream(args) -> int:
 
     split = {"test": "testing"}.get(args.split, args.split)
     info = make_stream(args.data, split, args.out, args.truth, minutes=args.minutes, snr_db=args.snr_db,
-                       seed=args.seed, rule=split_rule(args), unknown_share=args.unknown_share)
+                       seed=args.seed, rule=split_rule(args), unknown_share=args.unknown_share,
+                       noise_roots=args.noise_from)
     for line in info.pop("skipped"):
         print(f"warning: skipped {line}", file=sys.stderr)
     print(json.dumps(info))

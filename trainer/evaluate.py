@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kwsapp.core.labels import LABELS
+from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
 from .sources import EvalSet, Source
 
 
@@ -27,7 +27,16 @@ def metrics_from_predictions(y_true: np.ndarray, y_pred: np.ndarray, labels=LABE
         }
         if support:
             recalls.append(correct / support)
+    # what a user meets: commands heard as themselves, other words kept quiet, and the command heard worst
+    cmd = [i for i, lab in enumerate(labels) if lab in COMMANDS and conf[i].sum()]
+    n_cmd = int(sum(conf[i].sum() for i in cmd))
+    unk = labels.index(UNKNOWN) if UNKNOWN in labels else None
+    weakest = min(cmd, key=lambda i: conf[i, i] / conf[i].sum()) if cmd else None
     return {
+        "commands_right": float(sum(conf[i, i] for i in cmd) / n_cmd) if n_cmd else None,
+        "unknown_right": float(conf[unk, unk] / conf[unk].sum()) if unk is not None and conf[unk].sum() else None,
+        "weakest_command": ({"label": labels[weakest], "accuracy": float(conf[weakest, weakest] / conf[weakest].sum())}
+                            if weakest is not None else None),
         "accuracy": float(np.trace(conf) / n) if n else None,
         "balanced_accuracy": float(np.mean(recalls)) if recalls else None,
         "n": n,
@@ -52,6 +61,11 @@ def format_metrics(m: dict, title: str) -> str:
     if not m["n"]:
         return f"{title}: no clips"
     lines = [f"{title}: accuracy {m['accuracy']:.4f} on {m['n']} clips (balanced {m['balanced_accuracy']:.4f})"]
+    if m.get("commands_right") is not None:
+        w = m["weakest_command"]
+        unknown = f"{m['unknown_right']:.3f}" if m.get("unknown_right") is not None else "-"
+        lines.append(f"  command words right {m['commands_right']:.3f}, other words called unknown {unknown}, "
+                     f"weakest command {w['label']} {w['accuracy']:.3f}")
     for lab, pc in m["per_class"].items():
         if pc["n"]:
             lines.append(f"  {lab:>8}: {pc['accuracy']:.3f}  ({pc['correct']}/{pc['n']})")

@@ -97,8 +97,9 @@ def _placed_clip(path: Path) -> np.ndarray:
 
 def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, snr_db: float = 10.0, seed: int = 0,
                 rule: SplitRule = SplitRule(), unknown_share: float = 0.25, gap_s: float = 3.0,
-                speech_dbfs: float = -24.0) -> dict:
-    """Write the stream and its truth; returns a summary. ``split`` is validation, testing or all.
+                speech_dbfs: float = -24.0, noise_roots=None) -> dict:
+    """Write the stream and its truth; returns a summary. ``split`` is validation, testing or all. The background
+    comes from the noise recordings of ``noise_roots`` (default: ``roots``).
 
     The words are placed first (each clip read once for its level and the middle of its word); then the stream is
     made BLOCK_S at a time, twice: once for its peak, once to write it scaled below full scale. Memory stays that of
@@ -110,6 +111,8 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
         part = index.split(split)
         clips += [(index.audio_dir / p, lab) for p, lab in zip(part["path"], part["label"])]
         noise_files += index.noise_files
+    if noise_roots:
+        noise_files = [f for root in noise_roots for f in index_dataset(root, rule).noise_files]
     commands = [c for c in clips if c[1] in COMMANDS]
     unknown = [c for c in clips if c[1] == UNKNOWN]
     if not commands:
