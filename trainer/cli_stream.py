@@ -29,17 +29,15 @@ def add_stream_parsers(sub) -> None:
     add_split_args(p)
 
     def add_decision_args(q):
-        from kwsapp.core.decisions import DecisionSettings
+        from dataclasses import fields
+
+        from kwsapp.core.decisions import DecisionSettings, decision_flag
 
         d = DecisionSettings()
         q.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"classify every N ms, as the app (default {DEFAULT_HOP_MS:g})")
-        q.add_argument("--threshold", type=float, default=d.threshold, help=f"default {d.threshold} (the app's)")
-        q.add_argument("--average-window-ms", type=float, default=d.average_window_ms,
-                       help=f"default {d.average_window_ms:g} (the app's)")
-        q.add_argument("--refractory-ms", type=float, default=d.refractory_ms,
-                       help=f"default {d.refractory_ms:g} (the app's)")
-        q.add_argument("--minimum-count", type=int, default=d.minimum_count,
-                       help=f"results needed in the averaging window (default {d.minimum_count}, the app's)")
+        for f in fields(DecisionSettings):  # one flag per field of the decision settings, the app's defaults
+            value = getattr(d, f.name)
+            q.add_argument(decision_flag(f.name), type=type(value), default=value, help=f"default {value:g} (the app's)")
 
     p = sub.add_parser("stream-eval", help="score a model on a long recording the way the app listens",
                        description="Slides the app's 1-s window over the recording (same features, same model "
@@ -81,10 +79,11 @@ def cmd_make_stream(args) -> int:
 
 
 def _decisions(args):
+    from dataclasses import fields
+
     from kwsapp.core.decisions import DecisionSettings
 
-    return DecisionSettings(average_window_ms=args.average_window_ms, threshold=args.threshold,
-                            refractory_ms=args.refractory_ms, minimum_count=args.minimum_count)
+    return DecisionSettings(**{f.name: getattr(args, f.name) for f in fields(DecisionSettings)})
 
 
 def cmd_stream_eval(args) -> int:
@@ -96,7 +95,7 @@ def cmd_stream_eval(args) -> int:
     s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
     d = r["decisions"]
     print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
-          f"refractory {d['refractory_ms']:g} ms; {TOLERANCE_TEXT}")
+          f"refractory {d['refractory_ms']:g} ms, minimum {d['minimum_count']} results; {TOLERANCE_TEXT}")
     print(s.line())
     if r["intervals"]:
         print(r["intervals"]["text"])

@@ -10,7 +10,7 @@ Everything is driven by the time stamps passed in, so it is tested on scripted s
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -32,6 +32,16 @@ class DecisionSettings:
     threshold: float = 0.55
     refractory_ms: float = 1500.0
     minimum_count: int = 2  # at least this many results in the window before deciding
+
+
+def decision_flag(name: str) -> str:
+    """The command-line flag of a decision setting (``stream-eval --minimum-count`` for ``minimum_count``)."""
+    return "--" + name.replace("_", "-")
+
+
+def decision_args(settings: DecisionSettings) -> list[str]:
+    """The settings as ``stream-eval`` / ``stream-sweep`` flags: every field, so none is left behind."""
+    return [a for f in fields(DecisionSettings) for a in (decision_flag(f.name), f"{getattr(settings, f.name):g}")]
 
 
 # the values each decision setting may take (the panel's ranges; a remembered value outside them is not used)

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
-from ..core.decisions import DecisionSettings
+from ..core.decisions import DecisionSettings, decision_args
 from .forms import browse_row, run_buttons
 from .trainer_process import TrainerProcess
 
@@ -61,11 +61,9 @@ class StreamEvalDialog(QDialog):
             self.truth.setText(f)
 
     def arguments(self) -> list[str]:
-        d = self.decisions
         return ["stream-eval", "--model", self.model_dir, "--wav", self.wav.text().strip(),
                 "--truth", self.truth.text().strip(), "--json", str(self._json), "--hop-ms", f"{self.hop_ms:g}",
-                "--threshold", f"{d.threshold:g}", "--average-window-ms", f"{d.average_window_ms:g}",
-                "--refractory-ms", f"{d.refractory_ms:g}"]
+                *decision_args(self.decisions)]
 
     def start(self) -> bool:
         if not (self.wav.text().strip() and self.truth.text().strip()):

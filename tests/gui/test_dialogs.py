@@ -80,6 +80,7 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     run_cli("make-stream", "--data", synth_root, "--split", "test", "--out", wav, "--truth", truth, "--minutes", 0.5)
     w = make_window()
     w.panel.threshold.setValue(0.6)
+    w.panel.minimum_count.setValue(3)  # every setting of the panel travels, this one was once left behind
     w.action_stream_eval.trigger()
     dlg = w.stream_eval_dialog
     assert "--threshold" in dlg.arguments() and "0.6" in dlg.arguments()  # the window's own settings
@@ -91,5 +92,5 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     assert dlg.status.text().startswith("correct ") and "false alarms per hour" in dlg.status.text()
     assert dlg.result["intervals"]["text"] in dlg.status.text()  # how far other speakers could move it
     assert "false alarms per hour" in w.message_bar.text()  # the result shows in the window too
-    assert dlg.result["decisions"]["threshold"] == 0.6
+    assert dlg.result["decisions"]["threshold"] == 0.6 and dlg.result["decisions"]["minimum_count"] == 3
     dlg.close()
