@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
 
-from ..audio_input import AudioInputError, Microphone, list_input_devices, rescan_devices
+from ..audio_input import AudioInputError, Microphone, rescan_devices
 from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
 from . import dialog_openers
@@ -24,6 +23,7 @@ from .command_label import CommandDisplay
 from .decision_panel import DecisionPanel
 from .history import HistoryList
 from .level_meter import LevelMeter
+from .menus import build_menus, refresh_device_menu
 from .message_bar import MessageBar
 from .scores import ScoreBars
 from .settings_store import DEFAULT_WINDOW_SIZE, SettingsReader, open_settings, save_decisions
@@ -37,6 +37,8 @@ MIC = "microphone"   # the message bar's topic for audio problems
 
 
 class MainWindow(QMainWindow):
+    bundled_model = BUNDLED_MODEL
+
     request_model = Signal(str)
     request_file = Signal(str)
     request_source = Signal(object)
@@ -100,7 +102,7 @@ class MainWindow(QMainWindow):
         self.status_model = QLabel("model: loading…")
         for w in (self.status_device, self.status_overflows, self.status_inference, self.status_model):
             self.statusBar().addPermanentWidget(w)
-        self._build_menus()
+        build_menus(self)
 
         # the worker thread
         self.thread = QThread(self)
@@ -146,57 +148,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._autostart)
 
     # -- menus ----------------------------------------------------------------------------------------
-    def _build_menus(self):
-        mb = self.menuBar()
-        file_menu = mb.addMenu("&File")
-        self.action_open_model = file_menu.addAction("Open &model folder…", self.choose_model)
-        self.action_open_wav = file_menu.addAction("Open &wav file…", self.choose_wav)
-        self.action_open_wav.setShortcut(QKeySequence.Open)
-        file_menu.addSeparator()
-        self.action_export = file_menu.addAction("&Export submission…", self.open_export_dialog)
-        file_menu.addSeparator()
-        self.action_quit = file_menu.addAction("&Quit", self.close)
-        self.action_quit.setShortcut(QKeySequence.Quit)
-
-        audio_menu = mb.addMenu("&Audio")
-        self.action_listen = audio_menu.addAction("&Listen")
-        self.action_listen.setCheckable(True)
-        self.action_listen.setShortcut(QKeySequence("Ctrl+L"))
-        self.action_listen.toggled.connect(self._listen_toggled)
-        self.device_menu = audio_menu.addMenu("Input &device")
-        self.action_refresh_devices = audio_menu.addAction("&Refresh devices", self.refresh_devices)
-        self.device_menu.aboutToShow.connect(self.refresh_device_menu)
-        self.device_group = QActionGroup(self)
-
-        model_menu = mb.addMenu("&Model")
-        self.action_train = model_menu.addAction("&Train…", self.open_train_dialog)
-        self.action_stream_eval = model_menu.addAction("&Evaluate on a recording…", self.open_stream_eval_dialog)
-        self.action_bundled = model_menu.addAction("Use the &bundled model", lambda: self.load_model(str(BUNDLED_MODEL)))
-
-        help_menu = mb.addMenu("&Help")
-        help_menu.addAction("&About", self._about)
-
     def refresh_device_menu(self):
-        self.device_menu.clear()
-        for a in self.device_group.actions():
-            self.device_group.removeAction(a)
-        try:
-            devices = list_input_devices()
-        except AudioInputError as exc:
-            a = self.device_menu.addAction(str(exc))
-            a.setEnabled(False)
-            return
-        if not devices:
-            a = self.device_menu.addAction("no input device found")
-            a.setEnabled(False)
-        current = self.mic.device.index if self.mic.device else None
-        for d in devices:
-            a = self.device_menu.addAction(f"{d.name}  ({d.default_rate_hz} Hz)" + ("  · default" if d.is_default else ""))
-            a.setCheckable(True)
-            a.setChecked(d.index == current)
-            a.setData(d.name)
-            self.device_group.addAction(a)
-            a.triggered.connect(lambda checked=False, name=d.name: self.choose_device(name))
+        refresh_device_menu(self)
 
     # -- start-up --------------------------------------------------------------------------------------
     def _autostart(self):

@@ -1,0 +1,63 @@
+"""The main window's menus, and the device list that is made afresh each time it opens."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QActionGroup, QKeySequence
+
+from ..audio_input import AudioInputError, list_input_devices
+
+
+def build_menus(window) -> None:
+    """The menu bar: File, Audio, Model, Help; each action is kept on the window as ``window.action_*``."""
+    mb = window.menuBar()
+    file_menu = mb.addMenu("&File")
+    window.action_open_model = file_menu.addAction("Open &model folder…", window.choose_model)
+    window.action_open_wav = file_menu.addAction("Open &wav file…", window.choose_wav)
+    window.action_open_wav.setShortcut(QKeySequence.Open)
+    file_menu.addSeparator()
+    window.action_export = file_menu.addAction("&Export submission…", window.open_export_dialog)
+    file_menu.addSeparator()
+    window.action_quit = file_menu.addAction("&Quit", window.close)
+    window.action_quit.setShortcut(QKeySequence.Quit)
+
+    audio_menu = mb.addMenu("&Audio")
+    window.action_listen = audio_menu.addAction("&Listen")
+    window.action_listen.setCheckable(True)
+    window.action_listen.setShortcut(QKeySequence("Ctrl+L"))
+    window.action_listen.toggled.connect(window._listen_toggled)
+    window.device_menu = audio_menu.addMenu("Input &device")
+    window.action_refresh_devices = audio_menu.addAction("&Refresh devices", window.refresh_devices)
+    window.device_menu.aboutToShow.connect(lambda: refresh_device_menu(window))
+    window.device_group = QActionGroup(window)
+
+    model_menu = mb.addMenu("&Model")
+    window.action_train = model_menu.addAction("&Train…", window.open_train_dialog)
+    window.action_stream_eval = model_menu.addAction("&Evaluate on a recording…", window.open_stream_eval_dialog)
+    window.action_bundled = model_menu.addAction("Use the &bundled model", lambda: window.load_model(str(window.bundled_model)))
+
+    help_menu = mb.addMenu("&Help")
+    help_menu.addAction("&About", window._about)
+
+
+def refresh_device_menu(window) -> None:
+    """Audio > Input device, listed afresh each time it opens."""
+    window.device_menu.clear()
+    for a in window.device_group.actions():
+        window.device_group.removeAction(a)
+    try:
+        devices = list_input_devices()
+    except AudioInputError as exc:
+        a = window.device_menu.addAction(str(exc))
+        a.setEnabled(False)
+        return
+    if not devices:
+        a = window.device_menu.addAction("no input device found")
+        a.setEnabled(False)
+    current = window.mic.device.index if window.mic.device else None
+    for d in devices:
+        a = window.device_menu.addAction(f"{d.name}  ({d.default_rate_hz} Hz)" + ("  · default" if d.is_default else ""))
+        a.setCheckable(True)
+        a.setChecked(d.index == current)
+        a.setData(d.name)
+        window.device_group.addAction(a)
+        a.triggered.connect(lambda checked=False, name=d.name: window.choose_device(name))
