@@ -40,8 +40,8 @@ def import_tensorflow():
 
         return tf
     with quiet_stderr():
-        import tensorflow as tf  # noqa: F401
         import keras  # noqa: F401
+        import tensorflow as tf  # noqa: F401
 
         tf.config.list_physical_devices()  # device discovery logs too ("failed call to cuInit")
     return tf

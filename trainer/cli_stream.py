@@ -7,6 +7,7 @@ import sys
 
 from kwsapp.core.decisions import DEFAULT_HOP_MS
 from kwsapp.core.modelfolder import write_json_atomic
+
 from .cli_common import ROOT_HELP, add_split_args, split_rule
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
+
 from .augment import AugmentSettings, augment_batch, shift_frames
 from .dataset import TRAIN, DatasetError, silence_gains
 from .distill import soft_targets

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
+
 from .sources import EvalSet, Source
 
 

@@ -8,9 +8,20 @@ import numpy as np
 
 from kwsapp.core.features import FeatureSettings, features_from_wave
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
+
 from .cache import CachedFeatures, FeatureCache
-from .dataset import (NOISE_SEGMENTS, DatasetIndex, NoiseRecording, SplitRule, index_dataset, load_noise,
-                      mean_command_count, noise_windows, silence_gains, split_warnings)
+from .dataset import (
+    NOISE_SEGMENTS,
+    DatasetIndex,
+    NoiseRecording,
+    SplitRule,
+    index_dataset,
+    load_noise,
+    mean_command_count,
+    noise_windows,
+    silence_gains,
+    split_warnings,
+)
 
 EVAL_SEED = 20170823  # silence clips of an evaluation set are the same for every model
 

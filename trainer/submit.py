@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from kwsapp.core.labels import LABELS, UNKNOWN
+
 from .augment import apply_gain_db, shift_frames
 from .extract import iter_feature_chunks
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from kwsapp.core.audio import read_wav, resample, write_wav
 from kwsapp.core.labels import BACKGROUND_NOISE_DIR, KAGGLE_WORDS, SILENCE, label_of_word
+
 from .dataset import TESTING, VALIDATION, which_set
 
 RATE_HZ = 16000

@@ -14,8 +14,16 @@ import numpy as np
 
 from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
 from kwsapp.core.labels import LABELS, UNKNOWN
-from kwsapp.core.modelfolder import (HISTORY_FILE, KERAS_FILE, METRICS_FILE, TFLITE_FILE, TRAINING_FILE,
-                                     ModelFolder, write_json_atomic)
+from kwsapp.core.modelfolder import (
+    HISTORY_FILE,
+    KERAS_FILE,
+    METRICS_FILE,
+    TFLITE_FILE,
+    TRAINING_FILE,
+    ModelFolder,
+    write_json_atomic,
+)
+
 from .augment import AugmentSettings
 from .cache import FeatureCache
 from .dataset import TESTING, TRAIN, VALIDATION, SplitRule, keep_training_speakers

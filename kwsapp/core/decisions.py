@@ -16,7 +16,6 @@ import numpy as np
 
 from .labels import SILENCE, UNKNOWN
 
-
 # How often the last 1 s is classified, in the app and in stream-eval / stream-sweep. The decision settings
 # below were chosen for this hop. 100 ms gives a word about 5 looks while it lies whole in the window (250 ms gave
 # 1-2; 50 ms measured no better than 100), at under 1 % of a core.

@@ -13,9 +13,17 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QSettings, Qt, QThread, QTimer, Signal
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..audio_input import AudioInputError, Microphone, rescan_devices
+from ..bundled import bundled_model_dir
 from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
 from . import dialog_openers
@@ -26,11 +34,16 @@ from .level_meter import LevelMeter
 from .menus import build_menus, refresh_device_menu
 from .message_bar import MessageBar
 from .scores import ScoreBars
-from .settings_store import DEFAULT_WINDOW_SIZE, SettingsReader, open_settings, save_decisions
+from .settings_store import (
+    DEFAULT_WINDOW_SIZE,
+    SettingsReader,
+    open_settings,
+    save_decisions,
+)
 from .spectrogram import SpectrogramView
 from .workers import InferenceWorker
 
-BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "assets" / "default_model"
+BUNDLED_MODEL = bundled_model_dir()
 HEALTH_INTERVAL_MS = 500
 AUDIO_RETRY_S = 2.0  # while listening is wanted and no microphone works, look for one this often
 MIC = "microphone"   # the message bar's topic for audio problems

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel
 
-
 HINT = "  (click to hide)"
 
 

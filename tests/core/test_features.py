@@ -7,11 +7,16 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from kwsapp.core.audio import read_wav
-from kwsapp.core.features import (DEFAULT_SETTINGS, FeatureSettings, features_from_wave, log_specgram, power_spectrogram,
-                                  prepare_wave)
-
 from bench.notebook import features as nb_features  # the notebook's own code
+from kwsapp.core.audio import read_wav
+from kwsapp.core.features import (
+    DEFAULT_SETTINGS,
+    FeatureSettings,
+    features_from_wave,
+    log_specgram,
+    power_spectrogram,
+    prepare_wave,
+)
 
 
 def speechlike_int16(n, seed=0):

@@ -3,10 +3,19 @@ import os
 
 import numpy as np
 
-from kwsapp.core.features import DEFAULT_SETTINGS as S, features_from_wave, log_specgram
+from kwsapp.core.features import DEFAULT_SETTINGS as S
+from kwsapp.core.features import features_from_wave, log_specgram
 from tests.helpers import make_tone_dataset, tone
-from trainer.augment import (AugmentSettings, apply_gain_db, augment_batch, mix_power, shift_frames, to_log, to_power,
-                             warp)
+from trainer.augment import (
+    AugmentSettings,
+    apply_gain_db,
+    augment_batch,
+    mix_power,
+    shift_frames,
+    to_log,
+    to_power,
+    warp,
+)
 from trainer.cache import FeatureCache
 from trainer.dataset import SplitRule, index_dataset
 from trainer.sources import load_source

@@ -5,8 +5,15 @@ import pytest
 
 from kwsapp.core.labels import LABELS, label_of_word
 from tests.helpers import make_tone_dataset
-from trainer.dataset import (MAX_NUM_WAVS_PER_CLASS, DatasetError, SplitRule, index_dataset, speaker_of,
-                             split_warnings, which_set)
+from trainer.dataset import (
+    MAX_NUM_WAVS_PER_CLASS,
+    DatasetError,
+    SplitRule,
+    index_dataset,
+    speaker_of,
+    split_warnings,
+    which_set,
+)
 
 SPEAKERS = [f"{i:08x}" for i in range(0, 400 * 7919, 7919)]
 

@@ -7,9 +7,15 @@ import pandas as pd
 import pytest
 
 from tests.helpers import run_cli
-from trainer.stream_scoring import (EARLY_S, LATE_S, paired_difference, score_detections, speaker_intervals, speaker_of,
-                                    word_hearing)
-
+from trainer.stream_scoring import (
+    EARLY_S,
+    LATE_S,
+    paired_difference,
+    score_detections,
+    speaker_intervals,
+    speaker_of,
+    word_hearing,
+)
 
 TRUTH = [(2.0, "yes"), (5.0, "no"), (8.0, "unknown"), (11.0, "stop"), (14.0, "go")]
 
