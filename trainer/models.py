@@ -10,7 +10,7 @@
   twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute. The bundled model.
 
 Other architectures tried for the live model (a low-resolution DS-CNN, a noise-floor channel, BC-ResNet) are in
-the git tag ``experiments-2026-12-02``; docs/streaming.md has their figures.
+the git tag ``experiments-2026-12-02``; docs/experiments.md has their figures.
 
 ``width`` (1, 1.5 or 2) multiplies every layer's channels."""
 
