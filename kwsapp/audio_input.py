@@ -38,7 +38,6 @@ class InputDevice:
     index: int
     name: str
     default_rate_hz: int
-    channels: int
     is_default: bool
 
     def describe(self) -> str:
@@ -63,7 +62,7 @@ def list_input_devices() -> list[InputDevice]:
         default_in = sd.default.device[0]
     except Exception as exc:  # PortAudioError when the host API is broken
         raise AudioInputError(f"cannot list audio devices: {exc}") from None
-    return [InputDevice(i, d["name"], int(d["default_samplerate"]), int(d["max_input_channels"]), i == default_in)
+    return [InputDevice(i, d["name"], int(d["default_samplerate"]), i == default_in)
             for i, d in enumerate(devices) if d["max_input_channels"] > 0]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kwsapp.core.audio import AudioError, read_wav
-from kwsapp.core.labels import BACKGROUND_NOISE_DIR, COMMANDS, SILENCE, UNKNOWN, label_of_word
+from kwsapp.core.labels import BACKGROUND_NOISE_DIR, COMMANDS, label_of_word
 
 TRAIN, VALIDATION, TESTING = "training", "validation", "testing"
 SPLITS = (TRAIN, VALIDATION, TESTING)
@@ -222,10 +222,6 @@ def silence_gains(count: int, rng: np.random.Generator) -> np.ndarray:
     g = 10.0 ** rng.uniform(-3.0, 0.0, size=count)
     g[rng.random(count) < 0.05] = 0.0
     return g.astype(np.float32)
-
-
-def class_counts(clips: pd.DataFrame) -> dict[str, int]:
-    return {lab: int((clips["label"] == lab).sum()) for lab in (*COMMANDS, SILENCE, UNKNOWN)}
 
 
 def mean_command_count(clips: pd.DataFrame) -> int:

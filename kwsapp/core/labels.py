@@ -27,6 +27,3 @@ def label_of_word(word: str) -> str:
         return word
     return UNKNOWN
 
-
-def is_command(label: str) -> bool:
-    return label in COMMANDS

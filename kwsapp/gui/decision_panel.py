@@ -18,7 +18,7 @@ class DecisionPanel(QGroupBox):
         r = DECISION_RANGES
         self.hop = QSpinBox(suffix=" ms", minimum=int(HOP_MS_RANGE[0]), maximum=int(HOP_MS_RANGE[1]), singleStep=10,
                             value=int(hop_ms))
-        self.window = QSpinBox(suffix=" ms", minimum=int(r["average_window_ms"][0]),
+        self.average_window = QSpinBox(suffix=" ms", minimum=int(r["average_window_ms"][0]),
                                maximum=int(r["average_window_ms"][1]), singleStep=50,
                                value=int(decisions.average_window_ms))
         self.threshold = QDoubleSpinBox(decimals=2, minimum=r["threshold"][0], maximum=r["threshold"][1],
@@ -32,29 +32,29 @@ class DecisionPanel(QGroupBox):
         self.defaults.setToolTip("the settings chosen by the sweep on the validation stream (README)")
         form = QFormLayout(self)
         form.addRow("hop", self.hop)
-        form.addRow("averaging window", self.window)
+        form.addRow("averaging window", self.average_window)
         form.addRow("threshold", self.threshold)
         form.addRow("refractory time", self.refractory)
         form.addRow("minimum results", self.minimum_count)
         form.addRow(self.defaults)
-        for w in (self.window, self.refractory, self.minimum_count):
+        for w in (self.average_window, self.refractory, self.minimum_count):
             w.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
         self.hop.valueChanged.connect(lambda v: self.hop_changed.emit(float(v)))
         self.defaults.clicked.connect(self.restore_defaults)
 
     def settings(self) -> DecisionSettings:
-        return DecisionSettings(average_window_ms=float(self.window.value()), threshold=float(self.threshold.value()),
+        return DecisionSettings(average_window_ms=float(self.average_window.value()), threshold=float(self.threshold.value()),
                                 refractory_ms=float(self.refractory.value()),
                                 minimum_count=int(self.minimum_count.value()))
 
     def restore_defaults(self) -> None:
         d = DecisionSettings()
         self.hop.setValue(int(DEFAULT_HOP_MS))
-        boxes = (self.window, self.threshold, self.refractory, self.minimum_count)
+        boxes = (self.average_window, self.threshold, self.refractory, self.minimum_count)
         for box in boxes:  # one decisions_changed for the four, not one each
             box.blockSignals(True)
-        self.window.setValue(int(d.average_window_ms))
+        self.average_window.setValue(int(d.average_window_ms))
         self.threshold.setValue(d.threshold)
         self.refractory.setValue(int(d.refractory_ms))
         self.minimum_count.setValue(int(d.minimum_count))

@@ -67,7 +67,6 @@ class MainWindow(QMainWindow):
         self.detections_log = Path(detections_log) if detections_log else None
         self.announced: list[dict] = []
         self.model_info = None
-        self.last_hop = None
         saved = SettingsReader(self.settings)  # every remembered value checked; a bad one falls back to its default
         self.device_spec = device if device is not None else saved.text("audio/device")
         hop = float(hop_ms if hop_ms is not None else saved.hop_ms())
@@ -286,7 +285,6 @@ class MainWindow(QMainWindow):
 
     # -- reports from the worker ------------------------------------------------------------------------
     def _hop(self, r):
-        self.last_hop = r
         self.scores.set_scores(r.scores)
         self.status_inference.setText(f"inference {r.compute_ms:.2f} ms/hop")
         if r.is_new_command:

@@ -34,6 +34,3 @@ class ScoreBars(QWidget):
     def set_scores(self, scores: np.ndarray) -> None:
         for name, s in zip(self.labels, np.asarray(scores, dtype=float)):
             self.bars[name].setValue(int(round(1000 * float(s))))
-
-    def values(self) -> dict[str, float]:
-        return {name: bar.value() / 1000 for name, bar in self.bars.items()}

@@ -65,8 +65,8 @@ class TrainDialog(QDialog):
         for name, text in (("live", "live: the wide DS-CNN trained for the app, as the bundled model"),
                            ("notebook", "notebook: the notebook's CNN and training")):
             self.recipe.addItem(text, name)
-        self.width = QComboBox()
-        self.width.addItems(["1", "1.5", "2"])  # the trainer's --width choices
+        self.width_choice = QComboBox()
+        self.width_choice.addItems(["1", "1.5", "2"])  # the trainer's --width choices
         self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
         self.resume = QCheckBox("resume the interrupted run in this folder")
         form = QFormLayout()
@@ -74,7 +74,7 @@ class TrainDialog(QDialog):
         form.addRow("output model folder", browse_row(self.out, self._browse_out))
         form.addRow("recipe", self.recipe)
         form.addRow("epochs", self.epochs)
-        form.addRow("width (1 = as designed, 2 = twice the channels)", self.width)
+        form.addRow("width (1 = as designed, 2 = twice the channels)", self.width_choice)
         form.addRow("seed", self.seed)
         form.addRow("", self.resume)
 
@@ -130,7 +130,7 @@ class TrainDialog(QDialog):
             args += ["--data", d]
         args += ["--out", self.out.text().strip(), "--recipe", self.recipe.currentData(),
                  "--epochs", str(self.epochs.value()),
-                 "--width", self.width.currentText(), "--seed", str(self.seed.value())]
+                 "--width", self.width_choice.currentText(), "--seed", str(self.seed.value())]
         if self.resume.isChecked():
             args.append("--resume")
         return args

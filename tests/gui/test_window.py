@@ -70,7 +70,7 @@ def test_settings_persist_between_launches(make_window, qtbot, settings_file):
     w = make_window()
     w.panel.threshold.setValue(0.7)  # none of them the default, so what comes back was saved
     w.panel.refractory.setValue(2000)
-    w.panel.window.setValue(750)
+    w.panel.average_window.setValue(750)
     w.panel.minimum_count.setValue(3)
     w.panel.hop.setValue(200)
     w.resize(1000, 640)
@@ -80,7 +80,7 @@ def test_settings_persist_between_launches(make_window, qtbot, settings_file):
     assert "threshold=0.7" in text and "size=" in text
     w2 = make_window()
     assert abs(w2.panel.threshold.value() - 0.7) < 1e-9
-    assert w2.panel.refractory.value() == 2000 and w2.panel.window.value() == 750 and w2.panel.hop.value() == 200
+    assert w2.panel.refractory.value() == 2000 and w2.panel.average_window.value() == 750 and w2.panel.hop.value() == 200
     assert w2.panel.minimum_count.value() == 3
     assert w2.worker.hop_ms == 200 and w2.size().width() == 1000
     qtbot.waitUntil(lambda: w2.worker.decisions.minimum_count == 3)
