@@ -171,6 +171,12 @@ def test_predict_prints_label_and_score(trained_model, synth_root):
     for line, clip in zip(lines, clips):
         name, label, score = line.rsplit(" ", 2)
         assert name == str(clip) and label in LABELS and 0 <= float(score) <= 1
+    # with model.tflite in the folder, predict runs LiteRT and never imports TensorFlow (seconds saved)
+    code = ("import sys; from trainer.cli import main; rc = main(['predict', '--model', sys.argv[1], sys.argv[2]]); "
+            "print('tensorflow' in sys.modules, rc)")
+    r = subprocess.run([sys.executable, "-c", code, str(trained_model), str(clips[0])], capture_output=True, text=True,
+                       cwd=REPO, timeout=120)
+    assert r.stdout.strip().splitlines()[-1] == "False 0", r.stdout + r.stderr
 
 
 def test_interrupted_export_leaves_nothing(trained_model, synth_root, tmp_path):
