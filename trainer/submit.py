@@ -31,11 +31,18 @@ class SubmitError(Exception):
     pass
 
 
-def list_test_clips(root: str | Path) -> list[Path]:
+def test_audio_dir(root: str | Path) -> Path:
+    """Where the clips to label are: ROOT/test/audio of a data root, or the audio folder itself."""
     root = Path(root)
-    test = root / "test" / "audio"
-    if not test.is_dir():
-        raise SubmitError(f"{root}: expected test/audio/*.wav under it, found no test/audio folder")
+    if (root / "test" / "audio").is_dir():
+        return root / "test" / "audio"
+    if root.is_dir() and next(root.glob("*.wav"), None) is not None:
+        return root
+    raise SubmitError(f"{root}: expected test/audio/*.wav under it (or a folder of .wav files), found neither")
+
+
+def list_test_clips(root: str | Path) -> list[Path]:
+    test = test_audio_dir(root)
     files = sorted(test.glob("*.wav"), key=lambda p: p.name)
     if not files:
         raise SubmitError(f"{test}: no .wav files")

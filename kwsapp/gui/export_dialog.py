@@ -68,6 +68,13 @@ class ExportDialog(QDialog):
         if not (self.data.text().strip() and self.model.text().strip() and self.out.text().strip()):
             self.status.setText("Choose the data folder, the model and the output file first.")
             return False
+        from trainer.submit import SubmitError, test_audio_dir
+
+        try:  # checked here, at once, rather than by the export process seconds later
+            test_audio_dir(self.data.text().strip())
+        except SubmitError as exc:
+            self.status.setText(f"Export failed: {exc}")
+            return False
         self.progress.setRange(0, 0)  # busy until the first count arrives
         self.process.start(self.arguments())
         self.started.emit()

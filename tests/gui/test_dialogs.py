@@ -61,16 +61,34 @@ def test_export_submission_with_progress(make_window, qtbot, synth_root, tmp_pat
     assert seen and seen[-1] == (n, n) and dlg.progress.value() == n
 
 
-def test_export_errors_are_one_line_in_the_dialog(make_window, qtbot, tmp_path):
+def test_export_errors_are_one_line_in_the_dialog(make_window, qtbot, tmp_path, synth_root):
     w = make_window()
     dlg = w.open_export_dialog()
+    # a data folder without clips is refused at once, before any process starts
     dlg.data.setText(str(tmp_path / "no-data-here"))
     dlg.model.setText(str(BUNDLED_MODEL))
     dlg.out.setText(str(tmp_path / "sub.csv"))
+    assert not dlg.start() and not dlg.process.running
+    assert dlg.status.text().startswith("Export failed: ") and "no-data-here" in dlg.status.text()
+    # a broken model is found by the export process: its one-line error
+    dlg.data.setText(str(synth_root))
+    dlg.model.setText(str(tmp_path / "no-model-here"))
     assert dlg.start()
     qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
     assert dlg.status.text().startswith("Export failed: error:"), dlg.status.text()
     assert "Traceback" not in dlg.status.text() and not (tmp_path / "sub.csv").exists()
+
+
+def test_export_takes_the_test_audio_folder_itself(make_window, qtbot, synth_root, tmp_path):
+    w = make_window()
+    dlg = w.open_export_dialog()
+    dlg.data.setText(str(synth_root / "test" / "audio"))  # what a user picks in the folder dialog
+    dlg.model.setText(str(BUNDLED_MODEL))
+    dlg.out.setText(str(tmp_path / "sub.csv"))
+    assert dlg.start()
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=300_000)
+    assert dlg.status.text().startswith("Written"), dlg.status.text()
+    assert len(pd.read_csv(tmp_path / "sub.csv")) == len(list((synth_root / "test" / "audio").glob("*.wav")))
 
 
 def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, tmp_path):
