@@ -1,49 +1,63 @@
 #!/usr/bin/env bash
-# Reproduce assets/default_model: the real Speech Commands sample in ../shared plus synthetic espeak-ng
-# speech, then its clip accuracy on the sample's held-out speakers and its streaming figures.
-#   bash scripts/train_default_model.sh [OUT_DIR]      (about 1.5 hours on 2 cores, the teachers first)
-# The "live" recipe (trainer/recipes.py): the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, a
-# cosine learning rate, keeping the epoch with the best validation accuracy; half of each target is the mean
-# score of two DS-CNNs of width 2 (the teachers, trained first by the same recipe for 40 epochs; --teacher); the
-# model itself for 80 epochs, seed 0.
-# ARCH=reference|dscnn|dscnn_wide, SHIFT_MS, UNKNOWN, SEED, EPOCHS, TEACHERS (model folders, "" for
-# none) and EXTRA (more train flags) change it.
+# Reproduce assets/default_model: real voices (the shared Speech Commands sample and the gathered recordings,
+# `bash scripts/gather_data.sh`) plus synthetic espeak-ng speech; then its clip accuracy on both folders' held-out
+# speakers, and its streaming figures.
+#   bash scripts/train_default_model.sh [OUT_DIR]
+# The "live" recipe (trainer/recipes.py: the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, a cosine
+# learning rate, keeping the epoch with the best validation accuracy), every command drawn equally often
+# (--balance-commands). Run again after an interruption (or the end of a session): finished models are kept and an
+# interrupted one resumes from its last finished epoch.
+# SEED, EPOCHS, ARCH, TEACHERS (model folders whose scores are half of each target; each missing one is trained first,
+# as a DS-CNN of width 2, seeds 0, 1, ... in the order given) and EXTRA (more train flags) change it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/default_model}
 SAMPLE=${SAMPLE:-../shared/speech_commands_sample}
+GATHERED=${GATHERED:-../data/gathered}
 SYNTH=${SYNTH:-runs/synth_bundle}
 ARCH=${ARCH:-dscnn_wide}
-SHIFT_MS=${SHIFT_MS:-300}
-UNKNOWN=${UNKNOWN:-1.5}
 SEED=${SEED:-0}
-EPOCHS=${EPOCHS:-80}
-TEACHERS=${TEACHERS-runs/live_w2_s0 runs/live_w2_s1}
+EPOCHS=${EPOCHS:-40}
+TEACHERS=${TEACHERS-}
 EXTRA=${EXTRA:-}
 PY=${PY:-.venv/bin/python}
-SPLIT="--split-salt kwsapp --test-percent 15"
+SPLIT=(--split-salt kwsapp --test-percent 15)
 [ -d "$SAMPLE/train/audio" ] || { echo "error: $SAMPLE/train/audio not found (set SAMPLE=...)" >&2; exit 2; }
+[ -f "$GATHERED/gather_manifest.csv" ] || {
+    echo "error: $GATHERED is not a finished gathered folder: run bash scripts/gather_data.sh first" >&2; exit 2; }
 [ -d "$SYNTH/train/audio" ] || $PY -m trainer synth --out "$SYNTH" --per-word 150 --test-clips 600 --seed 11
+DATA=(--data "$SAMPLE" "$GATHERED" "$SYNTH")
+resume() { [ -d "$1/.checkpoint" ] && echo --resume || true; }
+
 TEACH=()
 k=0
 for t in $TEACHERS; do
-    # a missing teacher is trained as the bundled model's were: the live recipe with the DS-CNN at twice the
-    # channels, seeds 0, 1, ... in the order given
-    [ -f "$t/model.keras" ] || $PY -m trainer train --data "$SAMPLE" "$SYNTH" $SPLIT --recipe live --arch dscnn \
-        --width 2 --out "$t" --seed "$k"
+    [ -f "$t/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live --balance-commands \
+        --arch dscnn --width 2 --out "$t" --seed "$k" $(resume "$t")
     TEACH+=(--teacher "$t")
     k=$((k + 1))
 done
-$PY -m trainer train --data "$SAMPLE" "$SYNTH" $SPLIT --recipe live --arch "$ARCH" --max-shift-ms "$SHIFT_MS" \
-    --unknown-ratio "$UNKNOWN" --out "$OUT" --seed "$SEED" --epochs "$EPOCHS" "${TEACH[@]}" $EXTRA
-$PY -m trainer evaluate --data "$SAMPLE" --model "$OUT" --split test --json "$OUT/sample_test_metrics.json"
-# streams of held-out speakers at 10 dB SNR: validation (to choose the decision settings) and test (to report)
+[ -f "$OUT/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live --balance-commands \
+    --arch "$ARCH" --epochs "$EPOCHS" --out "$OUT" --seed "$SEED" "${TEACH[@]}" $EXTRA $(resume "$OUT")
+
+for d in "$SAMPLE" "$GATHERED"; do
+    $PY -m trainer evaluate --data "$d" --model "$OUT" --split test "${SPLIT[@]}" \
+        --json "$OUT/$(basename "$d")_test_metrics.json"
+done
+# 30-min streams of held-out speakers over the sample's held-out noise: validation (both folders' speakers, to choose
+# the decision settings) and test (each folder's own speakers, at 10 and 20 dB, to report)
 mkdir -p runs/streams
-[ -f runs/streams/val.wav ] || $PY -m trainer make-stream --data "$SAMPLE" $SPLIT --split validation \
-    --out runs/streams/val.wav --truth runs/streams/val.csv --minutes 30 --seed 1
-[ -f runs/streams/test.wav ] || $PY -m trainer make-stream --data "$SAMPLE" $SPLIT --split test \
-    --out runs/streams/test.wav --truth runs/streams/test.csv --minutes 30 --seed 2
-$PY -m trainer stream-sweep --model "$OUT" --wav runs/streams/val.wav --truth runs/streams/val.csv \
+S=("${SPLIT[@]}" --minutes 30 --noise-from "$SAMPLE")
+stream() { [ -f "runs/streams/$1.wav" ] || $PY -m trainer make-stream "${S[@]}" --out "runs/streams/$1.wav" \
+    --truth "runs/streams/$1.csv" "${@:2}"; }
+stream cval --data "$SAMPLE" "$GATHERED" --split validation --seed 1
+stream test --data "$SAMPLE" --split test --seed 2
+stream test20 --data "$SAMPLE" --split test --seed 2 --snr-db 20
+stream gtest --data "$GATHERED" --split test --seed 2
+stream gtest20 --data "$GATHERED" --split test --seed 2 --snr-db 20
+$PY -m trainer stream-sweep --model "$OUT" --wav runs/streams/cval.wav --truth runs/streams/cval.csv \
     --json "$OUT/stream_sweep_validation.json"
-$PY -m trainer stream-eval --model "$OUT" --wav runs/streams/test.wav --truth runs/streams/test.csv \
-    --json "$OUT/stream_test.json"
+for s in test gtest; do
+    $PY -m trainer stream-eval --model "$OUT" --wav "runs/streams/$s.wav" --truth "runs/streams/$s.csv" \
+        --json "$OUT/stream_$s.json"
+done

@@ -4,6 +4,7 @@ it writes. What each epoch is made of is ``epochs``."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -76,6 +77,13 @@ class TrainConfig:
     workers: int | None = None
     features: FeatureSettings = DEFAULT_SETTINGS
     progress: bool = True
+
+
+def _portable(path) -> str:
+    """A path as recorded in training.json: as given when relative, only its last part when absolute (no machine's
+    folders in a shipped file)."""
+    p = Path(str(path))
+    return p.name if p.is_absolute() else str(p)
 
 
 def cosine_learning_rate(epoch: int, epochs: int, peak: float, floor_share: float = 0.01) -> float:
@@ -299,13 +307,15 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         "balance_commands": cfg.balance_commands, "spliced_ratio": cfg.spliced_ratio,
         "reversed_ratio": cfg.reversed_ratio, "clipped_ratio": cfg.clipped_ratio, "label_smoothing": cfg.label_smoothing,
         "ema_momentum": cfg.ema_momentum, "train_speakers": cfg.train_speakers,
-        "teachers": list(cfg.teachers), "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
-        "data": [{"root": str(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
+        "teachers": [_portable(t) for t in cfg.teachers], "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
+        "data": [{"root": _portable(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "training_speakers": int(s.index.split(TRAIN)["speaker"].nunique()),
                   "unreadable": len(s.feats.errors)} for s in sources],
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),
         "clips_per_epoch": plan.n_total, "seconds": round(time.time() - t0, 1),
-        "command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("__main__.py") else None,
+        "command": ("python -m trainer " + shlex.join(map(_portable, sys.argv[1:]))
+                    if sys.argv and (sys.argv[0].endswith("__main__.py") or sys.argv[0] == "-c") else None),
+        "not_shipped": "the data folders and teacher models named here are not part of this model folder",
         "versions": library_versions(),
     }
     write_json_atomic(out / TRAINING_FILE, training)

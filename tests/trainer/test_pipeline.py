@@ -86,7 +86,7 @@ def test_near_misses_are_other_words():
     assert not set(NEAR_MISSES) & set(KAGGLE_WORDS)
 
 
-def test_model_folder_contents(trained_model):
+def test_model_folder_contents(trained_model, synth_root):
     for name in ("model.keras", "model.tflite", "labels.json", "features.json", "training.json", "metrics.json",
                  "history.csv", "curves.png", "confusion.png"):
         assert (trained_model / name).is_file(), name
@@ -96,6 +96,11 @@ def test_model_folder_contents(trained_model):
     assert metrics["testing"]["n"] > 0 and len(metrics["testing"]["confusion"]) == 12
     assert len(pd.read_csv(trained_model / "history.csv")) == 2
     assert not (trained_model / ".checkpoint").exists()
+    # training.json names no folder of the machine it was trained on, and says what it names is not shipped
+    info = json.loads((trained_model / "training.json").read_text())
+    assert info["command"].startswith("python -m trainer train --data ")
+    assert all(not Path(d["root"]).is_absolute() for d in info["data"]) and "not part of" in info["not_shipped"]
+    assert str(synth_root) not in (trained_model / "training.json").read_text()
 
 
 def test_training_repeats_to_the_bit_for_a_seed(trained_model, synth_root, tmp_path):
