@@ -346,11 +346,17 @@ class MainWindow(QMainWindow):
         return self.stream_eval_dialog
 
     def _about(self):
+        from importlib.metadata import PackageNotFoundError, version
+
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.about(self, "kwsapp", "kwsapp: speak one of yes, no, up, down, left, right, on, off, stop, go.\n"
-                                          "A small CNN on 8 kHz log spectrograms (the Kaggle TensorFlow Speech "
-                                          "Recognition Challenge recipe).")
+        try:
+            v = version("kwsapp")
+        except PackageNotFoundError:
+            v = "(not installed)"
+        QMessageBox.about(self, "kwsapp", f"kwsapp {v}: say one of yes, no, up, down, left, right, on, off, stop, go.\n\n"
+                          f"Model: {self.model_dir}\nSettings: {self.settings.fileName()}\n\n"
+                          "Shortcuts: Ctrl+L listen on/off, Ctrl+O open a wav file, Ctrl+Q quit.")
 
     # -- settings --------------------------------------------------------------------------------------
     def _decisions_changed(self, decisions: DecisionSettings):

@@ -232,3 +232,14 @@ def test_a_broken_settings_file_falls_back_to_the_defaults_with_a_note(make_wind
     w.close()
     again = make_window()
     assert not [m for m in again.message_bar.messages if m.startswith("Settings")]
+
+
+def test_help_about_names_the_version_the_settings_file_and_the_shortcuts(make_window, monkeypatch, settings_file):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    w = make_window()
+    help_menu = [a for a in w.menuBar().actions() if a.text().replace("&", "") == "Help"][0].menu()
+    [a for a in help_menu.actions() if "About" in a.text()][0].trigger()
+    assert len(shown) == 1 and str(settings_file) in shown[0] and "Ctrl+L" in shown[0] and "kwsapp 0." in shown[0]
