@@ -1,4 +1,8 @@
-"""The recognised command, large, with its confidence; fades back to a placeholder after a while."""
+"""The recognised command, large, with its averaged score; fades back to a placeholder after a while.
+
+The number is the same as the command's bar: the score averaged over the decision window. A word is announced as
+soon as that average crosses the threshold, and the average keeps rising for a few hops while the word is still in
+the window, so the display follows it up to its peak while the word is shown."""
 
 from __future__ import annotations
 
@@ -26,10 +30,20 @@ class CommandDisplay(QWidget):
         self._clear.timeout.connect(self._fade)
 
     def show_command(self, label: str, score: float, note: str = "") -> None:
+        self.label, self.score, self.note = label, score, note
         self.word.setText(label)
         self.word.setStyleSheet("font-size: 56px; font-weight: bold; color: #0a7d32;")
-        self.confidence.setText(f"confidence {score:.0%}" + (f"  ·  {note}" if note else ""))
+        self._show_score()
         self._clear.start(HOLD_MS)
+
+    def follow(self, label: str, score: float) -> None:
+        """A later hop's averaged score of the best label: the shown command's peak, while it is shown."""
+        if self._clear.isActive() and label == getattr(self, "label", None) and score > self.score:
+            self.score = score
+            self._show_score()
+
+    def _show_score(self) -> None:
+        self.confidence.setText(f"score {self.score:.0%} (averaged)" + (f"  ·  {self.note}" if self.note else ""))
 
     def _fade(self) -> None:
         self.word.setStyleSheet("font-size: 56px; font-weight: bold; color: #999;")

@@ -287,7 +287,9 @@ class MainWindow(QMainWindow):
     def _hop(self, r):
         self.scores.set_scores(r.scores)
         self.status_inference.setText(f"inference {r.compute_ms:.2f} ms/hop")
-        if r.is_new_command:
+        if not r.is_new_command:
+            self.command.follow(r.label, r.score)
+        else:
             self.command.show_command(r.label, r.score)
             self.history.add(r.label, r.score)
             entry = {"time_s": round(r.time_s, 3), "label": r.label, "score": round(r.score, 4)}

@@ -243,3 +243,25 @@ def test_help_about_names_the_version_the_settings_file_and_the_shortcuts(make_w
     help_menu = [a for a in w.menuBar().actions() if a.text().replace("&", "") == "Help"][0].menu()
     [a for a in help_menu.actions() if "About" in a.text()][0].trigger()
     assert len(shown) == 1 and str(settings_file) in shown[0] and "Ctrl+L" in shown[0] and "kwsapp 0." in shown[0]
+
+
+def test_the_shown_score_is_the_bars_number_and_follows_the_word_to_its_peak(make_window):
+    import numpy as np
+
+    from kwsapp.core.labels import LABELS
+    from kwsapp.gui.workers import HopReport
+
+    w = make_window()
+
+    def hop(label, score, new):
+        scores = np.zeros(len(LABELS), np.float32)
+        scores[LABELS.index(label)] = score
+        w._hop(HopReport(time_s=1.0, label=label, score=score, is_new_command=new, scores=scores, compute_ms=1.0))
+
+    hop("yes", 0.58, True)   # announced as the average crosses the threshold ...
+    assert "58%" in w.command.confidence.text()
+    hop("yes", 0.87, False)  # ... and the average goes on rising while the word is in the window
+    assert "87%" in w.command.confidence.text() and w.scores.bars["yes"].value() == 870
+    hop("no", 0.9, False)    # another label's score is not this word's
+    hop("yes", 0.70, False)  # nor is the way down
+    assert "87%" in w.command.confidence.text() and w.command.word.text() == "yes"
