@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kwsapp.core.decisions import DecisionSettings
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 
 BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "default_model"
 
@@ -47,7 +47,7 @@ def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs
     wave = spoken_sequence(words, onsets_s, 11, tmp_path)
     scorer = LiteRtScorer(BUNDLED) if runtime == "litert" else WindowScorer(BUNDLED)
     rec = StreamingRecognizer(scorer, DecisionSettings())
-    hops = list(rec.run_wave(wave, RATE_HZ, hop_ms=250))
+    hops = list(rec.run_wave(wave, RATE_HZ, hop_ms=DEFAULT_HOP_MS))  # the app's hop, with its decision settings
     announced = [(h.decision.time_ms / 1000, h.decision.label) for h in hops if h.decision.is_new_command]
     assert [lab for _, lab in announced] == words, announced
     for (t, _), onset in zip(announced, onsets_s):
