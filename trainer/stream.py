@@ -10,8 +10,6 @@ rule in :mod:`trainer.stream_scoring`; ``sweep`` does it for a grid of decision 
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 import wave
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 
 from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, to_pcm16
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCommands
+from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 
 from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
@@ -58,19 +57,6 @@ def active_rms(x: np.ndarray, rate: int) -> float:
 def _clip_name(path: Path) -> str:
     """word/file.wav: enough to find the clip again under ROOT/train/audio."""
     return f"{path.parent.name}/{path.name}"
-
-
-def _write_atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 BLOCK_S = 30.0  # a stream is made, written and scored this many seconds at a time: memory does not grow with it
@@ -199,7 +185,7 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
                     b *= scale
                 w.writeframes(to_pcm16(b).tobytes())
 
-    _write_atomic(out_wav, write_audio)
+    write_atomic(out_wav, write_audio)
 
     def write_truth(p):
         with open(p, "w", newline="") as f:
@@ -207,7 +193,7 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
             w.writerow(["time_s", "label", "clip"])
             w.writerows(truth)
 
-    _write_atomic(truth_csv, write_truth)
+    write_atomic(truth_csv, write_truth)
     return {"wav": str(out_wav), "truth": str(truth_csv), "seconds": total / STREAM_RATE_HZ, "words": len(truth),
             "command_words": sum(lab in COMMANDS for _, lab, _ in truth), "distinct_clips": len(used),
             "distinct_unknown_clips": len({p for p, _ in unknown} & used), "snr_db": snr_db, "split": split,

@@ -16,12 +16,11 @@ This module reads and writes the metadata only; it never imports TensorFlow.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .features import FeatureSettings
+from .files import write_atomic
 
 KERAS_FILE = "model.keras"
 TFLITE_FILE = "model.tflite"
@@ -38,18 +37,12 @@ class ModelFolderError(Exception):
 
 def write_json_atomic(path: str | Path, data) -> None:
     """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w") as f:
             json.dump(data, f, indent=2, sort_keys=False)
             f.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; these files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_atomic(path, write)
 
 
 @dataclass(frozen=True)

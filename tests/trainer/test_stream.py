@@ -258,3 +258,16 @@ def test_make_stream_is_the_same_whatever_its_block_size(synth_root, tmp_path, m
         return (tmp_path / f"{name}.wav").read_bytes(), (tmp_path / f"{name}.csv").read_bytes()
 
     assert make("whole", 1000.0) == make("blocks", 0.7)  # words across block edges, in several blocks
+
+
+def test_an_output_that_cannot_be_written_is_a_one_line_error_naming_it(tmp_path, synth_root):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where a folder should be")
+    out = blocker / "s.wav"
+    r = run_cli("make-stream", "--data", synth_root, "--split", "test", "--out", out, "--truth", tmp_path / "s.csv",
+                "--minutes", 0.1, check=False)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0, r.stderr
+    assert r.stderr.startswith(f"error: {out}: cannot write there") and "Traceback" not in r.stderr
+    r = run_cli("evaluate", "--data", synth_root, "--model", "assets/default_model", "--json", blocker / "m.json",
+                check=False)
+    assert r.returncode == 2 and f"error: {blocker / 'm.json'}: cannot write there" in r.stderr, r.stderr
