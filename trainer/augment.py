@@ -8,13 +8,9 @@ Working on the cached features keeps training from re-reading and re-transformin
   phase between them, which for noise is uniformly random. By default the powers are added: the cross term's
   mean is zero, but it is what makes a noisy bin's level vary (and lowers the mean of the log), so such mixtures
   are smoother than what a microphone hears (the bundled model hears 84 % of test commands at 10 dB in them,
-  82 % in real waveform mixtures; ``bench/bench_noise.py --feature-mix``). ``noise_cross_term`` draws the cross
-  term with a random phase per bin, which matches a waveform mix (83 %); two models trained so heard no more in
-  real noise and did no better on the streams (README), so it is off.
-- warp, off by default: the frequency axis scaled by a (a vocal tract a little longer or shorter, as in VTLP,
-  Jaitly & Hinton 2013) and the time axis by b around the middle (faster or slower speech), each drawn from
-  1 +- ``max_warp``, by linear interpolation of the log power; bins above the top take the top bin's value.
-  More voices and speaking rates out of the few real speakers there are.
+  82 % in real waveform mixtures; ``bench/bench_noise.py --feature-mix``, which also measures :func:`mix_power`
+  with the cross term drawn at a random phase per bin). Training with that cross term, and a frequency / time warp,
+  were tried and did no better (docs/experiments.md; the code is in the tag experiments-2026-12-02).
 - SpecAugment masks (Park et al. 2019), off by default: bands of frequency bins and runs of frames set to
   the clip's mean log power, last of all.
 """
@@ -36,8 +32,6 @@ class AugmentSettings:
     max_freq_mask_bins: int = 8         # ... each up to this wide (50 Hz per bin at 8 kHz / 20 ms)
     time_masks: int = 0                 # how many runs of frames ...
     max_time_mask_frames: int = 10      # ... each up to this long
-    max_warp: float = 0.0               # frequency and time scaled by factors in 1 +- this (0: off)
-    noise_cross_term: bool = False      # mix noise with the cross term at a random phase per bin (False: powers added)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,20 +56,6 @@ def shift_frames(logspec: np.ndarray, shift: int, floor: float) -> np.ndarray:
     else:
         out[..., :shift, :] = logspec[..., -shift:, :]
     return out
-
-
-def warp(logspec: np.ndarray, freq_factor: float, time_factor: float, floor: float) -> np.ndarray:
-    """(frames, bins) with its frequency axis scaled by ``freq_factor`` (a component at bin k moves to
-    k * freq_factor) and its time axis by ``time_factor`` around the middle frame (longer when > 1). Frames
-    from outside the clip get ``floor``; bins from above the top get the top bin's value."""
-    from scipy.ndimage import map_coordinates
-
-    frames, bins = logspec.shape
-    mid = (frames - 1) / 2
-    src_t = mid + (np.arange(frames, dtype=np.float64) - mid) / time_factor
-    src_f = np.minimum(np.arange(bins, dtype=np.float64) / freq_factor, bins - 1)
-    tt, ff = np.meshgrid(src_t, src_f, indexing="ij")
-    return map_coordinates(logspec, [tt, ff], order=1, mode="constant", cval=floor).astype(logspec.dtype)
 
 
 def apply_gain_db(logspec: np.ndarray, gain_db: float | np.ndarray, eps: float) -> np.ndarray:
@@ -103,10 +83,6 @@ def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.G
     shifts = rng.integers(-settings.max_shift_frames, settings.max_shift_frames + 1, size=n)
     for i in range(n):
         out[i] = shift_frames(x[i], int(shifts[i]), floor)
-    if settings.max_warp > 0:
-        factors = rng.uniform(1 - settings.max_warp, 1 + settings.max_warp, size=(n, 2))
-        for i in range(n):
-            out[i] = warp(out[i], factors[i, 0], factors[i, 1], floor)
     power = to_power(out, eps)
     if noise_bank is not None and len(noise_bank):
         use = rng.random(n) < settings.noise_probability
@@ -117,7 +93,7 @@ def augment_batch(x: np.ndarray, noise_bank: np.ndarray | None, rng: np.random.G
             sig = power[use].mean(axis=(1, 2)) + 1e-20
             noi = noise.mean(axis=(1, 2)) + 1e-20
             scale = sig / noi / (10.0 ** (snr / 10.0))
-            power[use] = mix_power(power[use], noise * scale[:, None, None], rng if settings.noise_cross_term else None)
+            power[use] = mix_power(power[use], noise * scale[:, None, None], None)  # powers added
     gains = rng.uniform(*settings.gain_db_range, size=n).astype(np.float32)
     power *= (10.0 ** (gains / 10.0))[:, None, None]
     out = to_log(power, eps)

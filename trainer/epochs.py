@@ -1,6 +1,6 @@
-"""What one training epoch is made of: every command clip, a fresh draw of unknown clips (per data folder),
-silence made from background noise, optional made negatives, and the augmentation of each batch; and the
-validation batches."""
+"""What one training epoch is made of: every command clip (or, balanced, the same fresh count of each command), a
+fresh draw of unknown clips (per data folder), silence made from background noise, optional clipped negatives, and
+the augmentation of each batch; and the validation batches."""
 
 from __future__ import annotations
 
@@ -24,40 +24,20 @@ def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     masks = 2 if cfg.spec_augment else 0
     return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)),
                            snr_db_range=tuple(cfg.snr_db_range), freq_masks=masks, time_masks=masks,
-                           max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)), max_warp=cfg.max_warp,
-                           noise_cross_term=cfg.noise_cross_term)
+                           max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)))
 
 
-SPLICED = -2   # source code of a made negative in an epoch's items: two commands spliced ...
-REVERSED = -3  # ... or one played backwards ...
-CLIPPED = -4   # ... or one cut by the window's edge, most of it outside
-MADE_NEGATIVES = (SPLICED, REVERSED, CLIPPED)
+CLIPPED = -4   # source code of a made negative in an epoch's items: a command cut by the window's edge
+MADE_NEGATIVES = (CLIPPED,)
 # the share of a clipped word's frames left in the window (of those within 20 dB of its loudest). The live
 # recipe's +-300 ms shifts of command clips leave less than 0.4 of the word in the window for 2.3 % of the
 # sample's training clips (less than 0.7 for 7.4 %), so a few command targets overlap these negatives.
 CLIPPED_KEEP = (0.1, 0.4)
-# Backwards, "no" sounds like "own", close to "on" (and "on" like "no"): they are never reversed.
-NOT_REVERSED = ("no", "on")
-
-
 def word_frames(logspec: np.ndarray) -> tuple[int, int]:
     """First and last+1 frame whose energy is within 20 dB of the loudest frame: where the word is."""
     e = np.log(np.exp(logspec.astype(np.float64)).sum(axis=-1))
     loud = np.nonzero(e >= e.max() - np.log(100.0))[0]
     return int(loud[0]), int(loud[-1]) + 1
-
-
-def splice(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
-    """The first half of the word in ``a`` followed by the second half of the word in ``b`` (then b's
-    background): a non-word in real voices, e.g. "ri-" + "-op"."""
-    a0, a1 = word_frames(a)
-    b0, b1 = word_frames(b)
-    a_mid, b_mid = (a0 + a1) // 2, (b0 + b1) // 2
-    out = np.full_like(a, floor)
-    out[:a_mid] = a[:a_mid]
-    tail = b[b_mid:b_mid + (len(a) - a_mid)]
-    out[a_mid:a_mid + len(tail)] = tail
-    return out
 
 
 def clip_word(logspec: np.ndarray, keep_share: float, at_end: bool, floor: float) -> np.ndarray:
@@ -98,19 +78,12 @@ class EpochPlan:
         # balanced: every command gets an average command's count each epoch, drawn afresh (None: every clip once)
         self.n_per_command = int(round(mean_cmd)) if cfg.balance_commands else None
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
-        self.n_spliced = int(round(cfg.spliced_ratio * mean_cmd))
-        self.n_reversed = int(round(cfg.reversed_ratio * mean_cmd))
         self.n_clipped = int(round(cfg.clipped_ratio * mean_cmd))
         self.n_commands = (sum(len(self.by_label[c]) for c in COMMANDS) if self.n_per_command is None
                            else self.n_per_command * sum(1 for c in COMMANDS if len(self.by_label[c])))
-        self.n_total = (self.n_commands + self.n_unknown + self.n_silence
-                        + self.n_spliced + self.n_reversed + self.n_clipped)
-        # what made negatives are made of: every command clip with its label, and the ones that may be reversed
+        self.n_total = self.n_commands + self.n_unknown + self.n_silence + self.n_clipped
+        # what clipped negatives are made of: every command clip
         self.commands = np.concatenate([self.by_label[c] for c in COMMANDS])
-        self.command_labels = np.concatenate([np.full(len(self.by_label[c]), k) for k, c in enumerate(COMMANDS)])
-        self.reversible = np.concatenate([self.by_label[c] for c in COMMANDS if c not in NOT_REVERSED])
-        if self.n_reversed and not len(self.reversible):
-            raise DatasetError("--reversed-ratio: no command clips but 'no' and 'on', which are never reversed")
 
     @staticmethod
     def balanced_draw(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -137,10 +110,9 @@ class EpochPlan:
                 ys.append(np.full(n, LABELS.index(UNKNOWN)))
         items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
         ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
-        for code, n in ((SPLICED, self.n_spliced), (REVERSED, self.n_reversed), (CLIPPED, self.n_clipped)):
-            if n:
-                items.append(np.stack([np.full(n, code), np.arange(n)], axis=1))
-                ys.append(np.full(n, LABELS.index(UNKNOWN)))
+        if self.n_clipped:
+            items.append(np.stack([np.full(self.n_clipped, CLIPPED), np.arange(self.n_clipped)], axis=1))
+            ys.append(np.full(self.n_clipped, LABELS.index(UNKNOWN)))
         items, ys = np.concatenate(items).astype(np.int64), np.concatenate(ys).astype(np.int64)
         order = rng.permutation(len(items))
         return items[order], ys[order]
@@ -170,20 +142,9 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 self.items, self.ys = self.plan.epoch(rng)
                 self.sil_bank_idx = rng.integers(max(len(noise_bank), 1), size=self.plan.n_silence)
                 self.sil_gains = silence_gains(self.plan.n_silence, rng)
-                # made negatives: pairs of command clips with different labels; clips to reverse
-                cmd, cmd_y = self.plan.commands, self.plan.command_labels
-                n = self.plan.n_spliced
-                first, second = rng.integers(len(cmd), size=n), rng.integers(len(cmd), size=n)
-                same = cmd_y[first] == cmd_y[second]
-                while same.any():
-                    second[same] = rng.integers(len(cmd), size=int(same.sum()))
-                    same = cmd_y[first] == cmd_y[second]
-                self.splice_pairs = (cmd[first], cmd[second])
-                reversible = self.plan.reversible
-                self.reversed_clips = reversible[rng.integers(max(len(reversible), 1), size=self.plan.n_reversed)]
                 if self.plan.n_clipped:  # (drawn last, so that the draws above are the same with or without)
                     n = self.plan.n_clipped
-                    self.clipped_clips = cmd[rng.integers(len(cmd), size=n)]
+                    self.clipped_clips = self.plan.commands[rng.integers(len(self.plan.commands), size=n)]
                     self.clipped_keep = rng.uniform(*CLIPPED_KEEP, size=n)
                     self.clipped_at_end = rng.random(n) < 0.5
                 self._built_for = self.epoch_no
@@ -201,14 +162,6 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             for si in np.unique(items[speech, 0]):
                 m = items[:, 0] == si
                 x[m] = sources[si].feats.get(items[m, 1])
-            for j in np.nonzero(items[:, 0] == SPLICED)[0]:
-                (sa, pa), (sb, pb) = (p[items[j, 1]] for p in self.splice_pairs)
-                fa = sources[sa].feats.get(np.array([pa]))[0]
-                fb = sources[sb].feats.get(np.array([pb]))[0]
-                x[j] = splice(fa, fb, s.floor)
-            for j in np.nonzero(items[:, 0] == REVERSED)[0]:
-                sa, pa = self.reversed_clips[items[j, 1]]
-                x[j] = sources[sa].feats.get(np.array([pa]))[0][::-1]  # frames in reverse: the wave backwards
             clipped = items[:, 0] == CLIPPED
             for j in np.nonzero(clipped)[0]:
                 k = items[j, 1]

@@ -62,13 +62,7 @@ class TrainConfig:
     max_shift_ms: float = 100.0  # time shift augmentation, +-
     snr_db_range: tuple[float, float] = AugmentSettings.snr_db_range  # background noise, speech to noise
     spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
-    spliced_ratio: float = 0.0   # made negatives per epoch (start of one command + end of another, as unknown)
-    reversed_ratio: float = 0.0  # made negatives per epoch (a command played backwards, as unknown)
     clipped_ratio: float = 0.0   # made negatives per epoch (a command mostly outside the window, as unknown)
-    label_smoothing: float = 0.0
-    ema_momentum: float = 0.0    # > 0: validate, keep and write a moving average of the weights (Polyak averaging)
-    max_warp: float = 0.0        # frequency and time of speech scaled by 1 +- this (augment.warp)
-    noise_cross_term: bool = False  # noise mixed with the cross term at a random phase per bin (augment.mix_power)
     teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
     teacher_weight: float = 0.5     # their share of the targets; the true label has the rest
     train_speakers: float = 1.0     # < 1: train on this share of each folder's training speakers (learning curves)
@@ -217,8 +211,6 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     _log(f"training: {plan.n_total} clips per epoch ({plan.n_commands} commands"
          + (", the same count of each" if cfg.balance_commands else "") + ", "
          f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
-         + (f", {plan.n_spliced} spliced" if plan.n_spliced else "")
-         + (f", {plan.n_reversed} reversed" if plan.n_reversed else "")
          + (f", {plan.n_clipped} clipped" if plan.n_clipped else "") + ")"
          + (f"; targets {1 - cfg.teacher_weight:g} true label, {cfg.teacher_weight:g} the mean of "
             f"{len(teachers.dirs)} teacher(s)" if teachers else ""))
@@ -228,9 +220,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     val_data = make_eval_dataset(sources, val_es, 512)
 
     model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
-    ema = dict(use_ema=True, ema_momentum=cfg.ema_momentum) if cfg.ema_momentum > 0 else {}
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, **ema),
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=keras.losses.CategoricalCrossentropy(),
                   metrics=["accuracy"])
 
     history_csv = out / HISTORY_FILE
@@ -271,9 +261,6 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         HoldSigint(),
         backup,
         SetEpoch(),
-        # with an average: validation sees it (on_test_begin), and from each epoch's end to the next one's start
-        # the model holds it, so the best model is saved with it; the backup, before, saves the weights trained
-        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if cfg.ema_momentum > 0 else []),
         keras.callbacks.ModelCheckpoint(
             str(out / BEST_FILE), monitor="val_accuracy", mode="max", save_best_only=True,
             initial_value_threshold=best_so_far),
@@ -304,9 +291,8 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
-        "balance_commands": cfg.balance_commands, "spliced_ratio": cfg.spliced_ratio,
-        "reversed_ratio": cfg.reversed_ratio, "clipped_ratio": cfg.clipped_ratio, "label_smoothing": cfg.label_smoothing,
-        "ema_momentum": cfg.ema_momentum, "train_speakers": cfg.train_speakers,
+        "balance_commands": cfg.balance_commands, "clipped_ratio": cfg.clipped_ratio,
+        "train_speakers": cfg.train_speakers,
         "teachers": [_portable(t) for t in cfg.teachers], "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": _portable(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "training_speakers": int(s.index.split(TRAIN)["speaker"].nunique()),

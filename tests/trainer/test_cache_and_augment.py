@@ -14,7 +14,6 @@ from trainer.augment import (
     shift_frames,
     to_log,
     to_power,
-    warp,
 )
 from trainer.cache import FeatureCache
 from trainer.dataset import SplitRule, index_dataset
@@ -116,47 +115,6 @@ def test_augment_batch_changes_speech_but_keeps_shape():
     assert not np.allclose(x, y)
     # the tone stays the loudest bin of the middle frame
     assert [int(np.argmax(v[50])) for v in y] == [6, 12, 18, 24]
-
-
-def test_warp_moves_a_tone_up_in_frequency_and_stretches_a_burst_in_time():
-    f = log_specgram(tone(1000, 8000))
-    assert int(np.argmax(f[50])) == 20  # 50 Hz per bin
-    up = warp(f, 1.2, 1.0, S.floor)
-    # scaled by 1.2 (a shorter vocal tract), a 1,000 Hz tone reads as a 1,200 Hz one
-    assert int(np.argmax(up[50])) == int(np.argmax(log_specgram(tone(1200, 8000))[50])) == 24
-    burst = np.zeros(8000, np.float32)
-    burst[3200:4800] = tone(1000, 8000, 0.2)  # 0.4 .. 0.6 s
-    loud = lambda g: np.nonzero(g[:, 20] > g[:, 20].max() - 10)[0]  # noqa: E731
-    before, after = loud(log_specgram(burst)), loud(warp(log_specgram(burst), 1.0, 1.5, S.floor))
-    assert before.size == 21 and abs(after.size - 1.5 * before.size) <= 2  # 1.5x as long ...
-    assert abs(after.mean() - before.mean()) <= 1  # ... around the same middle
-    assert np.array_equal(warp(f, 1.0, 1.0, S.floor), f)
-
-
-def test_augment_batch_warps_each_clip_by_its_own_factor_within_the_range():
-    rng = np.random.default_rng(0)
-    x = np.repeat(log_specgram(tone(2000, 8000))[None], 32, axis=0)  # bin 40
-    settings = AugmentSettings(max_warp=0.1, max_shift_frames=0, gain_db_range=(0.0, 0.0))
-    peaks = np.array([int(np.argmax(v[50])) for v in augment_batch(x, None, rng, settings, S.floor, S.log_eps)])
-    assert peaks.min() >= 36 and peaks.max() <= 44  # 2,000 Hz * (1 +- 0.1)
-    assert len(set(peaks.tolist())) >= 4  # not one factor for the whole batch
-    same = augment_batch(x, None, rng, AugmentSettings(max_shift_frames=0, gain_db_range=(0.0, 0.0)), S.floor, S.log_eps)
-    assert {int(np.argmax(v[50])) for v in same} == {40}  # off by default
-
-
-def test_splice_joins_the_start_of_one_word_to_the_end_of_another():
-    from trainer.epochs import splice, word_frames
-
-    floor = -23.0
-    a = np.full((99, 81), floor, np.float32)
-    b = np.full((99, 81), floor, np.float32)
-    a[20:60, :40] = 5.0   # word A in frames 20-59, low bins
-    b[50:90, 40:] = 5.0   # word B in frames 50-89, high bins
-    assert word_frames(a) == (20, 60) and word_frames(b) == (50, 90)
-    out = splice(a, b, floor)
-    assert (out[20:40, :40] == 5.0).all() and (out[20:40, 40:] == floor).all()   # first half of A
-    assert (out[40:60, 40:] == 5.0).all() and (out[40:60, :40] == floor).all()   # then the second half of B
-    assert (out[60:, :] == floor).all() and (out[:20] == floor).all()
 
 
 def test_spec_masks_set_whole_bands_and_runs_to_the_clip_mean():

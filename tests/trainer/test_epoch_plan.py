@@ -87,28 +87,6 @@ def test_cosine_learning_rate_falls_from_peak_to_one_percent():
     assert abs(cosine_learning_rate(0, 1, 1e-3) - 1e-3) < 1e-12  # one epoch: no division by zero
 
 
-def test_reversed_negatives_are_commands_backwards_labelled_unknown(tmp_path):
-    from trainer.epochs import NOT_REVERSED, REVERSED, make_training_dataset
-
-    commands = {c: 300 + 40 * i for i, c in enumerate(COMMANDS)}
-    src = _source(tmp_path / "a", {**commands, "marvin": 2000}, 1, tmp_path)
-    cfg = TrainConfig(data=["a"], out="m", reversed_ratio=0.5, augment=False, batch_size=64)
-    data = make_training_dataset([src], cfg, np.zeros((0,) + DEFAULT_SETTINGS.shape, np.float32))
-    assert data.plan.n_reversed == 20  # half an average command's 40 clips
-
-    feats = src.feats.get(np.arange(len(src.index.clips)))
-    words = src.index.clips["word"].to_numpy()
-    seen = 0
-    for i in range(len(data)):
-        x, y = data[i]
-        for j in np.nonzero(data.items[i * 64:(i + 1) * 64, 0] == REVERSED)[0]:
-            assert y[j].argmax() == LABELS.index(UNKNOWN)
-            match = [k for k in range(len(feats)) if np.array_equal(x[j], feats[k][::-1])]
-            assert len(match) == 1 and words[match[0]] in COMMANDS and words[match[0]] not in NOT_REVERSED
-            seen += 1
-    assert seen == 20
-
-
 def test_clip_word_leaves_the_share_asked_for_at_the_windows_edge():
     from trainer.epochs import clip_word, word_frames
 
