@@ -33,12 +33,18 @@ def test_bad_wavs_are_skipped_counted_and_named(tmp_path):
     assert any(str(bad1) in e for e in src.feats.errors) and any(str(bad2) in e for e in src.feats.errors)
 
 
-def test_cache_second_run_computes_nothing_and_sees_changes(tmp_path):
+def _cached_tones(tmp_path):
     root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, ["aaaa0001", "bbbb0002"])
     ix = index_dataset(root)
     cache = FeatureCache(tmp_path / "cache", S)
     paths = list(ix.clips["path"])
     first = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
+    folder = next((tmp_path / "cache").glob("*/*"))
+    return ix, cache, paths, first, folder
+
+
+def test_cache_second_run_computes_nothing_and_sees_changes(tmp_path):
+    ix, cache, paths, first, _ = _cached_tones(tmp_path)
     assert first.computed == 4
     second = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
     assert second.computed == 0
@@ -138,16 +144,6 @@ def test_spec_masks_set_whole_bands_and_runs_to_the_clip_mean():
     z = x.copy()
     spec_masks(z, rng, AugmentSettings())
     assert np.array_equal(z, x)
-
-
-def _cached_tones(tmp_path):
-    root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, ["aaaa0001", "bbbb0002"])
-    ix = index_dataset(root)
-    cache = FeatureCache(tmp_path / "cache", S)
-    paths = list(ix.clips["path"])
-    first = cache.features_for(ix.audio_dir, paths, workers=1, desc=None)
-    folder = next((tmp_path / "cache").glob("*/*"))
-    return ix, cache, paths, first, folder
 
 
 def test_a_truncated_cache_array_is_rebuilt_with_a_warning(tmp_path, capsys):
