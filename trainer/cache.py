@@ -165,6 +165,7 @@ class FeatureCache:
         tmp = d / (name + ".tmp")
         n_rows = len(keep) + len(todo)
         new_rows, bad = {}, {k: v for k, v in index["bad"].items() if k not in todo_set}
+        out = None
         try:
             try:
                 out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n_rows,) + self.settings.shape)
@@ -186,9 +187,10 @@ class FeatureCache:
                     else:
                         new_rows[rel] = [base + start + j, *stats_of[rel]]
             out.flush()
-            del out
+            out = None  # the mapping closes its file
             os.replace(tmp, d / name)
         except BaseException:
+            out = None  # let the mapping go, or the removed file would stay open (and its disk space taken)
             tmp.unlink(missing_ok=True)
             raise
         new_index = {"array": name, "rows": new_rows, "bad": bad, "settings": self.settings.to_dict()}

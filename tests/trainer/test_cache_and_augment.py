@@ -1,3 +1,4 @@
+import gc
 import json
 import os
 
@@ -193,5 +194,7 @@ def test_a_full_disk_is_a_one_line_error_and_leaves_no_temporary_file(tmp_path):
         msg = str(e.value)
         assert "feature cache" in msg and str(small) in msg and "\n" not in msg
         assert not list(small.rglob("*.tmp")) and not list(small.rglob("*.npy"))
+        gc.collect()
+        assert subprocess.run(["umount", str(small)], capture_output=True).returncode == 0  # nothing left open there
     finally:
-        subprocess.run(["umount", str(small)], capture_output=True)
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)
