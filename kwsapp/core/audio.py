@@ -43,6 +43,11 @@ def to_float_mono(samples: np.ndarray) -> np.ndarray:
     return y
 
 
+def _check_rate(path: Path, rate: int) -> None:
+    if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
+        raise AudioError(f"{path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE_HZ:,}-{MAX_SAMPLE_RATE_HZ:,} Hz")
+
+
 def read_wav(path: str | Path, max_seconds: float | None = None) -> tuple[int, np.ndarray]:
     """Read a wav file: (sample_rate_hz, float32 mono samples). Raises AudioError with a clear message.
 
@@ -63,8 +68,7 @@ def read_wav(path: str | Path, max_seconds: float | None = None) -> tuple[int, n
         raise AudioError(f"{path}: no such file") from None
     except Exception as exc:  # scipy raises ValueError, EOFError, struct.error ...
         raise AudioError(f"{path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
-    if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
-        raise AudioError(f"{path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE_HZ:,}-{MAX_SAMPLE_RATE_HZ:,} Hz")
+    _check_rate(path, rate)
     if max_seconds is not None:
         data = data[:int(np.ceil(rate * max_seconds))]
     try:
@@ -98,9 +102,7 @@ class WavFile:
             raise AudioError(f"{self.path}: no such file") from None
         except Exception as exc:
             raise AudioError(f"{self.path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
-        if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
-            raise AudioError(f"{self.path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE_HZ:,}-"
-                             f"{MAX_SAMPLE_RATE_HZ:,} Hz")
+        _check_rate(self.path, rate)
         self.sample_rate_hz = int(rate)
         self.n_frames = int(data.shape[0])
         if self.n_frames == 0:
