@@ -8,14 +8,13 @@ temporary file beside the target and renamed at the end: an interrupted export l
 from __future__ import annotations
 
 import csv
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
+from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import LABELS, UNKNOWN
 
 from .augment import apply_gain_db, shift_frames
@@ -73,16 +72,12 @@ def write_submission(predictor, root: str | Path, out_csv: str | Path, tta: bool
     if list(predictor.labels) != list(LABELS):
         raise SubmitError(f"the model's labels {list(predictor.labels)} are not the 12 challenge classes")
     out_csv = Path(out_csv)
-    try:
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out_csv.name}.", suffix=".tmp", dir=out_csv.parent)
-    except OSError as exc:
-        raise SubmitError(f"{out_csv}: cannot write there ({exc.strerror})") from None
     labels = np.array(predictor.labels)
     unreadable = []
     counts: dict[str, int] = {}
-    try:
-        with os.fdopen(fd, "w", newline="") as f, tqdm(total=len(files), desc="export", unit="clip", disable=not progress) as bar:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f, tqdm(total=len(files), desc="export", unit="clip", disable=not progress) as bar:
             rows = csv.writer(f, lineterminator="\n")  # a file name may hold a comma, a quote or a newline
             rows.writerow(("fname", "label"))
             for start, scores, errs in predict_files(predictor, files, tta, workers):
@@ -95,13 +90,9 @@ def write_submission(predictor, root: str | Path, out_csv: str | Path, tta: bool
                     counts[lab] = counts.get(lab, 0) + 1
                 rows.writerows((files[start + j].name, lab) for j, lab in enumerate(out_labels))
                 bar.update(len(pred))
-        os.replace(tmp, out_csv)
-    except OSError as exc:  # a full disk, a folder made read-only meanwhile: the user's path, not the temporary one
-        Path(tmp).unlink(missing_ok=True)
-        raise SubmitError(f"{out_csv}: cannot write it ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    # a full disk or a folder that cannot be written is an OSError naming out_csv (one line from the command line)
+    write_atomic(out_csv, write)
     for msg in unreadable[:20]:
         print(f"warning: {msg}; labelled {FALLBACK_LABEL!r}", file=sys.stderr)
     if len(unreadable) > 20:

@@ -43,32 +43,35 @@ def to_float_mono(samples: np.ndarray) -> np.ndarray:
     return y
 
 
-def _check_rate(path: Path, rate: int) -> None:
+def _read_checked(path: Path, mmap: bool):
+    """scipy's (rate, data) of a wav file, mapped when asked and scipy can (not 24-bit), its rate checked; every
+    failure an AudioError naming the file."""
+    from scipy.io import wavfile
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)
+            try:
+                rate, data = wavfile.read(path, mmap=mmap)
+            except ValueError:
+                if not mmap:
+                    raise
+                rate, data = wavfile.read(path)  # encodings scipy cannot map
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except Exception as exc:  # scipy raises ValueError, EOFError, struct.error ...
+        raise AudioError(f"{path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
     if not MIN_SAMPLE_RATE_HZ <= rate <= MAX_SAMPLE_RATE_HZ:
         raise AudioError(f"{path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE_HZ:,}-{MAX_SAMPLE_RATE_HZ:,} Hz")
+    return int(rate), data
 
 
 def read_wav(path: str | Path, max_seconds: float | None = None) -> tuple[int, np.ndarray]:
     """Read a wav file: (sample_rate_hz, float32 mono samples). Raises AudioError with a clear message.
 
     ``max_seconds``: only the first that many seconds are read (a clip's window), whatever the file's size."""
-    from scipy.io import wavfile
-
     path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", wavfile.WavFileWarning)
-            try:  # mapped: a long file costs only what is taken from it
-                rate, data = wavfile.read(path, mmap=max_seconds is not None)
-            except ValueError:
-                if max_seconds is None:
-                    raise
-                rate, data = wavfile.read(path)  # encodings scipy cannot map (24-bit)
-    except FileNotFoundError:
-        raise AudioError(f"{path}: no such file") from None
-    except Exception as exc:  # scipy raises ValueError, EOFError, struct.error ...
-        raise AudioError(f"{path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
-    _check_rate(path, rate)
+    rate, data = _read_checked(path, mmap=max_seconds is not None)  # mapped: a long file costs what is taken
     if max_seconds is not None:
         data = data[:int(np.ceil(rate * max_seconds))]
     try:
@@ -87,22 +90,9 @@ class WavFile:
     the header, samples on demand as float32 mono. Encodings scipy cannot map (24-bit) are read whole."""
 
     def __init__(self, path: str | Path):
-        from scipy.io import wavfile
-
         self.path = Path(path)
         self._whole = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", wavfile.WavFileWarning)
-                try:
-                    rate, data = wavfile.read(self.path, mmap=True)
-                except ValueError:
-                    rate, data = wavfile.read(self.path)
-        except FileNotFoundError:
-            raise AudioError(f"{self.path}: no such file") from None
-        except Exception as exc:
-            raise AudioError(f"{self.path}: not a readable wav file ({type(exc).__name__}: {exc})") from None
-        _check_rate(self.path, rate)
+        rate, data = _read_checked(self.path, mmap=True)
         self.sample_rate_hz = int(rate)
         self.n_frames = int(data.shape[0])
         if self.n_frames == 0:

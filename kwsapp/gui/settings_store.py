@@ -109,10 +109,6 @@ class SettingsReader:
                                    for f in fields(DecisionSettings)})
 
 
-def load_decisions(settings: QSettings) -> DecisionSettings:
-    return SettingsReader(settings).decisions()
-
-
 def save_decisions(settings: QSettings, decisions: DecisionSettings) -> None:
     for f in fields(DecisionSettings):
         settings.setValue(f"decisions/{f.name}", getattr(decisions, f.name))
