@@ -147,12 +147,11 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
         truth.append((round(t + _energy_middle(x, STREAM_RATE_HZ), 3), label, _clip_name(path)))
         t += gap_s + rng.uniform(-0.5, 0.5)
 
-    white = np.random.default_rng([seed, 1]) if bed is None else None
     block = int(BLOCK_S * STREAM_RATE_HZ)
 
     def blocks():
         """The stream BLOCK_S at a time (the same samples every time it is called)."""
-        gen = np.random.default_rng([seed, 1]) if white is not None else None
+        gen = np.random.default_rng([seed, 1]) if bed is None else None  # white noise, the same every pass
         k = 0
         for b0 in range(0, total, block):
             b1 = min(total, b0 + block)
