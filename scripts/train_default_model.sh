@@ -3,11 +3,11 @@
 # `bash scripts/gather_data.sh`) plus synthetic espeak-ng speech; then its clip accuracy on both folders' held-out
 # speakers, and its streaming figures.
 #   bash scripts/train_default_model.sh [OUT_DIR]
-# The "live" recipe (trainer/recipes.py: the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, a cosine
-# learning rate, keeping the epoch with the best validation accuracy), every command drawn equally often
-# (--balance-commands). Run again after an interruption (or the end of a session): finished models are kept and an
+# The "live" recipe (trainer/config.py: the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, every
+# command drawn equally often, a cosine learning rate over 40 epochs, keeping the epoch with the best validation
+# accuracy), seed 0. Run again after an interruption (or the end of a session): finished models are kept and an
 # interrupted one resumes from its last finished epoch.
-# SEED, EPOCHS, ARCH, TEACHERS (model folders whose scores are half of each target; each missing one is trained first,
+# SEED, EPOCHS, ARCH (each the recipe's when unset), TEACHERS (model folders whose scores are half of each target; each missing one is trained first,
 # as a DS-CNN of width 2, seeds 0, 1, ... in the order given) and EXTRA (more train flags) change it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +15,9 @@ OUT=${1:-runs/default_model}
 SAMPLE=${SAMPLE:-../shared/speech_commands_sample}
 GATHERED=${GATHERED:-../data/gathered}
 SYNTH=${SYNTH:-runs/synth_bundle}
-ARCH=${ARCH:-dscnn_wide}
-SEED=${SEED:-0}
-EPOCHS=${EPOCHS:-40}
+ARCH=${ARCH-}
+SEED=${SEED-}
+EPOCHS=${EPOCHS-}
 TEACHERS=${TEACHERS-}
 EXTRA=${EXTRA:-}
 PY=${PY:-.venv/bin/python}
@@ -32,13 +32,13 @@ resume() { [ -d "$1/.checkpoint" ] && echo --resume || true; }
 TEACH=()
 k=0
 for t in $TEACHERS; do
-    [ -f "$t/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live --balance-commands \
+    [ -f "$t/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live \
         --arch dscnn --width 2 --out "$t" --seed "$k" $(resume "$t")
     TEACH+=(--teacher "$t")
     k=$((k + 1))
 done
-[ -f "$OUT/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live --balance-commands \
-    --arch "$ARCH" --epochs "$EPOCHS" --out "$OUT" --seed "$SEED" "${TEACH[@]}" $EXTRA $(resume "$OUT")
+[ -f "$OUT/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live --out "$OUT" \
+    ${ARCH:+--arch "$ARCH"} ${EPOCHS:+--epochs "$EPOCHS"} ${SEED:+--seed "$SEED"} "${TEACH[@]}" $EXTRA $(resume "$OUT")
 
 for d in "$SAMPLE" "$GATHERED"; do
     $PY -m trainer evaluate --data "$d" --model "$OUT" --split test "${SPLIT[@]}" \

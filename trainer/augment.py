@@ -10,7 +10,7 @@ Working on the cached features keeps training from re-reading and re-transformin
   are smoother than what a microphone hears (the bundled model hears 84 % of test commands at 10 dB in them,
   82 % in real waveform mixtures; ``bench/bench_noise.py --feature-mix``, which also measures :func:`mix_power`
   with the cross term drawn at a random phase per bin). Training with that cross term, and a frequency / time warp,
-  were tried and did no better (docs/experiments.md; the code is in the tag experiments-2026-12-02).
+  were tried and did no better (docs/experiments.md; the code is in the tag experiments-2026-12-02 (commit 291929e)).
 - SpecAugment masks (Park et al. 2019), off by default: bands of frequency bins and runs of frames set to
   the clip's mean log power, last of all.
 """

@@ -14,8 +14,11 @@ ROOT_HELP = "data ROOT: the folder that holds train/ (and test/ for a submission
 def add_split_args(p: argparse.ArgumentParser, defaults_from_model: bool = False) -> None:
     extra = " (default: what the model was trained with)" if defaults_from_model else ""
     g = p.add_argument_group("split by speaker when the data has no validation_list.txt / testing_list.txt" + extra)
-    g.add_argument("--val-percent", type=float, default=None, help="share of speakers for validation (default 10)")
-    g.add_argument("--test-percent", type=float, default=None, help="share of speakers for testing (default 10)")
+    rule = SplitRule()
+    g.add_argument("--val-percent", type=float, default=None,
+                   help=f"share of speakers for validation (default {rule.validation_percent:g})")
+    g.add_argument("--test-percent", type=float, default=None,
+                   help=f"share of speakers for testing (default {rule.testing_percent:g})")
     g.add_argument("--split-salt", default=None,
                    help="salt for the speaker hash; needed for data that is one hash band already, such as the "
                         "Speech Commands test set (see README)")

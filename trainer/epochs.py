@@ -5,19 +5,16 @@ the augmentation of each batch; and the validation batches."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 
 from .augment import AugmentSettings, augment_batch, shift_frames
+from .config import TrainConfig
 from .dataset import TRAIN, DatasetError, silence_gains
 from .distill import soft_targets
 from .sources import Source, command_positions, silence_features
-
-if TYPE_CHECKING:
-    from .train import TrainConfig
 
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:

@@ -10,7 +10,7 @@
   twice: more capacity where the blocks see 25 x 21 positions, at 1.6 times the compute. The bundled model.
 
 Other architectures tried for the live model (a low-resolution DS-CNN, a noise-floor channel, BC-ResNet) are in
-the git tag ``experiments-2026-12-02``; docs/experiments.md has their figures.
+the git tag ``experiments-2026-12-02`` (commit 291929e); docs/experiments.md has their figures.
 
 ``width`` (1, 1.5 or 2) multiplies every layer's channels."""
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .recipes import ARCHS
+from .config import ARCHS
 
 BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics must settle within an epoch
 

@@ -1,5 +1,5 @@
-"""Training: the settings, the model, early stopping or a cosine rate, checkpoints and resume, and the model folder
-it writes. What each epoch is made of is ``epochs``."""
+"""Training: the model, early stopping or a cosine rate, checkpoints and resume, and the model folder it writes.
+The settings are ``config``; what each epoch is made of is ``epochs``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import shlex
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
 from kwsapp.core.labels import LABELS, UNKNOWN
 from kwsapp.core.modelfolder import (
     HISTORY_FILE,
@@ -25,52 +23,20 @@ from kwsapp.core.modelfolder import (
     write_json_atomic,
 )
 
-from .augment import AugmentSettings
 from .cache import FeatureCache
-from .dataset import TESTING, TRAIN, VALIDATION, SplitRule, keep_training_speakers
+from .config import CHECKPOINT_DIR, TrainConfig
+from .dataset import TESTING, TRAIN, VALIDATION, keep_training_speakers
 from .distill import Teachers, check_teachers
 from .epochs import augment_settings, make_eval_dataset, make_training_dataset
 from .interrupts import SigintLatch
 from .sources import Source, eval_set, load_source, noise_features
 
-CHECKPOINT_DIR = ".checkpoint"
 MIN_FREE_MB = 64  # a model folder with its checkpoints takes a few MB; less free than this fails on the way
 BEST_FILE = "best.keras"
 
 
 class TrainError(Exception):
     pass
-
-
-@dataclass
-class TrainConfig:
-    data: list[str]
-    out: str
-    epochs: int = 10
-    batch_size: int = 64
-    width: float = 1
-    arch: str = "reference"
-    seed: int = 0
-    resume: bool = False
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"  # or "cosine": from learning_rate down to 1 % of it over `epochs`
-    patience: int = 4
-    unknown_ratio: float = 1.0   # unknown clips per epoch, in units of an average command's count
-    silence_ratio: float = 1.0   # silence clips per epoch, likewise
-    balance_commands: bool = False  # each epoch draws the same number of clips of every command (fresh draws)
-    augment: bool = True
-    max_shift_ms: float = 100.0  # time shift augmentation, +-
-    snr_db_range: tuple[float, float] = AugmentSettings.snr_db_range  # background noise, speech to noise
-    spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
-    clipped_ratio: float = 0.0   # made negatives per epoch (a command mostly outside the window, as unknown)
-    teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
-    teacher_weight: float = 0.5     # their share of the targets; the true label has the rest
-    train_speakers: float = 1.0     # < 1: train on this share of each folder's training speakers (learning curves)
-    split: SplitRule = field(default_factory=SplitRule)
-    cache_dir: str | None = None
-    workers: int | None = None
-    features: FeatureSettings = DEFAULT_SETTINGS
-    progress: bool = True
 
 
 def _portable(path) -> str:

@@ -17,9 +17,10 @@ def open_train(window):
     from .train_dialog import TrainDialog
 
     s = SettingsReader(window.settings)
-    dlg = TrainDialog(s.text("train/data_dirs", ""), s.text("train/out_dir", ""), window)
+    dlg = TrainDialog(s.text("train/data_dirs", ""), s.text("train/out_dir", ""), s.number("train/epochs", 0, 0, 500), window)
     dlg.model_ready.connect(window.load_model)
     _remember(window, dlg, {"train/data_dirs": dlg.data, "train/out_dir": dlg.out})
+    dlg.started.connect(lambda: window.settings.setValue("train/epochs", dlg.epochs.value()))
     dlg.show()
     return dlg
 

@@ -22,11 +22,32 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..core.modelfolder import HISTORY_FILE, KERAS_FILE
+from trainer.config import CHECKPOINT_DIR, RECIPE_HELP, RECIPES, WIDTHS
+
+from ..core.labels import LABELS
+from ..core.modelfolder import HISTORY_FILE, KERAS_FILE, METRICS_FILE
 from .forms import browse_row, run_buttons
 from .trainer_process import TrainerProcess
 
-CHECKPOINT_DIR = ".checkpoint"
+# below this validation accuracy a trained model is flagged as not worth using (chance is 1 / 12)
+WEAK_VALIDATION_ACCURACY = 0.5
+
+
+def result_text(out: Path) -> tuple[str, bool]:
+    """What a finished training run reached, in words, from its metrics.json, and whether it is too weak to use."""
+    import json
+
+    try:
+        metrics = json.loads((out / METRICS_FILE).read_text())
+        val = float(metrics["validation"]["accuracy"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"Done: {out}.", False
+    test = (metrics.get("testing") or {}).get("accuracy")
+    text = f"Done: {out}. Validation accuracy {val:.1%}" + (f", test {float(test):.1%}." if test is not None else ".")
+    if val < WEAK_VALIDATION_ACCURACY:
+        return (text + f" Warning: that is close to chance ({1 / len(LABELS):.0%} for {len(LABELS)} classes); this "
+                "model will not recognise commands well. Train longer, or on more data."), True
+    return text, False
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
@@ -51,7 +72,7 @@ class TrainDialog(QDialog):
     model_ready = Signal(str)
     started = Signal()
 
-    def __init__(self, data_dirs: str = "", out_dir: str = "", parent=None):
+    def __init__(self, data_dirs: str = "", out_dir: str = "", epochs: int = 0, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Train a model")
         self.resize(760, 640)
@@ -59,14 +80,14 @@ class TrainDialog(QDialog):
         self.data.setPlaceholderText("folder(s) holding train/ (Kaggle layout); separate several with ;")
         self.out = QLineEdit(out_dir)
         self.out.setPlaceholderText("new model folder")
-        self.epochs = QSpinBox(minimum=1, maximum=500, value=40)
         self.recipe = QComboBox()
-        # the trainer's --recipe names (trainer/recipes.py), with what they are for
-        for name, text in (("live", "live: the wide DS-CNN trained for the app, as the bundled model"),
-                           ("notebook", "notebook: the notebook's CNN and training")):
-            self.recipe.addItem(text, name)
+        for name in sorted(RECIPES, key=lambda n: n != "live"):  # the bundled model's recipe first
+            self.recipe.addItem(f"{name}: {RECIPE_HELP[name]}", name)
+        self.epochs = QSpinBox(minimum=1, maximum=500, value=epochs or RECIPES[self.recipe.currentData()]["epochs"])
+        # another recipe brings its own number of epochs
+        self.recipe.currentIndexChanged.connect(lambda: self.epochs.setValue(RECIPES[self.recipe.currentData()]["epochs"]))
         self.width_choice = QComboBox()
-        self.width_choice.addItems(["1", "1.5", "2"])  # the trainer's --width choices
+        self.width_choice.addItems([f"{w:g}" for w in WIDTHS])
         self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
         self.resume = QCheckBox("resume the interrupted run in this folder")
         form = QFormLayout()
@@ -106,10 +127,14 @@ class TrainDialog(QDialog):
         lay.addLayout(buttons)
 
         self.process = TrainerProcess(self)
-        self.process.line.connect(self.log.appendPlainText)
+        self.process.line.connect(self._log_line)
         self.process.finished.connect(self._finished)
         self._poll = QTimer(self)
         self._poll.timeout.connect(self.refresh_curves)
+
+    def _log_line(self, text: str):
+        self.log.appendPlainText(text)
+        self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())  # follow the output
 
     def _browse_data(self):
         d = QFileDialog.getExistingDirectory(self, "Data folder (holds train/)", self.data.text().split(";")[0])
@@ -177,7 +202,9 @@ class TrainDialog(QDialog):
         self.cancel_button.setEnabled(False)
         out = Path(self.out.text().strip())
         if code == 0 and (out / KERAS_FILE).is_file():
-            self.status.setText(f"Done: {out}. {summary}")
+            text, weak = result_text(out)
+            self.status.setText(text)
+            self.status.setStyleSheet("color: #b35900;" if weak else "")
             self.load_button.setEnabled(True)
         elif code == 130:
             self.resume.setChecked(True)

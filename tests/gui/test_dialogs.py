@@ -31,6 +31,8 @@ def test_train_cancel_resume_and_load(make_window, qtbot, synth_root, tmp_path):
     assert dlg.start()
     qtbot.waitUntil(lambda: not dlg.process.running, timeout=300_000)
     assert dlg.load_button.isEnabled(), dlg.status.text() + "\n" + "\n".join(dlg.process.last_lines[-10:])
+    assert "Validation accuracy" in dlg.status.text() and "{" not in dlg.status.text()
+    assert int(w.settings.value("train/epochs")) == done + 1  # the next Train dialog opens with these epochs
     assert dlg.progress.value() == done + 1
     assert w.settings.value("train/out_dir") == str(out)
     dlg.load_button.click()

@@ -6,10 +6,11 @@ from kwsapp.core.features import DEFAULT_SETTINGS
 from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
 from tests.helpers import make_tone_dataset
 from trainer.cache import FeatureCache
+from trainer.config import TrainConfig
 from trainer.dataset import TRAIN, UNUSED, SplitRule, index_dataset, keep_training_speakers
 from trainer.epochs import EpochPlan
 from trainer.sources import load_source
-from trainer.train import TrainConfig, cosine_learning_rate
+from trainer.train import cosine_learning_rate
 
 SPEAKERS = [f"{i:08x}" for i in range(0, 40 * 7919, 7919)]
 

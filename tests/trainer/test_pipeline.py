@@ -222,7 +222,7 @@ def test_ctrl_c_keeps_checkpoint_and_resume_finishes(synth_root, tmp_path):
     # started as a script starts it in the background (`app &`): SIGINT ignored, inherited. Ctrl-C and the app's
     # Cancel (SIGINT) must stop it all the same.
     proc = subprocess.Popen([sys.executable, "-m", "trainer", "train", "--data", str(synth_root), "--out", str(out),
-                             "--epochs", "30", "--patience", "30", "--seed", "2"], cwd=REPO, env=env,
+                             "--recipe", "live", "--arch", "reference", "--epochs", "30", "--seed", "2"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.time() + 300
@@ -241,7 +241,8 @@ def test_ctrl_c_keeps_checkpoint_and_resume_finishes(synth_root, tmp_path):
     # without --resume it refuses to overwrite the interrupted run
     r = run_cli("train", "--data", synth_root, "--out", out, "--epochs", 3, check=False)
     assert r.returncode == 2 and "--resume" in r.stderr
-    run_cli("train", "--data", synth_root, "--out", out, "--epochs", done + 2, "--patience", 30, "--seed", 2, "--resume")
+    run_cli("train", "--data", synth_root, "--out", out, "--recipe", "live", "--arch", "reference", "--epochs", done + 2,
+            "--seed", 2, "--resume")
     h = pd.read_csv(history)
     assert h["epoch"].tolist() == list(range(done + 2))
     assert (out / "model.keras").is_file() and not (out / ".checkpoint").exists()
@@ -254,8 +255,8 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "not a model folder" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--clipped-ratio", -1, check=False)
     assert r.returncode == 2 and "--clipped-ratio: -1 is not 0 or more" in r.stderr and "Traceback" not in r.stderr
-    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher-weight", 1.5, check=False)
-    assert r.returncode == 2 and "--teacher-weight: 1.5 is not in 0 .. 1" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--train-speakers", 0, check=False)
+    assert r.returncode == 2 and "--train-speakers: 0 is not above 0 and at most 1" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher", tmp_path / "nope", check=False)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
     assert f"--teacher {tmp_path / 'nope'}: not a model folder" in r.stderr
@@ -270,12 +271,13 @@ def test_cli_errors_are_one_line(tmp_path):
 
 def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_model, synth_root):
     from kwsapp.core.features import DEFAULT_SETTINGS
+    from trainer.config import TrainConfig
     from trainer.dataset import TRAIN
     from trainer.distill import Teachers, check_teachers
     from trainer.epochs import make_training_dataset
     from trainer.infer import Predictor
     from trainer.sources import noise_features
-    from trainer.train import TrainConfig, load_sources
+    from trainer.train import load_sources
 
     cfg = TrainConfig(data=[str(synth_root)], out="unused", seed=4, teacher_weight=0.3, progress=False)
     sources = load_sources(cfg)
@@ -294,12 +296,13 @@ def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_mode
 
 def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synth_root):
     from kwsapp.core.features import DEFAULT_SETTINGS
+    from trainer.config import TrainConfig
     from trainer.dataset import TRAIN
     from trainer.distill import Teachers, check_teachers
     from trainer.epochs import MADE_NEGATIVES, make_training_dataset
     from trainer.infer import Predictor
     from trainer.sources import noise_features
-    from trainer.train import TrainConfig, load_sources
+    from trainer.train import load_sources
 
     cfg = TrainConfig(data=[str(synth_root)], out="unused", seed=4, teacher_weight=0.3, clipped_ratio=1, progress=False)
     sources = load_sources(cfg)
@@ -318,14 +321,13 @@ def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synt
 
 def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
     out = tmp_path / "ds"
-    run_cli("train", "--data", synth_root, "--out", out, "--arch", "dscnn", "--epochs", 1, "--max-shift-ms", 300,
-            "--clipped-ratio", 0.5, "--snr-db", -5, 20, "--teacher", trained_model, "--teacher-weight", 0.4, "--seed", 1,
-            "--workers", 2)
+    run_cli("train", "--data", synth_root, "--out", out, "--recipe", "live", "--arch", "dscnn", "--epochs", 1,
+            "--clipped-ratio", 0.5, "--teacher", trained_model, "--seed", 1, "--workers", 2)
     info = json.loads((out / "training.json").read_text())
     assert info["arch"] == "dscnn" and info["parameters"] < 100_000 and info["augment"]["max_shift_frames"] == 30
-    assert info["clipped_ratio"] == 0.5 and info["augment"]["snr_db_range"] == [-5, 20]
+    assert info["clipped_ratio"] == 0.5 and info["balance_commands"] is True and info["augment"]["freq_masks"] == 2
     # an absolute folder is recorded by its name only: training.json names no machine's folders
-    assert info["teachers"] == [trained_model.name] and info["teacher_weight"] == 0.4
+    assert info["teachers"] == [trained_model.name] and info["teacher_weight"] == 0.5
     from importlib.metadata import version
     assert info["versions"]["tensorflow"] == version("tensorflow") and info["versions"]["keras"] == version("keras")
     assert (out / "model.tflite").is_file()
@@ -335,7 +337,8 @@ def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
 
 def test_training_on_a_full_disk_leaves_no_half_model_folder(synth_root, tmp_path, monkeypatch):
     from trainer import train as train_mod
-    from trainer.train import TrainConfig, TrainError
+    from trainer.config import TrainConfig
+    from trainer.train import TrainError
 
     # too little space from the start: refused before anything is written
     small = tmp_path / "small"
