@@ -2,7 +2,7 @@
 
     python bench/bench_app.py [--seconds 60] [--launches 3] [--platform offscreen|xcb]
 
-A private PulseAudio server is the microphone (kwsapp.vmic); a recording of espeak-ng commands over
+A private PulseAudio server is the microphone (tests/vmic.py); a recording of espeak-ng commands over
 noise plays into it the whole time, so the app computes, paints and announces as it would at a desk.
 CPU is the app process's user + system time over the window (from /proc), as a share of one core.
 """
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kwsapp.core.audio import write_wav  # noqa: E402
-from kwsapp.vmic import VirtualMicrophone  # noqa: E402
+from tests.vmic import VirtualMicrophone  # noqa: E402
 
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 

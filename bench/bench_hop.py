@@ -39,9 +39,10 @@ def main() -> int:
     ap.add_argument("--runtime", choices=("litert", "keras"), default="litert",
                     help="litert: model.tflite (what the app runs); keras: model.keras as a fixed-shape tf.function")
     args = ap.parse_args()
-    from kwsapp.runtime import LiteRtScorer, WindowScorer
+    from kwsapp.runtime import LiteRtScorer
+    from trainer.keras_model import KerasScorer
 
-    scorer = LiteRtScorer(args.model) if args.runtime == "litert" else WindowScorer(args.model)
+    scorer = LiteRtScorer(args.model) if args.runtime == "litert" else KerasScorer(args.model)
     ms = per_hop_ms(scorer, args.rate, args.seconds, args.hop_ms)
     print(f"runtime {args.runtime}, device rate {args.rate} Hz, hop {args.hop_ms:g} ms, {len(ms)} hops")
     print(f"compute per hop: median {np.median(ms):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms")

@@ -46,13 +46,13 @@ def main() -> int:
     from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
     from trainer.augment import mix_power, to_log, to_power
     from trainer.dataset import TESTING, VALIDATION, index_dataset, load_noise, noise_windows
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.stream import STREAM_RATE_HZ, active_rms
 
     split = TESTING if args.split == "test" else VALIDATION
     index = index_dataset(args.data, split_rule(args, args.model))
     part = index.split(split)
-    pred = Predictor(args.model)
+    pred = KerasScorer(args.model)
     rate = STREAM_RATE_HZ
     waves, ys, skipped = [], [], 0
     for path, label in zip(part["path"], part["label"]):

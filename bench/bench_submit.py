@@ -52,7 +52,7 @@ def main() -> int:
     import pandas as pd
 
     from trainer.extract import default_workers
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.submit import write_submission
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +61,7 @@ def main() -> int:
         make_test_folder(root, args.clips)
         print(f"generated {args.clips} clips in {time.perf_counter() - t:.1f} s; cores: {default_workers()}")
 
-        predictor = Predictor(args.model)
+        predictor = KerasScorer(args.model)
         predictor.scores(np.zeros((1,) + predictor.settings.shape, np.float32))  # compile once, outside the timing
         t = time.perf_counter()
         write_submission(predictor, root, root / "sub.csv", workers=args.workers, progress=False)

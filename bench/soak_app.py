@@ -2,7 +2,7 @@
 
     python bench/soak_app.py [--minutes 10] [--json FILE]
 
-A private PulseAudio server is the microphone (kwsapp.vmic); a minute of espeak-ng commands and other words over
+A private PulseAudio server is the microphone (tests/vmic.py); a minute of espeak-ng commands and other words over
 noise plays into it again and again. The app (its own process, its real window offscreen, the bundled model) runs
 with a small probe that prints, every few seconds, its resident memory and the reference counts of True and None
 (PySide6 6.12.0 on CPython 3.11 dropped one of each on every signal emit and void Qt call, and the app aborted
@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from kwsapp.core.audio import write_wav  # noqa: E402
-from kwsapp.vmic import VirtualMicrophone  # noqa: E402
+from tests.vmic import VirtualMicrophone  # noqa: E402
 
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 OTHER_WORDS = ["bed", "cat", "house", "marvin"]

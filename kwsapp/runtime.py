@@ -1,16 +1,15 @@
 """Live inference: one 1-s window at a time, through the same feature function and decision class
-the app and the streaming evaluation use. Qt-free.
-
-Two scorers with one interface (``labels``, ``settings``, ``__call__(features) -> scores``):
-:class:`LiteRtScorer` runs the folder's ``model.tflite`` with the LiteRT interpreter (no TensorFlow
-import, ~0.4 ms a window); :class:`WindowScorer` runs ``model.keras`` as a fixed-shape ``tf.function``
-(~1-2 ms, and TensorFlow's 2.5 s import). :func:`load_scorer` picks the first that the folder allows."""
+the app and the streaming evaluation use. Qt-free and TensorFlow-free: the model is the folder's ``model.tflite``,
+run by the LiteRT interpreter. (The Keras side, for training and evaluation, is trainer.keras_model; its
+``KerasScorer`` has the same interface: ``labels``, ``settings``, ``__call__(features) -> scores``.)"""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -24,45 +23,24 @@ from .core.features import FeatureSettings, features_from_wave
 from .core.modelfolder import ModelFolder, ModelFolderError
 
 
-def load_keras_model(path):
-    """Load a .keras file in safe mode (no code from the file runs), without compiling it."""
-    import zipfile
-
-    from .tf_setup import import_tensorflow
-
-    if not Path(path).is_file():
-        raise ModelFolderError(f"{path}: no such file")
-    if not zipfile.is_zipfile(path):  # Keras says "File not found" of a truncated or damaged file
-        raise ModelFolderError(f"{path}: not a whole .keras file (a zip archive); is it truncated or damaged?")
-    import_tensorflow()
-    import keras
-
+@contextmanager
+def quiet_stderr():
+    """Point file descriptor 2 at /dev/null for the block (C++ logging ignores Python's sys.stderr): LiteRT and
+    TensorFlow print start-up lines there. Set KWSAPP_DEBUG=1 to see them."""
+    if os.environ.get("KWSAPP_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise ModelFolderError(f"{path}: cannot load the Keras model ({type(exc).__name__}: {first})") from None
-
-
-class WindowScorer:
-    """Scores one feature window with a compiled function of fixed shape [1, frames, bins]
-    (``model.predict`` costs ~36 ms a call; this ~1 ms)."""
-
-    def __init__(self, model_dir):
-        from .tf_setup import import_tensorflow
-
-        self.folder = ModelFolder.open(model_dir)  # a bad folder is reported before TensorFlow loads
-        model = load_keras_model(self.folder.keras_path)
-        tf = import_tensorflow()
-        self.labels = self.folder.labels
-        self.settings: FeatureSettings = self.folder.features
-        frames, bins = self.settings.shape
-        self._fn = tf.function(lambda x: model(x, training=False),
-                               input_signature=[tf.TensorSpec([1, frames, bins], tf.float32)])
-        self(np.full((frames, bins), self.settings.floor, np.float32))  # trace once, now
-
-    def __call__(self, feats: np.ndarray) -> np.ndarray:
-        return self._fn(feats[None].astype(np.float32, copy=False)).numpy()[0]
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class LiteRtScorer:
@@ -80,12 +58,8 @@ class LiteRtScorer:
         self.labels = self.folder.labels
         self.settings: FeatureSettings = self.folder.features
         frames, bins = self.settings.shape
-        from .tf_setup import (
-            quiet_stderr,  # LiteRT prints an INFO line about its CPU delegate
-        )
-
         try:
-            with quiet_stderr():
+            with quiet_stderr():  # LiteRT prints an INFO line about its CPU delegate
                 self._it = Interpreter(model_path=str(path), num_threads=num_threads)
                 inp = self._it.get_input_details()[0]
                 if list(inp["shape"]) != [1, frames, bins]:
@@ -109,34 +83,14 @@ class LiteRtScorer:
         return self._it.get_tensor(self._out)[0].copy()
 
 
-def load_scorer(model_dir, prefer: str = "litert"):
-    """The fastest scorer the model folder allows: LiteRT when it holds ``model.tflite``, else Keras."""
+def load_scorer(model_dir) -> LiteRtScorer:
+    """The app's scorer for a model folder: its ``model.tflite`` (train writes one; older folders get it from
+    ``python -m trainer export-litert``)."""
     folder = ModelFolder.open(model_dir)
-    if prefer == "litert" and folder.tflite_path.is_file():
-        return LiteRtScorer(folder.path)
-    if not folder.keras_path.is_file():
-        raise ModelFolderError(f"{folder.path}: no model file ({folder.keras_path.name} or {folder.tflite_path.name})")
-    return WindowScorer(folder.path)
-
-
-def export_litert(keras_path, tflite_path) -> None:
-    """Convert a .keras model to a .tflite file (float32), written atomically."""
-    import os
-    from pathlib import Path
-
-    from .tf_setup import import_tensorflow, quiet_stderr
-
-    model = load_keras_model(keras_path)
-    import_tensorflow()
-    tflite_path = Path(tflite_path)
-    tmp = tflite_path.with_name(".tmp-" + tflite_path.name)
-    try:
-        with quiet_stderr():
-            model.export(str(tmp), format="litert", verbose=False)
-        os.replace(tmp, tflite_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    if not folder.tflite_path.is_file():
+        raise ModelFolderError(f"{folder.path}: no {folder.tflite_path.name}, which the app runs; add it with "
+                               f"python -m trainer export-litert --model {folder.path}")
+    return LiteRtScorer(folder.path)
 
 
 def sliding_windows(wave: np.ndarray, sample_rate_hz: int, hop_ms: float, clip_duration_ms: float):

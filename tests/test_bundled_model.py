@@ -25,10 +25,10 @@ def test_bundled_model_on_held_out_real_speakers(shared_sample):
     from trainer.cache import FeatureCache
     from trainer.dataset import SplitRule
     from trainer.evaluate import evaluate
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.sources import eval_set, load_source
 
-    predictor = Predictor(BUNDLED)
+    predictor = KerasScorer(BUNDLED)
     rule = SplitRule(**json.loads((BUNDLED / "training.json").read_text())["split_rule"])
     src = load_source(shared_sample, rule, FeatureCache(None, predictor.settings), desc=None)
     train_speakers = set(src.index.split("training")["speaker"])

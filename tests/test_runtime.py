@@ -11,16 +11,39 @@ BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "default_model"
 
 
 def test_litert_and_keras_scorers_agree_on_the_bundled_model():
-    from kwsapp.runtime import LiteRtScorer, WindowScorer, load_scorer
+    from kwsapp.runtime import LiteRtScorer, load_scorer
+    from trainer.keras_model import KerasScorer
 
-    lite, keras_fn = LiteRtScorer(BUNDLED), WindowScorer(BUNDLED)
+    lite, keras_fn = LiteRtScorer(BUNDLED), KerasScorer(BUNDLED)
     assert lite.labels == keras_fn.labels and lite.settings == keras_fn.settings
     x = (np.random.default_rng(1).normal(size=(6, *lite.settings.shape)) * 3 - 12).astype(np.float32)
     for w in x:
         a, b = lite(w), keras_fn(w)
         assert a.shape == (12,) and abs(a.sum() - 1) < 1e-4
         np.testing.assert_allclose(a, b, atol=1e-4)
+    np.testing.assert_allclose(keras_fn.scores(x), [lite(w) for w in x], atol=1e-4)  # batches, the same scores
     assert isinstance(load_scorer(BUNDLED), LiteRtScorer)
+
+
+def test_the_app_runtime_is_litert_only_and_says_how_to_get_it(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from kwsapp.core.modelfolder import ModelFolderError
+    from kwsapp.runtime import load_scorer
+
+    folder = tmp_path / "m"
+    shutil.copytree(BUNDLED, folder)
+    (folder / "model.tflite").unlink()
+    with pytest.raises(ModelFolderError, match="no model.tflite.*export-litert --model"):
+        load_scorer(folder)
+    # loading and running a model in the app's runtime imports no TensorFlow or Keras
+    code = ("import sys, numpy as np; from kwsapp.runtime import load_scorer; s = load_scorer(sys.argv[1]); "
+            "s(np.zeros(s.settings.shape, np.float32)); "
+            "print([m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'trainer')])")
+    r = subprocess.run([sys.executable, "-c", code, str(BUNDLED)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
 def test_a_broken_tflite_is_a_clear_error(tmp_path):
@@ -39,13 +62,14 @@ def test_a_broken_tflite_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["litert", "keras"])
 def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs_espeak, runtime):
-    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer, WindowScorer
+    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer
+    from trainer.keras_model import KerasScorer
     from trainer.synth import RATE_HZ, spoken_sequence
 
     words = ["yes", "stop", "right", "down"]
     onsets_s = [1.5, 4.0, 6.5, 9.0]
     wave = spoken_sequence(words, onsets_s, 11, tmp_path)
-    scorer = LiteRtScorer(BUNDLED) if runtime == "litert" else WindowScorer(BUNDLED)
+    scorer = LiteRtScorer(BUNDLED) if runtime == "litert" else KerasScorer(BUNDLED)
     rec = StreamingRecognizer(scorer, DecisionSettings())
     hops = list(rec.run_wave(wave, RATE_HZ, hop_ms=DEFAULT_HOP_MS))  # the app's hop, with its decision settings
     announced = [(h.decision.time_ms / 1000, h.decision.label) for h in hops if h.decision.is_new_command]

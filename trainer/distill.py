@@ -38,10 +38,10 @@ class Teachers:
     """The mean of the teachers' scores for a batch of features."""
 
     def __init__(self, folders: list[ModelFolder]):
-        from .infer import Predictor
+        from .keras_model import KerasScorer
 
         self.dirs = [str(f.path) for f in folders]
-        self._predictors = [Predictor(f.path) for f in folders]
+        self._predictors = [KerasScorer(f.path) for f in folders]
 
     def __call__(self, feats: np.ndarray) -> np.ndarray:
         return np.mean([p.scores(feats) for p in self._predictors], axis=0).astype(np.float32)

@@ -255,11 +255,16 @@ def decide(labels, times_ms, scores, settings: DecisionSettings) -> list[tuple[f
 
 def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
                 runtime: str = "litert") -> dict:
-    from kwsapp.runtime import load_scorer
-
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
-    scorer = load_scorer(model_dir, prefer=runtime)
+    if runtime == "keras":
+        from .keras_model import KerasScorer
+
+        scorer = KerasScorer(model_dir)
+    else:
+        from kwsapp.runtime import load_scorer
+
+        scorer = load_scorer(model_dir)
     times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
     found = decide(scorer.labels, times, scores, decisions)
     result = score_detections(found, truth, recording.seconds).to_dict()

@@ -97,7 +97,7 @@ def save_inference_model(src: Path, dst: Path) -> None:
     """Write the model at ``src`` to ``dst`` without its optimizer state (a third of the size), atomically."""
     import keras
 
-    from kwsapp.runtime import load_keras_model
+    from .keras_model import load_keras_model
 
     model = load_keras_model(src)  # compile=False: no optimizer
     tmp = dst.with_name(".tmp-" + dst.name)  # keep the .keras suffix last so Keras accepts the name
@@ -113,7 +113,7 @@ def save_inference_model(src: Path, dst: Path) -> None:
 def write_litert(model_dir) -> bool:
     """Add ``model.tflite`` (the live app's fast path) beside ``model.keras``; a failure is a warning only,
     the app then runs the Keras model."""
-    from kwsapp.runtime import export_litert
+    from .keras_model import export_litert
 
     model_dir = Path(model_dir)
     try:
@@ -157,13 +157,13 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
     out.mkdir(parents=True, exist_ok=True)
 
-    from kwsapp.tf_setup import import_tensorflow
+    from .tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras
 
     from .evaluate import evaluate, format_metrics
-    from .infer import Predictor
+    from .keras_model import KerasScorer
     from .models import build_model
     from .plots import save_confusion, save_curves
 
@@ -272,7 +272,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     }
     write_json_atomic(out / TRAINING_FILE, training)
 
-    predictor = Predictor(out)
+    predictor = KerasScorer(out)
     metrics = {"model": str(out)}
     for split in (VALIDATION, TESTING):
         m = evaluate(predictor, sources, eval_set(sources, split, settings))

@@ -188,8 +188,9 @@ class MainWindow(QMainWindow):
             self.settings.remove("model/last_dir")
         if tuple(info.labels) != self.scores.labels:
             self.scores.set_labels(info.labels)
-        self.status_model.setText(f"model: {Path(info.path).name} ({info.runtime}, loaded in {info.load_s:.1f} s)")
-        print(f"kwsapp: model ready: {info.path} ({info.runtime})", flush=True)
+        took = f"{info.load_s * 1000:.0f} ms" if info.load_s < 1 else f"{info.load_s:.1f} s"
+        self.status_model.setText(f"model: {Path(info.path).name} (loaded in {took})")
+        print(f"kwsapp: model ready: {info.path}", flush=True)
 
     def _model_failed(self, message: str):
         self.status_model.setText("model: none")

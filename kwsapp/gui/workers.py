@@ -42,7 +42,6 @@ class DisplayFrame:
 @dataclass(frozen=True)
 class ModelInfo:
     path: str
-    runtime: str
     labels: tuple
     settings: FeatureSettings
     load_s: float
@@ -98,7 +97,7 @@ class InferenceWorker(QObject):
     @Slot(str)
     def load_model(self, path: str):
         from ..core.modelfolder import ModelFolderError
-        from ..runtime import LiteRtScorer, StreamingRecognizer, load_scorer
+        from ..runtime import StreamingRecognizer, load_scorer
 
         t0 = time.perf_counter()
         try:
@@ -110,8 +109,7 @@ class InferenceWorker(QObject):
             self.model_failed.emit(f"{path}: cannot load the model ({type(exc).__name__}: {exc})".splitlines()[0])
             return
         self.recognizer = StreamingRecognizer(scorer, self.decisions)
-        runtime = "LiteRT" if isinstance(scorer, LiteRtScorer) else "TensorFlow"
-        self.model_loaded.emit(ModelInfo(str(Path(path)), runtime, tuple(scorer.labels), scorer.settings,
+        self.model_loaded.emit(ModelInfo(str(Path(path)), tuple(scorer.labels), scorer.settings,
                                          time.perf_counter() - t0))
 
     @Slot(object)

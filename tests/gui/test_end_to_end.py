@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kwsapp.core.audio import write_wav
-from kwsapp.vmic import VirtualMicrophone, VirtualMicrophoneError
+from tests.vmic import VirtualMicrophone, VirtualMicrophoneError
 
 REPO = Path(__file__).resolve().parents[2]
 WORDS = ["yes", "stop", "right", "down"]

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from bench.soak_app import soak
-from kwsapp.vmic import VirtualMicrophoneError
+from tests.vmic import VirtualMicrophoneError
 
 
 @pytest.mark.slow

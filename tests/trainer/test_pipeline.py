@@ -106,7 +106,7 @@ def test_model_folder_contents(trained_model, synth_root):
 def test_training_repeats_to_the_bit_for_a_seed(trained_model, synth_root, tmp_path):
     """The same command and seed give the same weights (what lets scripts/train_default_model.sh reproduce the
     bundled model); another seed gives others."""
-    from kwsapp.runtime import load_keras_model
+    from trainer.keras_model import load_keras_model
 
     def weights(folder):
         return load_keras_model(folder / "model.keras").get_weights()
@@ -151,7 +151,7 @@ def test_submit_writes_every_test_clip_once(trained_model, synth_root, tmp_path)
 
 
 def test_submission_rows_survive_commas_quotes_and_newlines_in_file_names(trained_model, synth_root, tmp_path):
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.submit import write_submission
 
     clips = sorted((synth_root / "test" / "audio").glob("*.wav"))[:4]
@@ -161,7 +161,7 @@ def test_submission_rows_survive_commas_quotes_and_newlines_in_file_names(traine
     for clip, name in zip(clips, names):
         shutil.copy(clip, audio / name)
     out = tmp_path / "sub.csv"
-    write_submission(Predictor(trained_model), tmp_path / "data", out, workers=1, progress=False)
+    write_submission(KerasScorer(trained_model), tmp_path / "data", out, workers=1, progress=False)
     with open(out, newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["fname", "label"] and sorted(r[0] for r in rows[1:]) == sorted(names)
@@ -185,10 +185,10 @@ def test_predict_prints_label_and_score(trained_model, synth_root):
 
 
 def test_interrupted_export_leaves_nothing(trained_model, synth_root, tmp_path):
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.submit import write_submission
 
-    predictor = Predictor(trained_model)
+    predictor = KerasScorer(trained_model)
     real_scores = predictor.scores
     calls = []
 
@@ -275,7 +275,7 @@ def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_mode
     from trainer.dataset import TRAIN
     from trainer.distill import Teachers, check_teachers
     from trainer.epochs import make_training_dataset
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.sources import noise_features
     from trainer.train import load_sources
 
@@ -288,7 +288,7 @@ def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_mode
     x_plain, onehot = plain[0]
     assert np.array_equal(x, x_plain)  # the same batch: teachers change the targets only
     assert set(np.unique(onehot)) == {0.0, 1.0} and np.allclose(onehot.sum(axis=1), 1)
-    scores = Predictor(trained_model).scores(x)
+    scores = KerasScorer(trained_model).scores(x)
     np.testing.assert_allclose(y, 0.7 * onehot + 0.3 * scores, atol=1e-6)
     assert np.allclose(y.sum(axis=1), 1, atol=1e-5)
     assert (y.max(axis=1) < 1).all() and (y >= 0).all()
@@ -300,7 +300,7 @@ def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synt
     from trainer.dataset import TRAIN
     from trainer.distill import Teachers, check_teachers
     from trainer.epochs import MADE_NEGATIVES, make_training_dataset
-    from trainer.infer import Predictor
+    from trainer.keras_model import KerasScorer
     from trainer.sources import noise_features
     from trainer.train import load_sources
 
@@ -314,7 +314,7 @@ def test_made_negatives_keep_their_unknown_label_when_taught(trained_model, synt
     assert all((codes == c).any() for c in MADE_NEGATIVES) and (~made).any()
     unknown = np.eye(len(LABELS), dtype=np.float32)[LABELS.index("unknown")]
     assert (y[made] == unknown).all()
-    scores = Predictor(trained_model).scores(x[~made])
+    scores = KerasScorer(trained_model).scores(x[~made])
     onehot = np.eye(len(LABELS), dtype=np.float32)[y[~made].argmax(axis=1)]  # the true label keeps 0.7 of the rest
     np.testing.assert_allclose(y[~made], 0.7 * onehot + 0.3 * scores, atol=1e-6)
 

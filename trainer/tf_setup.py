@@ -10,28 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
+
+from kwsapp.runtime import quiet_stderr
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-@contextmanager
-def quiet_stderr():
-    """Point file descriptor 2 at /dev/null for the block (C++ logging ignores Python's sys.stderr)."""
-    if os.environ.get("KWSAPP_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def import_tensorflow():
