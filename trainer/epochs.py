@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
+from kwsapp.core.words import word_span
 
 from .augment import AugmentSettings, augment_batch, shift_frames
 from .config import TrainConfig
@@ -26,15 +27,18 @@ def augment_settings(cfg: TrainConfig) -> AugmentSettings:
 
 CLIPPED = -4   # source code of a made negative in an epoch's items: a command cut by the window's edge
 MADE_NEGATIVES = (CLIPPED,)
-# the share of a clipped word's frames left in the window (of those within 20 dB of its loudest). The live
-# recipe's +-300 ms shifts of command clips leave less than 0.4 of the word in the window for 2.3 % of the
-# sample's training clips (less than 0.7 for 7.4 %), so a few command targets overlap these negatives.
+# the share of a clipped word's frames left in the window. The live recipe's +-300 ms shifts leave less than that
+# of a few command clips in the window too, so a few command targets overlap these negatives (docs/experiments.md).
 CLIPPED_KEEP = (0.1, 0.4)
+# a clipped word's frames: those within 20 dB of its loudest (kwsapp.core.words), wider than the 10 dB of a stream's
+# word level, so that the soft start and end of a word count as part of it
+CLIPPED_WORD_WITHIN_DB = 20.0
+
+
 def word_frames(logspec: np.ndarray) -> tuple[int, int]:
-    """First and last+1 frame whose energy is within 20 dB of the loudest frame: where the word is."""
-    e = np.log(np.exp(logspec.astype(np.float64)).sum(axis=-1))
-    loud = np.nonzero(e >= e.max() - np.log(100.0))[0]
-    return int(loud[0]), int(loud[-1]) + 1
+    """First and last+1 frame of the word in a log power spectrogram (kwsapp.core.words)."""
+    span = word_span(np.exp(logspec.astype(np.float64)).sum(axis=-1), CLIPPED_WORD_WITHIN_DB)
+    return span if span is not None else (0, len(logspec))
 
 
 def clip_word(logspec: np.ndarray, keep_share: float, at_end: bool, floor: float) -> np.ndarray:

@@ -20,6 +20,7 @@ from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, to_pcm16
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCommands
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
+from kwsapp.core.words import frame_energies, frame_length, loud_frames, word_span
 
 from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
 from .stream_scoring import score_detections, speaker_intervals
@@ -32,26 +33,21 @@ class StreamError(Exception):
 
 
 def _energy_middle(x: np.ndarray, rate: int) -> float:
-    """Seconds from the clip start to the centre of its loudest part (frame-energy weighted)."""
-    frame = max(1, rate // 100)
-    n = x.size // frame
-    if n == 0:
+    """Seconds from the clip start to the middle of its word (kwsapp.core.words)."""
+    span = word_span(frame_energies(x, rate))
+    if span is None:
         return x.size / rate / 2
-    e = np.square(x[: n * frame].reshape(n, frame)).mean(axis=1)
-    loud = e >= 0.1 * e.max()
-    idx = np.nonzero(loud)[0]
-    return float((idx[0] + idx[-1] + 1) / 2 * frame / rate)
+    return float((span[0] + span[1]) / 2 * frame_length(rate) / rate)
 
 
 def active_rms(x: np.ndarray, rate: int) -> float:
-    """RMS over the 10-ms frames within 10 dB of the loudest: the level of the word, not of the pauses around it.
+    """RMS over the frames of the word (kwsapp.core.words): its level, not that of the pauses around it.
     ``make_stream``'s SNR is this level over the noise's RMS."""
-    frame = max(1, rate // 100)
-    n = x.size // frame
-    if n == 0:
+    e = frame_energies(x, rate)
+    if e.size == 0:
         return float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
-    e = np.square(x[: n * frame].reshape(n, frame)).mean(axis=1)
-    return float(np.sqrt(e[e >= 0.1 * e.max()].mean())) if e.max() > 0 else 0.0
+    loud = loud_frames(e)
+    return float(np.sqrt(e[loud].mean())) if loud.any() else 0.0
 
 
 def _clip_name(path: Path) -> str:

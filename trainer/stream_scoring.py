@@ -15,11 +15,12 @@ compared with the same draws for both (``paired_difference``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS
+
+from .dataset import speaker_of
 
 EARLY_S = 0.5   # an announcement may come this long before the middle of the word ...
 LATE_S = 1.5    # ... or this long after it (1-s window + averaging)
@@ -91,12 +92,6 @@ def score_detections(detections, truth, seconds: float) -> StreamScore:
     share = (lambda k: k / words) if words else (lambda k: 0.0)
     return StreamScore(share(n_correct), share(n_wrong), share(n_missed), n_fa / hours if hours else 0.0, words,
                        hours, n_correct, n_wrong, n_missed, n_fa)
-
-
-def speaker_of(clip: str) -> str:
-    """The speaker of a clip named as in Speech Commands (``word/<speaker>_nohash_<n>.wav``); else the clip."""
-    name = Path(clip).name
-    return name.split("_nohash_")[0] if "_nohash_" in name else clip
 
 
 def speaker_keys(truth) -> list[str]:

@@ -49,7 +49,7 @@ def test_a_right_answer_beside_a_wrong_one_counts_as_right():
 
 def test_speaker_of_a_speech_commands_clip():
     assert speaker_of("yes/0a7c2a8d_nohash_1.wav") == "0a7c2a8d"
-    assert speaker_of("recorded/take3.wav") == "recorded/take3.wav"
+    assert speaker_of("recorded/take3.wav") == "take3"  # the split's own rule: no _nohash_, the name is the speaker
 
 
 def test_word_hearing_counts_the_hops_in_reach_where_the_word_is_heard():

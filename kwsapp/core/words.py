@@ -1,0 +1,37 @@
+"""Where the word is in a clip: the frames whose energy is within ``within_db`` of the loudest frame. One rule for
+every place that needs it (a stream's word times and levels, the made negatives of training, cutting a recorded take)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# a frame belongs to the word when its energy is within this many dB of the loudest frame's
+WORD_WITHIN_DB = 10.0
+FRAME_MS = 10.0  # frames of a waveform, for its energies
+
+
+def frame_length(sample_rate_hz: int, frame_ms: float = FRAME_MS) -> int:
+    """Samples in a frame of ``frame_ms``."""
+    return max(1, int(round(sample_rate_hz * frame_ms / 1000)))
+
+
+def frame_energies(wave: np.ndarray, sample_rate_hz: int, frame_ms: float = FRAME_MS) -> np.ndarray:
+    """Mean square of each whole frame of ``wave``, in its own dtype (a partial last frame is left out; empty when
+    the wave is shorter than a frame)."""
+    frame = frame_length(sample_rate_hz, frame_ms)
+    n = wave.size // frame
+    return np.square(wave[: n * frame].reshape(n, frame)).mean(axis=1)
+
+
+def loud_frames(energies: np.ndarray, within_db: float = WORD_WITHIN_DB) -> np.ndarray:
+    """Which frames are within ``within_db`` of the loudest (all False when every frame is silent)."""
+    top = energies.max() if energies.size else 0.0
+    if top <= 0:
+        return np.zeros(energies.shape, bool)
+    return energies >= top * 10.0 ** (-within_db / 10.0)
+
+
+def word_span(energies: np.ndarray, within_db: float = WORD_WITHIN_DB) -> tuple[int, int] | None:
+    """First and last+1 loud frame: where the word is; None when there is no loud frame."""
+    idx = np.nonzero(loud_frames(energies, within_db))[0]
+    return (int(idx[0]), int(idx[-1]) + 1) if idx.size else None
