@@ -20,9 +20,9 @@ from .sources import Source, command_positions, silence_features
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     masks = 2 if cfg.spec_augment else 0
-    return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.hop_ms)),
+    return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.frame_step_ms)),
                            snr_db_range=tuple(cfg.snr_db_range), freq_masks=masks, time_masks=masks,
-                           max_time_mask_frames=int(round(100.0 / cfg.features.hop_ms)))
+                           max_time_mask_frames=int(round(100.0 / cfg.features.frame_step_ms)))
 
 
 CLIPPED = -4   # source code of a made negative in an epoch's items: a command cut by the window's edge

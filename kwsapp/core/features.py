@@ -21,10 +21,11 @@ import numpy as np
 from .audio import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, fix_length, resample
 
 WINDOWS = ("hann", "hamming", "blackman", "boxcar")
+OLD_FRAME_STEP_KEY = "hop_ms"  # what features.json called frame_step_ms before 2026-12-02
 # what a model folder's features.json may say: (type, lowest, highest)
 SETTING_RANGES = {
     "sample_rate_hz": (int, MIN_SAMPLE_RATE_HZ, MAX_SAMPLE_RATE_HZ), "clip_duration_ms": (int, 100, 10_000),
-    "window_ms": (float, 1.0, 1000.0), "hop_ms": (float, 1.0, 1000.0), "window": (str, None, None),
+    "window_ms": (float, 1.0, 1000.0), "frame_step_ms": (float, 1.0, 1000.0), "window": (str, None, None),
     "log_eps": (float, 1e-30, 1.0), "input_scale": (float, 1e-6, 1e9),
 }
 
@@ -34,7 +35,7 @@ class FeatureSettings:
     sample_rate_hz: int = 8000
     clip_duration_ms: int = 1000
     window_ms: float = 20.0
-    hop_ms: float = 10.0
+    frame_step_ms: float = 10.0  # from one spectrogram frame to the next (the app's hop_ms is from one window to the next)
     window: str = "hann"
     log_eps: float = 1e-10
     # The notebook fed int16 samples to the spectrogram; kwsapp keeps float waves in [-1, 1]
@@ -52,7 +53,7 @@ class FeatureSettings:
     @property
     def noverlap(self) -> int:
         # The notebook names the step "noverlap"; with 20 ms / 10 ms the two coincide.
-        return self.nperseg - int(round(self.hop_ms * self.sample_rate_hz / 1e3))
+        return self.nperseg - int(round(self.frame_step_ms * self.sample_rate_hz / 1e3))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -73,6 +74,10 @@ class FeatureSettings:
         """Settings read from a model folder, each checked for its type and range (a ValueError says which)."""
         if not isinstance(data, dict):
             raise ValueError("expected a JSON object of feature settings")
+        if OLD_FRAME_STEP_KEY in data:  # model folders written before the rename
+            if "frame_step_ms" in data:
+                raise ValueError(f"both {OLD_FRAME_STEP_KEY} and frame_step_ms are given")
+            data = {("frame_step_ms" if k == OLD_FRAME_STEP_KEY else k): v for k, v in data.items()}
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -89,8 +94,8 @@ class FeatureSettings:
             if not ok:
                 raise ValueError(f"{name} is {value!r}, not {expected}")
         settings = cls(**{k: (int(v) if SETTING_RANGES[k][0] is int else v) for k, v in data.items()})
-        if settings.hop_ms > settings.window_ms or settings.nperseg < 2:
-            raise ValueError(f"hop_ms {settings.hop_ms:g} and window_ms {settings.window_ms:g} make no spectrogram")
+        if settings.frame_step_ms > settings.window_ms or settings.nperseg < 2:
+            raise ValueError(f"frame_step_ms {settings.frame_step_ms:g} and window_ms {settings.window_ms:g} make no spectrogram")
         return settings
 
     def key(self) -> str:

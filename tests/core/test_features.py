@@ -59,7 +59,7 @@ def test_settings_shape_and_roundtrip():
     s = DEFAULT_SETTINGS
     assert s.shape == (99, 81) and s.nperseg == 160 and s.clip_samples == 8000
     assert FeatureSettings.from_dict(s.to_dict()) == s
-    assert FeatureSettings(hop_ms=20).key() != s.key()
+    assert FeatureSettings(frame_step_ms=20).key() != s.key()
     with pytest.raises(ValueError, match="unknown feature settings"):
         FeatureSettings.from_dict({**s.to_dict(), "bogus": 1})
 

@@ -20,11 +20,12 @@ def _copy(tmp_path):
 @pytest.mark.parametrize("change,problem", [
     ({"sample_rate_hz": "abc"}, "sample_rate_hz is 'abc'"),
     ({"sample_rate_hz": 100_000_000}, "sample_rate_hz is 100000000"),
-    ({"hop_ms": -10}, "hop_ms is -10"),
+    ({"frame_step_ms": -10}, "frame_step_ms is -10"),
     ({"window": "rm -rf"}, "window is 'rm -rf'"),
     ({"log_eps": None}, "log_eps is None"),
     ({"clip_duration_ms": True}, "clip_duration_ms is True"),
-    ({"hop_ms": 40.0, "window_ms": 20.0}, "make no spectrogram"),
+    ({"frame_step_ms": 40.0, "window_ms": 20.0}, "make no spectrogram"),
+    ({"hop_ms": 10.0}, "both hop_ms and frame_step_ms are given"),
 ])
 def test_bad_feature_settings_name_the_file_and_the_value(tmp_path, change, problem):
     folder = _copy(tmp_path)
@@ -38,6 +39,14 @@ def test_bad_feature_settings_name_the_file_and_the_value(tmp_path, change, prob
 
 def test_the_bundled_settings_pass_the_checks():
     assert ModelFolder.open(BUNDLED).features.shape == (99, 81)
+
+
+def test_a_folder_written_before_the_rename_still_loads(tmp_path):
+    folder = _copy(tmp_path)
+    settings = json.loads((folder / "features.json").read_text())
+    old = {("hop_ms" if k == "frame_step_ms" else k): v for k, v in settings.items()}
+    (folder / "features.json").write_text(json.dumps(old))
+    assert ModelFolder.open(folder).features == ModelFolder.open(BUNDLED).features
 
 
 def test_cli_names_the_features_file_and_exits_2(tmp_path):

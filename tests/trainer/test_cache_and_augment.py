@@ -62,7 +62,7 @@ def test_cache_second_run_computes_nothing_and_sees_changes(tmp_path):
     assert third.computed == 1
     assert int(np.argmax(third.get(np.array([1]))[0][50])) == 60  # 3 kHz / 50 Hz per bin
     # other feature settings use another cache
-    other = FeatureCache(tmp_path / "cache", type(S)(hop_ms=20.0))
+    other = FeatureCache(tmp_path / "cache", type(S)(frame_step_ms=20.0))
     assert other.features_for(ix.audio_dir, paths, workers=1, desc=None).computed == 4
 
 
