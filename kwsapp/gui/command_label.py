@@ -9,8 +9,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-PLACEHOLDER = "-"
+from ..core.labels import COMMANDS, SILENCE, UNKNOWN
+
+PLACEHOLDER = "no command yet"
 HOLD_MS = 2000
+WORD_STYLE = "font-size: 56px; font-weight: bold; color: {};"
+PLACEHOLDER_STYLE = "font-size: 28px; color: #999;"
+
+
+def say_hint(labels) -> str:
+    """What a user can say to the loaded model: its labels but silence and unknown."""
+    return "say: " + ", ".join(lab for lab in labels if lab not in (SILENCE, UNKNOWN))
 
 
 class CommandDisplay(QWidget):
@@ -18,9 +27,10 @@ class CommandDisplay(QWidget):
         super().__init__(parent)
         self.word = QLabel(PLACEHOLDER)
         self.word.setAlignment(Qt.AlignCenter)
-        self.word.setStyleSheet("font-size: 56px; font-weight: bold;")
-        self.confidence = QLabel("say: yes, no, up, down, left, right, on, off, stop, go")
+        self.word.setStyleSheet(PLACEHOLDER_STYLE)
+        self.confidence = QLabel(say_hint(COMMANDS))
         self.confidence.setAlignment(Qt.AlignCenter)
+        self.confidence.setWordWrap(True)  # a narrow window wraps the hint instead of cutting it
         self.confidence.setStyleSheet("font-size: 14px; color: #666;")
         lay = QVBoxLayout(self)
         lay.addWidget(self.word)
@@ -29,10 +39,15 @@ class CommandDisplay(QWidget):
         self._clear.setSingleShot(True)
         self._clear.timeout.connect(self._fade)
 
+    def set_labels(self, labels) -> None:
+        """A model was loaded: until a command is shown, the hint names what it can hear."""
+        if self.word.text() == PLACEHOLDER:
+            self.confidence.setText(say_hint(labels))
+
     def show_command(self, label: str, score: float, note: str = "") -> None:
         self.label, self.score, self.note = label, score, note
         self.word.setText(label)
-        self.word.setStyleSheet("font-size: 56px; font-weight: bold; color: #0a7d32;")
+        self.word.setStyleSheet(WORD_STYLE.format("#0a7d32"))
         self._show_score()
         self._clear.start(HOLD_MS)
 
@@ -46,4 +61,4 @@ class CommandDisplay(QWidget):
         self.confidence.setText(f"score {self.score:.0%} (averaged)" + (f"  ·  {self.note}" if self.note else ""))
 
     def _fade(self) -> None:
-        self.word.setStyleSheet("font-size: 56px; font-weight: bold; color: #999;")
+        self.word.setStyleSheet(WORD_STYLE.format("#999"))

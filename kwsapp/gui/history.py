@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 MAX_ITEMS = 500
 
@@ -13,12 +15,18 @@ class HistoryList(QListWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setMinimumWidth(220)
+        # a long file name is cut at the panel's edge (its whole path is the item's tooltip)
+        self.setTextElideMode(Qt.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.entries: list[tuple[str, str, float]] = []  # (source, label, score), oldest first
 
     def add(self, label: str, score: float, source: str = "mic", when: dt.datetime | None = None) -> None:
         when = when or dt.datetime.now()
-        text = f"{when:%H:%M:%S}  {label:<6} {score:.2f}" + ("" if source == "mic" else f"  ({source})")
-        self.insertItem(0, text)
+        text = f"{when:%H:%M:%S}  {label:<6} {score:.2f}" + ("" if source == "mic" else f"  ({Path(source).name})")
+        item = QListWidgetItem(text)
+        if source != "mic":
+            item.setToolTip(source)
+        self.insertItem(0, item)
         self.entries.append((source, label, score))
         while self.count() > MAX_ITEMS:
             self.takeItem(self.count() - 1)

@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
             self.settings.remove("model/last_dir")
         if tuple(info.labels) != self.scores.labels:
             self.scores.set_labels(info.labels)
+        self.command.set_labels(info.labels)
         took = f"{info.load_s * 1000:.0f} ms" if info.load_s < 1 else f"{info.load_s:.1f} s"
         self.status_model.setText(f"model: {Path(info.path).name} (loaded in {took})")
         print(f"kwsapp: model ready: {info.path}", flush=True)

@@ -55,7 +55,10 @@ def refresh_device_menu(window) -> None:
         a.setEnabled(False)
     current = window.mic.device.index if window.mic.device else None
     for d in devices:
-        a = window.device_menu.addAction(f"{d.name}  ({d.default_rate_hz} Hz)" + ("  · default" if d.is_default else ""))
+        # the rate in use is the status bar's (the app asks for 16 kHz first, whatever the device's default)
+        in_use = d.index == current and window.mic.sample_rate_hz
+        a = window.device_menu.addAction(d.name + ("  · default" if d.is_default else "")
+                                         + (f"  · listening at {window.mic.sample_rate_hz} Hz" if in_use else ""))
         a.setCheckable(True)
         a.setChecked(d.index == current)
         a.setData(d.name)
