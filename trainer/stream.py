@@ -87,6 +87,32 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
     made BLOCK_S at a time, twice: once for its peak, once to write it scaled below full scale. Memory stays that of
     a block and the noise bed, whatever the length."""
     rng = np.random.default_rng(seed)
+    commands, unknown, noise_files = _split_clips(roots, split, rule, noise_roots)
+    noise, noise_errors = load_noise(noise_files)
+    total = int(minutes * 60 * STREAM_RATE_HZ)
+    if total < 5 * STREAM_RATE_HZ:
+        raise StreamError("--minutes must give at least 5 s of audio")
+
+    # background: the noise bed looped from a random start, or (no noise recordings) white noise of its own seed
+    bed = _noise_bed(noise, split)
+    bed_start = int(rng.integers(bed.size)) if bed is not None else 0
+    speech_rms = 10 ** (speech_dbfs / 20)
+    bed_gain = speech_rms / 10 ** (snr_db / 20)
+    placed, truth, skipped, used = _place_words(rng, commands, unknown, total, unknown_share, gap_s, speech_rms)
+
+    def blocks():
+        return _stream_blocks(total, placed, bed, bed_start, bed_gain, seed)
+
+    out_wav, truth_csv = Path(out_wav), Path(truth_csv)
+    _write_stream(out_wav, truth_csv, blocks, truth)
+    return {"wav": str(out_wav), "truth": str(truth_csv), "seconds": total / STREAM_RATE_HZ, "words": len(truth),
+            "command_words": sum(lab in COMMANDS for _, lab, _ in truth), "distinct_clips": len(used),
+            "distinct_unknown_clips": len({p for p, _ in unknown} & used), "snr_db": snr_db, "split": split,
+            "noise_files": len(noise), "skipped": skipped[:20] + noise_errors}
+
+
+def _split_clips(roots, split: str, rule: SplitRule, noise_roots):
+    """The split's command clips and other-word clips, (path, label) each, and the noise recordings to use."""
     clips, noise_files = [], []
     for root in roots:
         index = index_dataset(root, rule)
@@ -99,17 +125,12 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
     unknown = [c for c in clips if c[1] == UNKNOWN]
     if not commands:
         raise StreamError(f"no command clips in the {split} split of {', '.join(map(str, roots))}")
-    noise, noise_errors = load_noise(noise_files)
-    total = int(minutes * 60 * STREAM_RATE_HZ)
-    if total < 5 * STREAM_RATE_HZ:
-        raise StreamError("--minutes must give at least 5 s of audio")
+    return commands, unknown, noise_files
 
-    # background: the noise bed looped from a random start, or (no noise recordings) white noise of its own seed
-    bed = _noise_bed(noise, split)
-    bed_start = int(rng.integers(bed.size)) if bed is not None else 0
-    speech_rms = 10 ** (speech_dbfs / 20)
-    bed_gain = speech_rms / 10 ** (snr_db / 20)
 
+def _place_words(rng, commands, unknown, total: int, unknown_share: float, gap_s: float, speech_rms: float):
+    """Where each word goes: ``placed`` (first sample, clip path, gain), ``truth`` (time of the word's middle, label,
+    clip), the clips ``skipped`` and the set of clips ``used``."""
     # each pool is dealt like a deck: every clip once, in a shuffled order, before any clip comes again,
     # so a few clips cannot dominate the figures by chance
     decks = {"commands": [], "unknown": []}
@@ -120,7 +141,7 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
         return decks[name].pop()
 
     used = set()
-    truth, skipped, placed = [], [], []  # placed: (first sample, clip path, gain)
+    truth, skipped, placed = [], [], []
     t = 1.0 + rng.uniform(0, 0.5)
     while t + 1.0 < total / STREAM_RATE_HZ:
         if unknown and rng.random() < unknown_share:
@@ -142,33 +163,37 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
         placed.append((int(t * STREAM_RATE_HZ), path, speech_rms * 10 ** (rng.uniform(-3, 3) / 20) / level))
         truth.append((round(t + _energy_middle(x, STREAM_RATE_HZ), 3), label, _clip_name(path)))
         t += gap_s + rng.uniform(-0.5, 0.5)
+    return placed, truth, skipped, used
 
+
+def _stream_blocks(total: int, placed, bed, bed_start: int, bed_gain: float, seed: int):
+    """The stream BLOCK_S at a time (the same samples every time it is called)."""
     block = int(BLOCK_S * STREAM_RATE_HZ)
+    gen = np.random.default_rng([seed, 1]) if bed is None else None  # white noise, the same every pass
+    k = 0
+    for b0 in range(0, total, block):
+        b1 = min(total, b0 + block)
+        if gen is not None:
+            out = gen.normal(0, 1, b1 - b0).astype(np.float32) * bed_gain
+        else:
+            out = bed[(bed_start + np.arange(b0, b1)) % bed.size] * bed_gain
+        while k < len(placed) and placed[k][0] < b0 - STREAM_RATE_HZ:
+            k += 1
+        for first, path, gain in placed[k:]:
+            if first >= b1:
+                break
+            x = _placed_clip(path) * gain
+            lo, hi = max(first, b0), min(first + x.size, b1)
+            if hi > lo:
+                out[lo - b0:hi - b0] += x[lo - first:hi - first]
+        yield out
 
-    def blocks():
-        """The stream BLOCK_S at a time (the same samples every time it is called)."""
-        gen = np.random.default_rng([seed, 1]) if bed is None else None  # white noise, the same every pass
-        k = 0
-        for b0 in range(0, total, block):
-            b1 = min(total, b0 + block)
-            if gen is not None:
-                out = gen.normal(0, 1, b1 - b0).astype(np.float32) * bed_gain
-            else:
-                out = bed[(bed_start + np.arange(b0, b1)) % bed.size] * bed_gain
-            while k < len(placed) and placed[k][0] < b0 - STREAM_RATE_HZ:
-                k += 1
-            for first, path, gain in placed[k:]:
-                if first >= b1:
-                    break
-                x = _placed_clip(path) * gain
-                lo, hi = max(first, b0), min(first + x.size, b1)
-                if hi > lo:
-                    out[lo - b0:hi - b0] += x[lo - first:hi - first]
-            yield out
 
+def _write_stream(out_wav: Path, truth_csv: Path, blocks, truth) -> None:
+    """The wav, 16-bit, scaled below full scale if its peak needs it (one pass for the peak, one to write), and the
+    truth CSV; each written atomically."""
     peak = max(float(np.abs(b).max()) for b in blocks())
     scale = 0.99 / peak if peak > 0.99 else None
-    out_wav, truth_csv = Path(out_wav), Path(truth_csv)
 
     def write_audio(p):
         with wave.open(str(p), "wb") as w:
@@ -189,10 +214,6 @@ def make_stream(roots, split: str, out_wav, truth_csv, minutes: float = 10.0, sn
             w.writerows(truth)
 
     write_atomic(truth_csv, write_truth)
-    return {"wav": str(out_wav), "truth": str(truth_csv), "seconds": total / STREAM_RATE_HZ, "words": len(truth),
-            "command_words": sum(lab in COMMANDS for _, lab, _ in truth), "distinct_clips": len(used),
-            "distinct_unknown_clips": len({p for p, _ in unknown} & used), "snr_db": snr_db, "split": split,
-            "noise_files": len(noise), "skipped": skipped[:20] + noise_errors}
 
 
 def read_truth(path) -> list[tuple[float, str, str]]:

@@ -162,24 +162,14 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     import_tensorflow()
     import keras
 
-    from .evaluate import evaluate, format_metrics
-    from .keras_model import KerasScorer
     from .models import build_model
-    from .plots import save_confusion, save_curves
 
     keras.utils.set_random_seed(cfg.seed)
     settings = cfg.features
-    rng_seed = cfg.seed + 1000
-    noise_bank = noise_features(sources, TRAIN, 1500, rng_seed, settings)
+    noise_bank = noise_features(sources, TRAIN, 1500, cfg.seed + 1000, settings)
     teachers = Teachers(teacher_folders) if teacher_folders else None
     train_data = make_training_dataset(sources, cfg, noise_bank, teachers)
-    plan = train_data.plan
-    _log(f"training: {plan.n_total} clips per epoch ({plan.n_commands} commands"
-         + (", the same count of each" if cfg.balance_commands else "") + ", "
-         f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
-         + (f", {plan.n_clipped} clipped" if plan.n_clipped else "") + ")"
-         + (f"; targets {1 - cfg.teacher_weight:g} true label, {cfg.teacher_weight:g} the mean of "
-            f"{len(teachers.dirs)} teacher(s)" if teachers else ""))
+    _log(_describe_epoch(train_data.plan, cfg, teachers))
     val_es = eval_set(sources, VALIDATION, settings, balance_unknown=True)
     if len(val_es) == 0:
         raise TrainError("the validation split is empty: nothing to stop early on")
@@ -188,6 +178,32 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=keras.losses.CategoricalCrossentropy(),
                   metrics=["accuracy"])
+    _fit(cfg, model, train_data, val_data, out, ckpt)
+
+    best = out / BEST_FILE
+    if not best.is_file():
+        raise TrainError(f"{out}: training ended without a checkpoint")
+    save_inference_model(best, out / KERAS_FILE)
+    best.unlink()
+    write_litert(out)
+    ModelFolder.write_metadata(out, LABELS, settings)
+    write_json_atomic(out / TRAINING_FILE, _training_record(cfg, sources, model, train_data.plan, time.time() - t0))
+    return _evaluate_folder(out, sources)
+
+
+def _describe_epoch(plan, cfg: TrainConfig, teachers) -> str:
+    return (f"training: {plan.n_total} clips per epoch ({plan.n_commands} commands"
+            + (", the same count of each" if cfg.balance_commands else "") + ", "
+            f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
+            + (f", {plan.n_clipped} clipped" if plan.n_clipped else "") + ")"
+            + (f"; targets {1 - cfg.teacher_weight:g} true label, {cfg.teacher_weight:g} the mean of "
+               f"{len(teachers.dirs)} teacher(s)" if teachers else ""))
+
+
+def _fit(cfg: TrainConfig, model, train_data, val_data, out: Path, ckpt: Path) -> None:
+    """Train, with a checkpoint after every epoch, the best epoch kept as BEST_FILE and a history row per epoch;
+    KeyboardInterrupt after Ctrl-C, the last finished epoch kept for --resume."""
+    import keras
 
     history_csv = out / HISTORY_FILE
     best_so_far = None
@@ -246,14 +262,10 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     if interrupted:
         raise KeyboardInterrupt
 
-    best = out / BEST_FILE
-    if not best.is_file():
-        raise TrainError(f"{out}: training ended without a checkpoint")
-    save_inference_model(best, out / KERAS_FILE)
-    best.unlink()
-    write_litert(out)
-    ModelFolder.write_metadata(out, LABELS, settings)
-    training = {
+
+def _training_record(cfg: TrainConfig, sources: list[Source], model, plan, seconds: float) -> dict:
+    """training.json: how the model was trained, with no machine's paths."""
+    return {
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
@@ -264,23 +276,29 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
                   "training_speakers": int(s.index.split(TRAIN)["speaker"].nunique()),
                   "unreadable": len(s.feats.errors)} for s in sources],
         "split_rule": cfg.split.to_dict(), "parameters": int(model.count_params()),
-        "clips_per_epoch": plan.n_total, "seconds": round(time.time() - t0, 1),
+        "clips_per_epoch": plan.n_total, "seconds": round(seconds, 1),
         "command": ("python -m trainer " + shlex.join(map(_portable, sys.argv[1:]))
                     if sys.argv and (sys.argv[0].endswith("__main__.py") or sys.argv[0] == "-c") else None),
         "not_shipped": "the data folders and teacher models named here are not part of this model folder",
         "versions": library_versions(),
     }
-    write_json_atomic(out / TRAINING_FILE, training)
+
+
+def _evaluate_folder(out: Path, sources: list[Source]) -> dict:
+    """The finished folder's metrics on the validation and test splits (metrics.json) and its pictures."""
+    from .evaluate import evaluate, format_metrics
+    from .keras_model import KerasScorer
+    from .plots import save_confusion, save_curves
 
     predictor = KerasScorer(out)
     metrics = {"model": str(out)}
     for split in (VALIDATION, TESTING):
-        m = evaluate(predictor, sources, eval_set(sources, split, settings))
+        m = evaluate(predictor, sources, eval_set(sources, split, predictor.settings))
         m["split"] = split
         metrics[split] = m
         _log(format_metrics(m, split))
     write_json_atomic(out / METRICS_FILE, metrics)
-    save_curves(history_csv, out / "curves.png")
+    save_curves(out / HISTORY_FILE, out / "curves.png")
     save_confusion(metrics[TESTING] if metrics[TESTING]["n"] else metrics[VALIDATION], out / "confusion.png",
                    "test split" if metrics[TESTING]["n"] else "validation split")
     return metrics

@@ -76,7 +76,28 @@ class MainWindow(QMainWindow):
         self._audio_wanted = False   # listening was asked for: a failed microphone is looked for again
         self._audio_retry_at = 0.0
 
-        # widgets
+        self._build_widgets(decisions, hop)
+        build_menus(self)
+
+        self._start_worker(hop, decisions)
+
+        self._health = QTimer(self)
+        self._health.timeout.connect(self._check_audio)
+        self._health.start(HEALTH_INTERVAL_MS)
+        self._restore_geometry(saved)
+        self.model_dir = str(model_dir or saved.text("model/last_dir", "") or BUNDLED_MODEL)
+        if model_dir is None and not Path(self.model_dir).is_dir():
+            self.model_dir = str(BUNDLED_MODEL)  # the remembered folder is gone: back to the bundled model
+        if saved.problems:
+            note = "; ".join(saved.problems)
+            self.message_bar.show_message(f"Settings ({self.settings.fileName()}): {note}; the defaults are used.",
+                                          error=False)
+            print(f"kwsapp: settings: {note}; the defaults are used", file=sys.stderr, flush=True)
+        if autostart:
+            QTimer.singleShot(0, self._autostart)
+
+    def _build_widgets(self, decisions: DecisionSettings, hop: float) -> None:
+        """The message bar; the spectrogram, level, command; scores and decision panel; history; the status bar."""
         self.message_bar = MessageBar()
         self.spectrogram = SpectrogramView()
         self.level = LevelMeter()
@@ -114,9 +135,9 @@ class MainWindow(QMainWindow):
         self.status_model = QLabel("model: loading…")
         for w in (self.status_device, self.status_overflows, self.status_inference, self.status_model):
             self.statusBar().addPermanentWidget(w)
-        build_menus(self)
 
-        # the worker thread
+    def _start_worker(self, hop: float, decisions: DecisionSettings) -> None:
+        """The inference worker on its own thread, wired to the window."""
         self.thread = QThread(self)
         self.thread.setObjectName("inference")
         self.worker = InferenceWorker(hop, decisions)
@@ -138,9 +159,7 @@ class MainWindow(QMainWindow):
         self.panel.hop_changed.connect(self._hop_changed)
         self.thread.start()
 
-        self._health = QTimer(self)
-        self._health.timeout.connect(self._check_audio)
-        self._health.start(HEALTH_INTERVAL_MS)
+    def _restore_geometry(self, saved: SettingsReader) -> None:
         # size and position rather than saveGeometry(): restoreGeometry() is off by the frame on some platforms
         self.resize(saved.size("window/size", DEFAULT_WINDOW_SIZE))
         pos = saved.point("window/pos")
@@ -148,16 +167,6 @@ class MainWindow(QMainWindow):
             self.move(pos)
         if saved.flag("window/maximized", False):
             self.setWindowState(Qt.WindowMaximized)
-        self.model_dir = str(model_dir or saved.text("model/last_dir", "") or BUNDLED_MODEL)
-        if model_dir is None and not Path(self.model_dir).is_dir():
-            self.model_dir = str(BUNDLED_MODEL)  # the remembered folder is gone: back to the bundled model
-        if saved.problems:
-            note = "; ".join(saved.problems)
-            self.message_bar.show_message(f"Settings ({self.settings.fileName()}): {note}; the defaults are used.",
-                                          error=False)
-            print(f"kwsapp: settings: {note}; the defaults are used", file=sys.stderr, flush=True)
-        if autostart:
-            QTimer.singleShot(0, self._autostart)
 
     # -- menus ----------------------------------------------------------------------------------------
     def refresh_device_menu(self):
