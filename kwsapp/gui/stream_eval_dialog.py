@@ -1,5 +1,6 @@
-"""Evaluate on a recording...: run ``trainer stream-eval`` with the window's model and decision settings on a
-long recording and its truth CSV (``trainer make-stream`` writes both), and show the result."""
+"""Evaluate on a recording...: run ``trainer stream-eval`` with a model (the window's, or another folder) and the
+window's decision settings on a long recording and its truth CSV (``trainer make-stream`` writes both), and show
+the result."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ class StreamEvalDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Evaluate on a recording")
         self.resize(640, 260)
-        self.model_dir, self.decisions, self.hop_ms = model_dir, decisions, hop_ms
+        self.decisions, self.hop_ms = decisions, hop_ms
+        self.model = QLineEdit(model_dir)
+        self.model.setPlaceholderText("a model folder (the window's model to begin with)")
         self.wav = QLineEdit(wav)
         self.wav.setPlaceholderText("a long recording (python -m trainer make-stream writes one)")
         self.truth = QLineEdit(truth)
@@ -32,9 +35,10 @@ class StreamEvalDialog(QDialog):
         form = QFormLayout()
         for label, edit, pick in (("recording", self.wav, self._browse_wav), ("truth", self.truth, self._browse_truth)):
             form.addRow(label, browse_row(edit, pick))
-        form.addRow("model", QLabel(model_dir))
+        form.addRow("model", browse_row(self.model, self._browse_model))
         form.addRow("decisions", QLabel(f"hop {hop_ms:g} ms, threshold {decisions.threshold:g}, averaging "
-                                        f"{decisions.average_window_ms:g} ms, refractory {decisions.refractory_ms:g} ms"))
+                                        f"{decisions.average_window_ms:g} ms, refractory {decisions.refractory_ms:g} ms, "
+                                        f"minimum results {decisions.minimum_count}"))
         self.status = QLabel("")
         self.status.setWordWrap(True)
         buttons = run_buttons(self, "Evaluate")
@@ -46,6 +50,11 @@ class StreamEvalDialog(QDialog):
         self.process.finished.connect(self._finished)
         self._json = Path(tempfile.mkdtemp(prefix="kwsapp-eval-")) / "result.json"
         self.result: dict | None = None
+
+    def _browse_model(self):
+        d = QFileDialog.getExistingDirectory(self, "Model folder", self.model.text())
+        if d:
+            self.model.setText(d)
 
     def _browse_wav(self):
         f, _ = QFileDialog.getOpenFileName(self, "Recording", self.wav.text(), "Wave files (*.wav)")
@@ -61,13 +70,13 @@ class StreamEvalDialog(QDialog):
             self.truth.setText(f)
 
     def arguments(self) -> list[str]:
-        return ["stream-eval", "--model", self.model_dir, "--wav", self.wav.text().strip(),
+        return ["stream-eval", "--model", self.model.text().strip(), "--wav", self.wav.text().strip(),
                 "--truth", self.truth.text().strip(), "--json", str(self._json), "--hop-ms", f"{self.hop_ms:g}",
                 *decision_args(self.decisions)]
 
     def start(self) -> bool:
-        if not (self.wav.text().strip() and self.truth.text().strip()):
-            self.status.setText("Choose the recording and its truth CSV first.")
+        if not (self.model.text().strip() and self.wav.text().strip() and self.truth.text().strip()):
+            self.status.setText("Choose the model, the recording and its truth CSV first.")
             return False
         self._json.unlink(missing_ok=True)
         self.result = None

@@ -1,6 +1,7 @@
 """Train... and Export submission... for real: the trainer runs in its own process while the window stays live."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -104,8 +105,14 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     w.action_stream_eval.trigger()
     dlg = w.stream_eval_dialog
     assert "--threshold" in dlg.arguments() and "0.6" in dlg.arguments()  # the window's own settings
+    assert dlg.model.text() == w.model_dir  # the window's model to begin with; another folder can be chosen
     dlg.wav.setText(str(wav))
     dlg.truth.setText(str(truth))
+    dlg.model.setText("")
+    assert not dlg.start() and "Choose the model" in dlg.status.text()
+    other = tmp_path / "other_model"
+    shutil.copytree(BUNDLED_MODEL, other)
+    dlg.model.setText(str(other))
     assert dlg.start()
     qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
     assert dlg.result is not None, dlg.status.text()
@@ -113,4 +120,5 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     assert dlg.result["intervals"]["text"] in dlg.status.text()  # how far other speakers could move it
     assert "false alarms per hour" in w.message_bar.text()  # the result shows in the window too
     assert dlg.result["decisions"]["threshold"] == 0.6 and dlg.result["decisions"]["minimum_count"] == 3
+    assert dlg.result["model"] == str(other)
     dlg.close()
