@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -64,12 +64,11 @@ def main() -> int:
             ms = per_hop_ms(LiteRtScorer(m), hop_ms=hop)
             timing = f"{float(np.median(ms)):.2f} / {float(np.percentile(ms, 99)):.2f} ms"
         _, best = sweep(m, args.val + ".wav", args.val + ".csv", hop_ms=hop)
-        chosen = DecisionSettings(average_window_ms=best["average_window_ms"], threshold=best["threshold"],
-                                  refractory_ms=best["refractory_ms"], minimum_count=best["minimum_count"])
+        chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
         row = [f"{info.get('arch', 'reference')} w{info.get('width', 1)} ({Path(m).name})", f"{info['parameters']:,}",
                acc, timing,
                f"th {chosen.threshold:g}, avg {chosen.average_window_ms:g} ms, refr {chosen.refractory_ms:g} ms, "
-               f"min {chosen.minimum_count}: {fmt(best)}"]
+               f"min {chosen.minimum_count}, peak {chosen.peak_threshold:g}: {fmt(best)}"]
         if len(args.models) > 1:
             chosen_runs[m, args.val] = stream_eval(m, args.val + ".wav", args.val + ".csv", hop_ms=hop, decisions=chosen)
         for t in args.test:

@@ -96,7 +96,8 @@ def cmd_stream_eval(args) -> int:
     s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
     d = r["decisions"]
     print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
-          f"refractory {d['refractory_ms']:g} ms, minimum {d['minimum_count']} results; {TOLERANCE_TEXT}")
+          f"refractory {d['refractory_ms']:g} ms, minimum {d['minimum_count']} results, peak threshold "
+          f"{d['peak_threshold']:g}; {TOLERANCE_TEXT}")
     print(s.line())
     if r["intervals"]:
         print(r["intervals"]["text"])
@@ -112,14 +113,16 @@ def cmd_stream_sweep(args) -> int:
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
                        max_fa_per_hour=args.max_fa_per_hour)
     print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
-    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
+    print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'peak':>5} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
     ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731
     ranked = sorted(rows, key=lambda r: (not ok(r), -r["correct"], r["false_alarms_per_hour"]))
     for r in ranked[:args.top]:
-        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['minimum_count']:>4} {r['correct']:>8.1%} "
+        print(f"{r['threshold']:>9.2f} {r['average_window_ms']:>7.0f} {r['refractory_ms']:>7.0f} {r['minimum_count']:>4} "
+              f"{r['peak_threshold']:>5.2f} {r['correct']:>8.1%} "
               f"{r['wrong']:>6.1%} {r['missed']:>7.1%} {r['false_alarms_per_hour']:>6.1f}" + ("" if ok(r) else "  (over a limit)"))
     print(f"chosen: threshold {best['threshold']:g}, averaging window {best['average_window_ms']:g} ms, refractory "
-          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']} -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
+          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']}, peak threshold {best['peak_threshold']:g} "
+          f"-> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
           f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
           + ("" if ok(best) else " (no setting meets both limits)"))
     if best["intervals"]:

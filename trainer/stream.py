@@ -10,8 +10,9 @@ rule in :mod:`trainer.stream_scoring`; ``sweep`` does it for a grid of decision 
 from __future__ import annotations
 
 import csv
+import itertools
 import wave
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -292,8 +293,9 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
 
 def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=None, windows_ms=None, refractories_ms=None,
-          minimum_counts=(1, 2), max_wrong: float = 0.03, max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
-    """Score every combination of the three decision settings on one stream (the model runs once).
+          minimum_counts=(1, 2), peak_thresholds=(0.0, 0.8, 0.85, 0.9), max_wrong: float = 0.03,
+          max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
+    """Score every combination of the decision settings on one stream (the model runs once).
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
     one with the fewest false alarms plus wrong answers."""
@@ -307,26 +309,25 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     scorer = load_scorer(model_dir)
     times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
     rows = []
-    for th in thresholds:
-        for win in windows_ms:
-            for ref in refractories_ms:
-                for count in minimum_counts:
-                    if count > 1 + win // hop_ms:
-                        continue  # the window never holds that many results
-                    s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count)
-                    r = score_detections(decide(scorer.labels, times, scores, s), truth, recording.seconds)
-                    rows.append({"threshold": th, "average_window_ms": win, "refractory_ms": ref,
-                                 "minimum_count": count, **r.to_dict()})
+    for th, win, ref, count, peak in itertools.product(thresholds, windows_ms, refractories_ms, minimum_counts,
+                                                       peak_thresholds):
+        if count > 1 + win // hop_ms:
+            continue  # the window never holds that many results
+        s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count,
+                             peak_threshold=peak)
+        r = score_detections(decide(scorer.labels, times, scores, s), truth, recording.seconds)
+        rows.append({**asdict(s), **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
     if ok:
         # ties: fewer false alarms, fewer wrong, more results averaged, then the longer refractory time: a stream's
         # words are about 3 s apart, so it cannot show what a shorter one costs, one word announced twice as the 1-s
-        # average stays high (and hearing silence between two commands lets the same one be said again sooner)
+        # average stays high (and hearing silence between two commands lets the same one be said again sooner);
+        # last, the lower peak threshold (no check when one does no better)
         best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"], r["minimum_count"],
-                                      r["refractory_ms"]))
+                                      r["refractory_ms"], -r["peak_threshold"]))
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
-    chosen = DecisionSettings(**{k: best[k] for k in ("average_window_ms", "threshold", "refractory_ms", "minimum_count")})
+    chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
     best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen), truth,
                                                    recording.seconds)}
     return rows, best

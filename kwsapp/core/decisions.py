@@ -2,7 +2,8 @@
 
 Like TensorFlow's ``RecognizeCommands`` (tensorflow/examples/speech_commands/recognize_commands.py):
 the scores of the last ``average_window_ms`` are averaged; the best class is announced when its
-average reaches ``threshold``, it is a command (never ``silence`` or ``unknown``), and either it
+average reaches ``threshold``, its score at this hop alone reaches ``peak_threshold`` (a word heard well in one
+window, not a run of middling ones), it is a command (never ``silence`` or ``unknown``), and either it
 differs from the last announced label or ``refractory_ms`` have passed since that announcement.
 Everything is driven by the time stamps passed in, so it is tested on scripted sequences.
 """
@@ -32,6 +33,7 @@ class DecisionSettings:
     threshold: float = 0.75
     refractory_ms: float = 1500.0
     minimum_count: int = 2  # at least this many results in the window before deciding
+    peak_threshold: float = 0.0  # the label's score at the deciding hop must reach this too (0: no such check)
 
 
 def decision_flag(name: str) -> str:
@@ -46,7 +48,7 @@ def decision_args(settings: DecisionSettings) -> list[str]:
 
 # the values each decision setting may take (the panel's ranges; a remembered value outside them is not used)
 DECISION_RANGES = {"average_window_ms": (0.0, 3000.0), "threshold": (0.0, 1.0), "refractory_ms": (0.0, 5000.0),
-                   "minimum_count": (1, 20)}
+                   "minimum_count": (1, 20), "peak_threshold": (0.0, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class RecognizeCommands:
         is_new = (
             label not in self.NOT_ANNOUNCED
             and score >= s.threshold
+            and scores[best] >= s.peak_threshold
             and (label != self._last_label or since_last > s.refractory_ms)
         )
         if is_new:

@@ -1,4 +1,4 @@
-"""Hop, averaging window, threshold, refractory time and minimum results, editable while listening; a button
+"""Hop, averaging window, threshold, peak threshold, refractory time and minimum results, editable while listening; a button
 puts back the defaults (chosen by the sweep on the validation stream)."""
 
 from __future__ import annotations
@@ -28,36 +28,43 @@ class DecisionPanel(QGroupBox):
         self.minimum_count = QSpinBox(minimum=r["minimum_count"][0], maximum=r["minimum_count"][1],
                                       value=int(decisions.minimum_count))
         self.minimum_count.setToolTip("results needed in the averaging window before a command is announced")
+        self.peak_threshold = QDoubleSpinBox(decimals=2, minimum=r["peak_threshold"][0], maximum=r["peak_threshold"][1],
+                                             singleStep=0.05, value=decisions.peak_threshold)
+        self.peak_threshold.setToolTip("the command's score in the newest window alone must reach this too (0: off)")
         self.defaults = QPushButton("Defaults")
         self.defaults.setToolTip("the settings chosen by the sweep on the validation stream (README)")
         form = QFormLayout(self)
         form.addRow("hop", self.hop)
         form.addRow("averaging window", self.average_window)
         form.addRow("threshold", self.threshold)
+        form.addRow("peak threshold", self.peak_threshold)
         form.addRow("refractory time", self.refractory)
         form.addRow("minimum results", self.minimum_count)
         form.addRow(self.defaults)
         for w in (self.average_window, self.refractory, self.minimum_count):
             w.valueChanged.connect(self._emit)
         self.threshold.valueChanged.connect(self._emit)
+        self.peak_threshold.valueChanged.connect(self._emit)
         self.hop.valueChanged.connect(lambda v: self.hop_changed.emit(float(v)))
         self.defaults.clicked.connect(self.restore_defaults)
 
     def settings(self) -> DecisionSettings:
         return DecisionSettings(average_window_ms=float(self.average_window.value()), threshold=float(self.threshold.value()),
                                 refractory_ms=float(self.refractory.value()),
-                                minimum_count=int(self.minimum_count.value()))
+                                minimum_count=int(self.minimum_count.value()),
+                                peak_threshold=float(self.peak_threshold.value()))
 
     def restore_defaults(self) -> None:
         d = DecisionSettings()
         self.hop.setValue(int(DEFAULT_HOP_MS))
-        boxes = (self.average_window, self.threshold, self.refractory, self.minimum_count)
-        for box in boxes:  # one decisions_changed for the four, not one each
+        boxes = (self.average_window, self.threshold, self.refractory, self.minimum_count, self.peak_threshold)
+        for box in boxes:  # one decisions_changed for them all, not one each
             box.blockSignals(True)
         self.average_window.setValue(int(d.average_window_ms))
         self.threshold.setValue(d.threshold)
         self.refractory.setValue(int(d.refractory_ms))
         self.minimum_count.setValue(int(d.minimum_count))
+        self.peak_threshold.setValue(d.peak_threshold)
         for box in boxes:
             box.blockSignals(False)
         self._emit()

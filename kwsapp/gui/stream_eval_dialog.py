@@ -38,7 +38,8 @@ class StreamEvalDialog(QDialog):
         form.addRow("model", browse_row(self.model, self._browse_model))
         form.addRow("decisions", QLabel(f"hop {hop_ms:g} ms, threshold {decisions.threshold:g}, averaging "
                                         f"{decisions.average_window_ms:g} ms, refractory {decisions.refractory_ms:g} ms, "
-                                        f"minimum results {decisions.minimum_count}"))
+                                        f"minimum results {decisions.minimum_count}, peak threshold "
+                                        f"{decisions.peak_threshold:g}"))
         self.status = QLabel("")
         self.status.setWordWrap(True)
         buttons = run_buttons(self, "Evaluate")

@@ -39,6 +39,22 @@ def test_threshold_respected_on_averages():
     assert rc.process(onehot("go", 0.95), 250).is_new_command
 
 
+def test_the_peak_threshold_waits_for_one_window_that_hears_the_word_well():
+    settings = DecisionSettings(average_window_ms=1000, threshold=0.6, refractory_ms=1500, minimum_count=1,
+                                peak_threshold=0.85)
+    rc = RecognizeCommands(LABELS, settings)
+    # a run of middling windows: the average passes 0.6, but no single window reaches 0.85
+    for i, p in enumerate([0.7, 0.75, 0.8]):
+        d = rc.process(onehot("up", p), i * 100)
+        assert d.label == "up" and not d.is_new_command
+    d = rc.process(onehot("up", 0.9), 300)  # then one that does: announced at once, not held by a refractory time
+    assert d.is_new_command and d.label == "up"
+    # without the check, the first middling window is announced
+    rc = RecognizeCommands(LABELS, DecisionSettings(average_window_ms=1000, threshold=0.6, refractory_ms=1500,
+                                                    minimum_count=1))
+    assert rc.process(onehot("up", 0.7), 0).is_new_command
+
+
 def test_averaging_smooths_a_single_spike():
     rc = RecognizeCommands(LABELS, DecisionSettings(average_window_ms=1000, threshold=0.6, refractory_ms=0, minimum_count=3))
     out = [rc.process(onehot(lab), t) for t, lab in enumerate(["silence", "silence", "stop", "silence"], start=0)]

@@ -189,6 +189,7 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
                 "--max-wrong", 0.1, "--max-fa-per-hour", 120)
     rows, best = json.loads(sw.read_text())["rows"], json.loads(sw.read_text())["best"]
     assert len(rows) > 100 and "chosen: threshold" in r.stdout
+    assert {x["peak_threshold"] for x in rows} == {0.0, 0.8, 0.85, 0.9}  # the peak check is part of the choice
     ok = [x for x in rows if x["wrong"] <= 0.1 and x["false_alarms_per_hour"] <= 120]
     assert ok and best["wrong"] <= 0.1 and best["false_alarms_per_hour"] <= 120
     assert best["correct"] == max(x["correct"] for x in ok) > 0
@@ -199,7 +200,8 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
     assert best["intervals"]["text"] in r.stdout
     r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", wav, "--truth", truth, "--json", out,
                 "--threshold", best["threshold"], "--average-window-ms", best["average_window_ms"],
-                "--refractory-ms", best["refractory_ms"], "--minimum-count", best["minimum_count"])
+                "--refractory-ms", best["refractory_ms"], "--minimum-count", best["minimum_count"],
+                "--peak-threshold", best["peak_threshold"])
     again = json.loads(out.read_text())
     assert [again[k] for k in ("n_correct", "n_wrong", "n_missed", "n_false_alarms")] == \
         [best[k] for k in ("n_correct", "n_wrong", "n_missed", "n_false_alarms")]
