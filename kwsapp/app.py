@@ -1,7 +1,7 @@
 """``python -m kwsapp``: the desktop app.
 
     python -m kwsapp [--model DIR] [--device NAME_OR_INDEX] [--hop-ms N] [--detections-log FILE]
-                     [--quit-after SECONDS] [--screenshot FILE]
+                     [--actions FILE.json] [--minimized] [--quit-after SECONDS] [--screenshot FILE]
 
 It prints one line when the model is ready and one when audio first arrives (``kwsapp: ...``), so
 scripts can tell when it is listening. No traceback reaches the user: an unexpected error is one line
@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--hop-ms", type=float, help=f"classify the last 1 s every N ms (default {DEFAULT_HOP_MS:g})")
     ap.add_argument("--detections-log", metavar="FILE",
                     help='append one JSON object per announced command: {"time_s": ..., "label": ..., "score": ...}')
+    ap.add_argument("--actions", metavar="FILE.json",
+                    help="what recognised commands do, with the file's own switches (edits are saved to it); "
+                         "default: the actions kept in the settings (File > Commands…)")
+    ap.add_argument("--minimized", action="store_true", help="start in the tray (or minimised, without a tray)")
     ap.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
     ap.add_argument("--screenshot", metavar="FILE", help="save a picture of the window just before --quit-after ends it")
     return ap
@@ -41,6 +45,14 @@ def main(argv=None) -> int:
     if args.screenshot and args.quit_after is None:
         print("error: --screenshot needs --quit-after (the picture is taken just before the app quits)", file=sys.stderr)
         return 2
+    if args.actions:
+        from .core.actions import ActionsError, load_actions
+
+        try:
+            load_actions(args.actions)  # checked before any window: a bad file is one line, exit 2
+        except ActionsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if (sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
             and not os.environ.get("QT_QPA_PLATFORM")):
         print("error: no screen (DISPLAY is not set): run it on a desktop, or under xvfb-run, "
@@ -59,7 +71,7 @@ def main(argv=None) -> int:
     from .gui.main_window import MainWindow
 
     window = MainWindow(model_dir=args.model, device=args.device, hop_ms=args.hop_ms,
-                        detections_log=args.detections_log)
+                        detections_log=args.detections_log, actions_file=args.actions)
 
     def excepthook(kind, value, tb):
         if os.environ.get("KWSAPP_DEBUG"):
@@ -72,7 +84,10 @@ def main(argv=None) -> int:
             pass
 
     sys.excepthook = excepthook
-    window.show()
+    if not args.minimized:
+        window.show()
+    elif window.tray is None:
+        window.showMinimized()  # no tray to live in
     QTimer.singleShot(0, lambda: print("kwsapp: window shown", flush=True))  # runs once the first paint is done
     code = {"value": 0}
     if args.quit_after is not None:

@@ -47,3 +47,56 @@ def open_stream_eval(window):
         f"{r['false_alarms_per_hour']:.1f} false alarms per hour", error=False))
     dlg.show()
     return dlg
+
+
+def open_commands(window, confirm=None):
+    """File > Commands…: edit the bindings; OK keeps them where the actions live (settings or the --actions file)."""
+    from .commands_dialog import CommandsDialog
+
+    labels = window.model_info.labels if window.model_info is not None else window.scores.labels
+    dlg = CommandsDialog(window.actions.actions, labels, window, confirm=confirm)
+    dlg.accepted.connect(lambda: window.actions.set_actions(dlg.result_actions))
+    window.commands_dialog = dlg
+    dlg.show()
+    return dlg
+
+
+def import_actions(window, path: str | None = None):
+    from PySide6.QtWidgets import QFileDialog
+
+    from ..core.actions import ActionsError
+
+    path = path or QFileDialog.getOpenFileName(window, "Import actions", "", "JSON (*.json)")[0]
+    if path:
+        try:
+            window.actions.import_file(path)
+            window.message_bar.show_message(f"Actions imported from {path}.", error=False)
+        except ActionsError as exc:
+            window.message_bar.show_message(str(exc))
+
+
+def export_actions(window, path: str | None = None):
+    from PySide6.QtWidgets import QFileDialog
+
+    path = path or QFileDialog.getSaveFileName(window, "Export actions", "actions.json", "JSON (*.json)")[0]
+    if path:
+        try:
+            window.actions.export_file(path)
+            window.message_bar.show_message(f"Actions written to {path}.", error=False)
+        except OSError as exc:
+            window.message_bar.show_message(f"{exc.filename}: cannot write the actions ({exc.strerror})")
+
+
+def show_about(window):
+    """Help > About: the version, the model, where the settings live, the shortcuts."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from PySide6.QtWidgets import QMessageBox
+
+    try:
+        v = version("kwsapp")
+    except PackageNotFoundError:
+        v = "(not installed)"
+    QMessageBox.about(window, "kwsapp", f"kwsapp {v}: say one of yes, no, up, down, left, right, on, off, stop, go.\n\n"
+                      f"Model: {window.model_dir}\nSettings: {window.settings.fileName()}\n\n"
+                      "Shortcuts: Ctrl+L listen on/off, Ctrl+Shift+A actions on/off, Ctrl+O open a wav file, Ctrl+Q quit.")

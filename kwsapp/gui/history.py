@@ -28,5 +28,17 @@ class HistoryList(QListWidget):
             item.setToolTip(source)
         self.insertItem(0, item)
         self.entries.append((source, label, score))
+        self._trim()
+
+    def add_note(self, text: str, ok: bool = True) -> None:
+        """What an announcement did (an action's result), indented, just above it (newest first); a failure in red."""
+        item = QListWidgetItem("      → " + text)
+        item.setToolTip(text)
+        if not ok:
+            item.setForeground(Qt.red)
+        self.insertItem(0, item)
+        self._trim()
+
+    def _trim(self) -> None:
         while self.count() > MAX_ITEMS:
             self.takeItem(self.count() - 1)

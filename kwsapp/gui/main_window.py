@@ -27,6 +27,7 @@ from ..bundled import bundled_model_dir
 from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
 from . import dialog_openers
+from .actions_controller import attach_actions
 from .command_label import CommandDisplay
 from .decision_panel import DecisionPanel
 from .history import HistoryList
@@ -34,12 +35,7 @@ from .level_meter import LevelMeter
 from .menus import build_menus, refresh_device_menu
 from .message_bar import MessageBar
 from .scores import ScoreBars
-from .settings_store import (
-    DEFAULT_WINDOW_SIZE,
-    SettingsReader,
-    open_settings,
-    save_decisions,
-)
+from .settings_store import SettingsReader, open_settings, restore_geometry, save_decisions
 from .spectrogram import SpectrogramView
 from .workers import InferenceWorker
 
@@ -59,7 +55,8 @@ class MainWindow(QMainWindow):
     request_decisions = Signal(object)
 
     def __init__(self, model_dir: str | None = None, device: str | None = None, hop_ms: float | None = None,
-                 detections_log: str | None = None, settings: QSettings | None = None, autostart: bool = True):
+                 detections_log: str | None = None, settings: QSettings | None = None, autostart: bool = True,
+                 actions_file: str | None = None):
         super().__init__()
         self.setWindowTitle("kwsapp: keyword spotting")
         self.settings = settings or open_settings()
@@ -75,16 +72,18 @@ class MainWindow(QMainWindow):
         self._listening_reported = False
         self._audio_wanted = False   # listening was asked for: a failed microphone is looked for again
         self._audio_retry_at = 0.0
+        self._quitting = False
 
         self._build_widgets(decisions, hop)
         build_menus(self)
+        self.actions = attach_actions(self, actions_file)
 
         self._start_worker(hop, decisions)
 
         self._health = QTimer(self)
         self._health.timeout.connect(self._check_audio)
         self._health.start(HEALTH_INTERVAL_MS)
-        self._restore_geometry(saved)
+        restore_geometry(self, saved)
         self.model_dir = str(model_dir or saved.text("model/last_dir", "") or BUNDLED_MODEL)
         if model_dir is None and not Path(self.model_dir).is_dir():
             self.model_dir = str(BUNDLED_MODEL)  # the remembered folder is gone: back to the bundled model
@@ -158,15 +157,6 @@ class MainWindow(QMainWindow):
         self.panel.decisions_changed.connect(self._decisions_changed)
         self.panel.hop_changed.connect(self._hop_changed)
         self.thread.start()
-
-    def _restore_geometry(self, saved: SettingsReader) -> None:
-        # size and position rather than saveGeometry(): restoreGeometry() is off by the frame on some platforms
-        self.resize(saved.size("window/size", DEFAULT_WINDOW_SIZE))
-        pos = saved.point("window/pos")
-        if pos is not None:
-            self.move(pos)
-        if saved.flag("window/maximized", False):
-            self.setWindowState(Qt.WindowMaximized)
 
     # -- menus ----------------------------------------------------------------------------------------
     def refresh_device_menu(self):
@@ -305,13 +295,21 @@ class MainWindow(QMainWindow):
             self.history.add(r.label, r.score)
             entry = {"time_s": round(r.time_s, 3), "label": r.label, "score": round(r.score, 4)}
             self.announced.append(entry)
-            if self.detections_log is not None:
-                try:
-                    with open(self.detections_log, "a") as f:
-                        f.write(json.dumps(entry) + "\n")
-                except OSError as exc:
-                    self.message_bar.show_message(f"{self.detections_log}: cannot append ({exc.strerror})")
-                    self.detections_log = None
+            self.append_detection(entry)
+            self.actions.fire(r.label, r.score)
+            if self.tray is not None:
+                self.tray_last.setText(f"last: {r.label} ({r.score:.0%})")
+
+    def append_detection(self, entry: dict) -> None:
+        """One JSON line in the --detections-log file: an announcement, or an action's result."""
+        if self.detections_log is None:
+            return
+        try:
+            with open(self.detections_log, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        except OSError as exc:
+            self.message_bar.show_message(f"{self.detections_log}: cannot append ({exc.strerror})")
+            self.detections_log = None
 
     def _display(self, frame):
         self.spectrogram.show_features(frame.features)
@@ -358,19 +356,6 @@ class MainWindow(QMainWindow):
         self.stream_eval_dialog = dialog_openers.open_stream_eval(self)
         return self.stream_eval_dialog
 
-    def _about(self):
-        from importlib.metadata import PackageNotFoundError, version
-
-        from PySide6.QtWidgets import QMessageBox
-
-        try:
-            v = version("kwsapp")
-        except PackageNotFoundError:
-            v = "(not installed)"
-        QMessageBox.about(self, "kwsapp", f"kwsapp {v}: say one of yes, no, up, down, left, right, on, off, stop, go.\n\n"
-                          f"Model: {self.model_dir}\nSettings: {self.settings.fileName()}\n\n"
-                          "Shortcuts: Ctrl+L listen on/off, Ctrl+O open a wav file, Ctrl+Q quit.")
-
     # -- settings --------------------------------------------------------------------------------------
     def _decisions_changed(self, decisions: DecisionSettings):
         save_decisions(self.settings, decisions)
@@ -381,6 +366,10 @@ class MainWindow(QMainWindow):
         self.request_hop.emit(hop_ms)
 
     def closeEvent(self, event):
+        if self.tray is not None and self.action_close_to_tray.isChecked() and not self._quitting:
+            self.hide()  # listening goes on in the tray
+            event.ignore()
+            return
         self.settings.setValue("window/maximized", self.isMaximized())
         if not self.isMaximized():
             self.settings.setValue("window/size", self.size())
@@ -389,7 +378,15 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+    def quit_app(self):
+        """Quit, even when closing the window would only hide it in the tray."""
+        self._quitting = True
+        self.close()
+
     def shutdown(self):
+        self.actions.close()
+        if self.tray is not None:
+            self.tray.hide()
         self._health.stop()
         self.mic.stop()
         if self.thread.isRunning():

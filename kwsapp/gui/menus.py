@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QActionGroup, QKeySequence
 
 from ..audio_input import AudioInputError, list_input_devices
+from . import dialog_openers
+from .settings_store import SettingsReader
 
 
 def build_menus(window) -> None:
@@ -17,7 +19,11 @@ def build_menus(window) -> None:
     file_menu.addSeparator()
     window.action_export = file_menu.addAction("&Export submission…", window.open_export_dialog)
     file_menu.addSeparator()
-    window.action_quit = file_menu.addAction("&Quit", window.close)
+    window.action_commands = file_menu.addAction("&Commands…", lambda: dialog_openers.open_commands(window))
+    window.action_import_actions = file_menu.addAction("&Import actions…", lambda: dialog_openers.import_actions(window))
+    window.action_export_actions = file_menu.addAction("E&xport actions…", lambda: dialog_openers.export_actions(window))
+    file_menu.addSeparator()
+    window.action_quit = window.action_quit_app = file_menu.addAction("&Quit", window.quit_app)
     window.action_quit.setShortcut(QKeySequence.Quit)
 
     audio_menu = mb.addMenu("&Audio")
@@ -29,6 +35,18 @@ def build_menus(window) -> None:
     window.action_refresh_devices = audio_menu.addAction("&Refresh devices", window.refresh_devices)
     window.device_menu.aboutToShow.connect(lambda: refresh_device_menu(window))
     window.device_group = QActionGroup(window)
+    audio_menu.addSeparator()
+    window.action_actions_on = audio_menu.addAction("&Actions on")  # the master switch (File > Commands… sets them)
+    window.action_actions_on.setCheckable(True)
+    window.action_actions_on.setShortcut(QKeySequence("Ctrl+Shift+A"))
+    window.action_close_to_tray = audio_menu.addAction("Keep listening in the &tray when the window is closed")
+    window.action_close_to_tray.setCheckable(True)
+    window.action_close_to_tray.setChecked(SettingsReader(window.settings).flag("window/close_to_tray", False))
+    window.action_close_to_tray.toggled.connect(lambda on: window.settings.setValue("window/close_to_tray", on))
+    toolbar = window.addToolBar("actions")
+    toolbar.setObjectName("actions")
+    toolbar.addAction(window.action_listen)
+    toolbar.addAction(window.action_actions_on)
 
     model_menu = mb.addMenu("&Model")
     window.action_train = model_menu.addAction("&Train…", window.open_train_dialog)
@@ -36,7 +54,7 @@ def build_menus(window) -> None:
     window.action_bundled = model_menu.addAction("Use the &bundled model", lambda: window.load_model(str(window.bundled_model)))
 
     help_menu = mb.addMenu("&Help")
-    help_menu.addAction("&About", window._about)
+    help_menu.addAction("&About", lambda: dialog_openers.show_about(window))
 
 
 def refresh_device_menu(window) -> None:

@@ -10,7 +10,7 @@ import math
 import os
 from dataclasses import fields
 
-from PySide6.QtCore import QPoint, QSettings, QSize
+from PySide6.QtCore import QPoint, QSettings, QSize, Qt
 
 from ..core.decisions import DECISION_RANGES, DEFAULT_HOP_MS, HOP_MS_RANGE, DecisionSettings
 
@@ -112,3 +112,14 @@ class SettingsReader:
 def save_decisions(settings: QSettings, decisions: DecisionSettings) -> None:
     for f in fields(DecisionSettings):
         settings.setValue(f"decisions/{f.name}", getattr(decisions, f.name))
+
+
+def restore_geometry(window, saved: SettingsReader) -> None:
+    """The window's remembered size, position and maximised state. Size and position rather than saveGeometry():
+    restoreGeometry() is off by the frame on some platforms."""
+    window.resize(saved.size("window/size", DEFAULT_WINDOW_SIZE))
+    pos = saved.point("window/pos")
+    if pos is not None:
+        window.move(pos)
+    if saved.flag("window/maximized", False):
+        window.setWindowState(Qt.WindowMaximized)

@@ -54,9 +54,16 @@ def test_spoken_words_reach_the_running_app(virtual_mic, tmp_path, needs_espeak)
     wav = tmp_path / "words.wav"
     write_wav(wav, spoken_sequence(WORDS, ONSETS_S, 12.0, tmp_path), RATE_HZ)
     log, shot = tmp_path / "detections.jsonl", tmp_path / "window.png"
+    # "yes" runs a program (which appends a line to a file); "stop" is bound but switched off
+    ran = tmp_path / "ran.txt"
+    program = [sys.executable, "-c", "import sys; open(sys.argv[1], 'a').write('ran;' + sys.argv[2] + '\\n')", str(ran), "$(yes)"]
+    actions = tmp_path / "actions.json"
+    actions.write_text(json.dumps({"enabled": True, "bindings": [
+        {"label": "yes", "action": "run", "argv": program, "enabled": True},
+        {"label": "stop", "action": "run", "argv": program, "enabled": False}]}))
     env = {**virtual_mic.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(tmp_path / "settings.ini")}
     proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--detections-log", str(log), "--quit-after", "60",
-                             "--screenshot", str(shot)], cwd=REPO, env=env, text=True,
+                             "--screenshot", str(shot), "--actions", str(actions)], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_lines, err_lines = [], []
     threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
@@ -68,11 +75,16 @@ def test_spoken_words_reach_the_running_app(virtual_mic, tmp_path, needs_espeak)
         player = virtual_mic.play(wav)
         player.wait(timeout=40)
         time.sleep(2.5)  # the last word's decision comes up to ~2 s after it is spoken
-        announced = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        logged = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    assert [a["label"] for a in announced] == WORDS, (announced, err_lines)
+    announced = [a for a in logged if "time_s" in a]
+    assert [a["label"] for a in announced] == WORDS, (logged, err_lines)
+    # the bound program ran once, for the one "yes", with its arguments as written (no shell expanded them)
+    assert ran.read_text() == "ran;$(yes)\n"
+    results = [a["action"] for a in logged if "action" in a]
+    assert results == [{"label": "yes", "action": "run", "ok": True, "detail": f"ran {sys.executable}"}], logged
     times = [a["time_s"] for a in announced]
     from kwsapp.core.decisions import DecisionSettings
 

@@ -1,0 +1,100 @@
+"""The window's actions: where they are kept (the user's settings, or the file given with ``--actions``), the master
+switch, and running them once per announcement (kwsapp.core.actions). Results come back on the GUI thread."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from ..core.actions import ActionResult, ActionRunner, ActionsError, ActionSet, actions_from_dict, load_actions, save_actions
+
+SETTINGS_KEY = "actions/json"
+
+
+class ActionsController(QObject):
+    result = Signal(object)          # ActionResult, delivered on the GUI thread
+    changed = Signal(object)         # ActionSet
+    problem = Signal(str)            # a one-line message for the window
+
+    def __init__(self, settings: QSettings, actions_file: str | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.actions_file = actions_file
+        self.notify = None  # set by the window when it has a tray icon
+        self.actions = ActionSet()
+        self.load_problem: str | None = None
+        try:
+            self.actions = self._load()
+        except ActionsError as exc:
+            self.load_problem = f"{exc}; actions are off"
+        # the runner's thread emits; Qt queues the signal to this object's (the GUI) thread
+        self._runner = ActionRunner(on_result=self.result.emit, notify=lambda label: self.notify and self.notify(label))
+
+    def _load(self) -> ActionSet:
+        if self.actions_file:
+            return load_actions(self.actions_file)
+        raw = self.settings.value(SETTINGS_KEY, None)
+        if raw is None:
+            return ActionSet()
+        try:
+            data = json.loads(str(raw))
+        except json.JSONDecodeError:
+            raise ActionsError(f"{self.settings.fileName()}: {SETTINGS_KEY} is not JSON") from None
+        return actions_from_dict(data, f"{self.settings.fileName()}: {SETTINGS_KEY}")
+
+    def set_actions(self, actions: ActionSet) -> None:
+        """Keep ``actions`` where they came from (the ``--actions`` file, else the settings)."""
+        self.actions = actions
+        try:
+            if self.actions_file:
+                save_actions(self.actions_file, actions)
+            else:
+                self.settings.setValue(SETTINGS_KEY, json.dumps(actions.to_dict()))
+        except OSError as exc:
+            self.problem.emit(f"{exc.filename}: cannot save the actions ({exc.strerror})")
+        self.changed.emit(actions)
+
+    def set_enabled(self, on: bool) -> None:
+        if on != self.actions.enabled:
+            self.set_actions(ActionSet(on, self.actions.bindings))
+
+    def fire(self, label: str, score: float) -> int:
+        return self._runner.fire(self.actions, label, score)
+
+    def import_file(self, path: str) -> None:
+        self.set_actions(load_actions(path))  # ActionsError goes to the caller, which shows it
+
+    def export_file(self, path: str) -> None:
+        save_actions(path, self.actions)
+
+    def close(self) -> None:
+        self._runner.close(timeout_s=2.0)
+
+
+def describe_result(r: ActionResult) -> str:
+    return f"{r.action}: {r.detail}" if r.ok else f"{r.action} failed: {r.detail}"
+
+
+def attach_actions(window, actions_file: str | None) -> ActionsController:
+    """Give the window its actions: the controller, the tray icon (which the notify action uses), the results in
+    the history and the detections log, and the master switch kept in step with the actions."""
+    from .tray import make_tray
+
+    ctl = ActionsController(window.settings, actions_file, window)
+    window.action_actions_on.setChecked(ctl.actions.enabled)
+    window.action_actions_on.toggled.connect(ctl.set_enabled)
+    ctl.changed.connect(lambda a: window.action_actions_on.setChecked(a.enabled))
+    ctl.problem.connect(window.message_bar.show_message)
+    if ctl.load_problem:
+        window.message_bar.show_message(ctl.load_problem)
+
+    def done(r: ActionResult) -> None:
+        window.history.add_note(describe_result(r), ok=r.ok)
+        window.append_detection({"label": r.label, "action": r.to_dict()})
+
+    ctl.result.connect(done)
+    window.tray = make_tray(window)
+    if window.tray is not None:
+        ctl.notify = lambda label: window.tray.showMessage("kwsapp", f"heard: {label}")
+    return ctl
