@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,20 @@ def run_cli(*args, check=True, timeout=600):
     if check and r.returncode != 0:
         raise AssertionError(f"trainer {args[0]} failed ({r.returncode}):\n{r.stderr[-3000:]}")
     return r
+
+
+def read_lines(stream, sink: list):
+    for line in stream:
+        sink.append(line.rstrip("\n"))
+
+
+def wait_for_line(lines: list, prefix: str, proc, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in lines:
+            if line.startswith(prefix):
+                return line
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise AssertionError(f"no {prefix!r} line from the app; it printed: {lines}")

@@ -1,4 +1,10 @@
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
+
+from tests.vmic import VirtualMicrophone, VirtualMicrophoneError
 
 
 @pytest.fixture
@@ -27,3 +33,14 @@ def make_window(qtbot, settings_file):
     yield make
     for w in made:
         w.shutdown()
+
+
+@pytest.fixture
+def virtual_mic(tmp_path):
+    vm = VirtualMicrophone(Path("/tmp") / f"kwsapp-pulse-{os.getpid()}-{tmp_path.name[-12:]}")
+    try:
+        vm.start()
+    except (VirtualMicrophoneError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"PulseAudio cannot start here: {exc}")
+    yield vm
+    vm.stop()

@@ -12,39 +12,12 @@ from pathlib import Path
 import pytest
 
 from kwsapp.core.audio import write_wav
+from tests.helpers import read_lines, wait_for_line
 from tests.vmic import VirtualMicrophone, VirtualMicrophoneError
 
 REPO = Path(__file__).resolve().parents[2]
 WORDS = ["yes", "stop", "right", "down"]
 ONSETS_S = [1.0, 4.0, 7.0, 10.0]
-
-
-@pytest.fixture
-def virtual_mic(tmp_path):
-    vm = VirtualMicrophone(Path("/tmp") / f"kwsapp-pulse-{os.getpid()}-{tmp_path.name[-12:]}")
-    try:
-        vm.start()
-    except (VirtualMicrophoneError, OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"PulseAudio cannot start here: {exc}")
-    yield vm
-    vm.stop()
-
-
-def _read_lines(stream, sink: list):
-    for line in stream:
-        sink.append(line.rstrip("\n"))
-
-
-def _wait_for(lines: list, prefix: str, proc, timeout_s: float) -> str:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for line in lines:
-            if line.startswith(prefix):
-                return line
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    raise AssertionError(f"no {prefix!r} line from the app; it printed: {lines}")
 
 
 @pytest.mark.slow
@@ -66,11 +39,11 @@ def test_spoken_words_reach_the_running_app(virtual_mic, tmp_path, needs_espeak)
                              "--screenshot", str(shot), "--actions", str(actions)], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_lines, err_lines = [], []
-    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
-    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    threading.Thread(target=read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=read_lines, args=(proc.stderr, err_lines), daemon=True).start()
     try:
-        _wait_for(out_lines, "kwsapp: model ready", proc, 60)
-        listening = _wait_for(out_lines, "kwsapp: listening", proc, 30)  # frames really arrive
+        wait_for_line(out_lines, "kwsapp: model ready", proc, 60)
+        listening = wait_for_line(out_lines, "kwsapp: listening", proc, 30)  # frames really arrive
         assert "16000 Hz" in listening, listening
         player = virtual_mic.play(wav)
         player.wait(timeout=40)
@@ -112,10 +85,10 @@ def test_screenshot_shows_a_recognised_word(virtual_mic, tmp_path, needs_espeak)
                              "--quit-after", str(quit_after_s), "--screenshot", str(shot)],
                             cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_lines, err_lines = [], []
-    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
-    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
-    _wait_for(out_lines, "kwsapp: listening", proc, 11)
-    _wait_for(out_lines, "kwsapp: model ready", proc, 11)
+    threading.Thread(target=read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    wait_for_line(out_lines, "kwsapp: listening", proc, 11)
+    wait_for_line(out_lines, "kwsapp: model ready", proc, 11)
     remaining = launched + quit_after_s - time.monotonic()
     assert remaining > 3.0, "the app took too long to start listening"
     # noise until after the quit, the word so that its announcement (~1.2 s after onset) precedes the screenshot
@@ -140,11 +113,11 @@ def test_a_microphone_that_goes_away_is_a_message_not_a_crash(virtual_mic, tmp_p
     proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--quit-after", "15", "--screenshot", str(shot)],
                             cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_lines, err_lines = [], []
-    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
-    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
-    _wait_for(out_lines, "kwsapp: listening", proc, 14)
+    threading.Thread(target=read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    wait_for_line(out_lines, "kwsapp: listening", proc, 14)
     virtual_mic.stop()  # the PulseAudio server, and with it the device, disappears
-    failed = _wait_for(err_lines, "kwsapp: audio failed", proc, 10)
+    failed = wait_for_line(err_lines, "kwsapp: audio failed", proc, 10)
     assert "stopped" in failed or "unplugged" in failed, failed
     virtual_mic.start()  # ... and comes back: listening starts again by itself
     deadline = time.monotonic() + 10
@@ -162,9 +135,9 @@ def test_a_named_device_is_used(virtual_mic, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--device", "pulse", "--quit-after", "8"],
                             cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out_lines, err_lines = [], []
-    threading.Thread(target=_read_lines, args=(proc.stdout, out_lines), daemon=True).start()
-    threading.Thread(target=_read_lines, args=(proc.stderr, err_lines), daemon=True).start()
-    line = _wait_for(out_lines, "kwsapp: listening", proc, 8)
+    threading.Thread(target=read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    line = wait_for_line(out_lines, "kwsapp: listening", proc, 8)
     assert line.startswith("kwsapp: listening: pulse at "), line
     assert proc.wait(timeout=30) == 0, err_lines
 

@@ -1,0 +1,82 @@
+"""End to end on a real X11 display (Xvfb): the app listens through the virtual microphone, a spoken "up" is
+announced, and its key action presses ctrl+alt+Up in a second real window, which records what it receives."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kwsapp.core.audio import write_wav
+from tests.helpers import read_lines, wait_for_line
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def x_display():
+    """A private Xvfb display, its number chosen by the server (-displayfd)."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (bash scripts/setup.sh installs it)")
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        pytest.skip("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_spoken_up_presses_its_keys_in_another_window(virtual_mic, x_display, tmp_path, needs_espeak):
+    from trainer.synth import RATE_HZ, spoken_sequence
+
+    wav = tmp_path / "up.wav"
+    write_wav(wav, spoken_sequence(["up"], [1.0], 4.0, tmp_path), RATE_HZ)
+    actions = tmp_path / "actions.json"
+    actions.write_text(json.dumps({"enabled": True, "bindings": [
+        {"label": "up", "action": "keys", "keys": "ctrl+alt+Up", "enabled": True}]}))
+    log, keys = tmp_path / "detections.jsonl", tmp_path / "keys.txt"
+    env = {**virtual_mic.env(), "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb",
+           "KWSAPP_SETTINGS": str(tmp_path / "settings.ini")}
+    env.pop("WAYLAND_DISPLAY", None)
+    app = subprocess.Popen([sys.executable, "-m", "kwsapp", "--actions", str(actions), "--detections-log", str(log),
+                            "--quit-after", "60"], cwd=REPO, env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = [], []
+    threading.Thread(target=read_lines, args=(app.stdout, out), daemon=True).start()
+    threading.Thread(target=read_lines, args=(app.stderr, err), daemon=True).start()
+    receiver = None
+    try:
+        wait_for_line(out, "kwsapp: model ready", app, 60)
+        wait_for_line(out, "kwsapp: listening", app, 30)
+        # the second window takes the keyboard focus from the app's
+        receiver = subprocess.Popen([sys.executable, str(REPO / "tests" / "key_receiver.py"), str(keys)], env=env,
+                                    text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        rout = []
+        threading.Thread(target=read_lines, args=(receiver.stdout, rout), daemon=True).start()
+        wait_for_line(rout, "ready", receiver, 20)
+        virtual_mic.play(wav).wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (keys.exists() and keys.read_text()):
+            time.sleep(0.1)
+    finally:
+        for p in (receiver, app):
+            if p is not None:
+                p.terminate()
+                p.wait(timeout=20)
+    logged = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
+    assert [x["label"] for x in logged if "time_s" in x] == ["up"], (logged, err)
+    assert keys.exists() and keys.read_text().splitlines() == ["ctrl+alt+Up"], (logged, err)
+    assert [x["action"] for x in logged if "action" in x] == [
+        {"label": "up", "action": "keys", "ok": True, "detail": "pressed ctrl+alt+Up"}]
