@@ -30,6 +30,7 @@ class DecisionPanel(QGroupBox):
         self.minimum_count.setToolTip("results needed in the averaging window before a command is announced")
         self.peak_threshold = QDoubleSpinBox(decimals=2, minimum=r["peak_threshold"][0], maximum=r["peak_threshold"][1],
                                              singleStep=0.05, value=decisions.peak_threshold)
+        self.peak_threshold.setSpecialValueText("off")  # 0: no such check
         self.peak_threshold.setToolTip("the command's score in the newest window alone must reach this too (0: off)")
         self.defaults = QPushButton("Defaults")
         self.defaults.setToolTip("the settings chosen by the sweep on the validation stream (README)")
