@@ -18,6 +18,7 @@ def open_train(window):
 
     s = SettingsReader(window.settings)
     dlg = TrainDialog(s.text("train/data_dirs", ""), s.text("train/out_dir", ""), s.number("train/epochs", 0, 0, 500), window)
+    window.train_dialog = dlg
     dlg.model_ready.connect(window.load_model)
     _remember(window, dlg, {"train/data_dirs": dlg.data, "train/out_dir": dlg.out})
     dlg.started.connect(lambda: window.settings.setValue("train/epochs", dlg.epochs.value()))
@@ -30,6 +31,7 @@ def open_export(window):
 
     s = SettingsReader(window.settings)
     dlg = ExportDialog(s.text("export/data_dir", ""), window.model_dir, s.text("export/out_csv", ""), window)
+    window.export_dialog = dlg
     _remember(window, dlg, {"export/data_dir": dlg.data, "export/out_csv": dlg.out})
     dlg.show()
     return dlg
@@ -41,6 +43,7 @@ def open_stream_eval(window):
     s = SettingsReader(window.settings)
     dlg = StreamEvalDialog(window.model_dir, window.panel.settings(), float(window.panel.hop.value()),
                            s.text("stream_eval/wav", ""), s.text("stream_eval/truth", ""), window)
+    window.stream_eval_dialog = dlg
     _remember(window, dlg, {"stream_eval/wav": dlg.wav, "stream_eval/truth": dlg.truth})
     dlg.result_ready.connect(lambda r: window.message_bar.show_message(
         f"{Path(r['wav']).name}: correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%}, "

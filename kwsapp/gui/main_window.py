@@ -26,11 +26,11 @@ from ..audio_input import AudioInputError, Microphone, rescan_devices
 from ..bundled import bundled_model_dir
 from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
-from . import dialog_openers
 from .actions_controller import attach_actions
 from .command_label import CommandDisplay
 from .decision_panel import DecisionPanel
 from .history import HistoryList
+from .hotkey import attach_hotkey
 from .level_meter import LevelMeter
 from .menus import build_menus, refresh_device_menu
 from .message_bar import MessageBar
@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self._build_widgets(decisions, hop)
         build_menus(self)
         self.actions = attach_actions(self, actions_file)
+        self.hotkey_mode = saved.text("hotkey/mode", "toggle")
+        self.hotkey = attach_hotkey(self, saved.text("hotkey/keys", "") or "", self.hotkey_mode)
 
         self._start_worker(hop, decisions)
 
@@ -165,7 +167,8 @@ class MainWindow(QMainWindow):
     # -- start-up --------------------------------------------------------------------------------------
     def _autostart(self):
         self.load_model(self.model_dir)
-        self.action_listen.setChecked(True)
+        if not (self.hotkey is not None and self.hotkey_mode == "hold"):  # push to talk: only while held
+            self.action_listen.setChecked(True)
 
     # -- model -----------------------------------------------------------------------------------------
     def load_model(self, path: str):
@@ -343,19 +346,6 @@ class MainWindow(QMainWindow):
                 self.classify_file(path)
         event.acceptProposedAction()
 
-    # -- dialogs (built in dialog_openers.py) -----------------------------------------------------------
-    def open_train_dialog(self):
-        self.train_dialog = dialog_openers.open_train(self)
-        return self.train_dialog
-
-    def open_export_dialog(self):
-        self.export_dialog = dialog_openers.open_export(self)
-        return self.export_dialog
-
-    def open_stream_eval_dialog(self):
-        self.stream_eval_dialog = dialog_openers.open_stream_eval(self)
-        return self.stream_eval_dialog
-
     # -- settings --------------------------------------------------------------------------------------
     def _decisions_changed(self, decisions: DecisionSettings):
         save_decisions(self.settings, decisions)
@@ -385,6 +375,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self):
         self.actions.close()
+        if self.hotkey is not None:
+            self.hotkey.stop()
         if self.tray is not None:
             self.tray.hide()
         self._health.stop()

@@ -6,6 +6,7 @@ from PySide6.QtGui import QActionGroup, QKeySequence
 
 from ..audio_input import AudioInputError, list_input_devices
 from . import dialog_openers
+from .hotkey import ask_hotkey
 from .settings_store import SettingsReader
 
 
@@ -17,7 +18,7 @@ def build_menus(window) -> None:
     window.action_open_wav = file_menu.addAction("Open &wav file…", window.choose_wav)
     window.action_open_wav.setShortcut(QKeySequence.Open)
     file_menu.addSeparator()
-    window.action_export = file_menu.addAction("&Export submission…", window.open_export_dialog)
+    window.action_export = file_menu.addAction("&Export submission…", lambda: dialog_openers.open_export(window))
     file_menu.addSeparator()
     window.action_commands = file_menu.addAction("&Commands…", lambda: dialog_openers.open_commands(window))
     window.action_import_actions = file_menu.addAction("&Import actions…", lambda: dialog_openers.import_actions(window))
@@ -39,6 +40,7 @@ def build_menus(window) -> None:
     window.action_actions_on = audio_menu.addAction("&Actions on")  # the master switch (File > Commands… sets them)
     window.action_actions_on.setCheckable(True)
     window.action_actions_on.setShortcut(QKeySequence("Ctrl+Shift+A"))
+    window.action_hotkey = audio_menu.addAction("Global &hotkey…", lambda: ask_hotkey(window))
     window.action_close_to_tray = audio_menu.addAction("Keep listening in the &tray when the window is closed")
     window.action_close_to_tray.setCheckable(True)
     window.action_close_to_tray.setChecked(SettingsReader(window.settings).flag("window/close_to_tray", False))
@@ -49,8 +51,8 @@ def build_menus(window) -> None:
     toolbar.addAction(window.action_actions_on)
 
     model_menu = mb.addMenu("&Model")
-    window.action_train = model_menu.addAction("&Train…", window.open_train_dialog)
-    window.action_stream_eval = model_menu.addAction("&Evaluate on a recording…", window.open_stream_eval_dialog)
+    window.action_train = model_menu.addAction("&Train…", lambda: dialog_openers.open_train(window))
+    window.action_stream_eval = model_menu.addAction("&Evaluate on a recording…", lambda: dialog_openers.open_stream_eval(window))
     window.action_bundled = model_menu.addAction("Use the &bundled model", lambda: window.load_model(str(window.bundled_model)))
 
     help_menu = mb.addMenu("&Help")

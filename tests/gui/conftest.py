@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -44,3 +45,22 @@ def virtual_mic(tmp_path):
         pytest.skip(f"PulseAudio cannot start here: {exc}")
     yield vm
     vm.stop()
+
+
+@pytest.fixture
+def x_display():
+    """A private Xvfb display, its number chosen by the server (-displayfd)."""
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (bash scripts/setup.sh installs it)")
+    r, w = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    with os.fdopen(r) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        pytest.skip("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kwsapp.gui import dialog_openers
 from kwsapp.gui.main_window import BUNDLED_MODEL
 
 pytestmark = pytest.mark.slow
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_train_cancel_resume_and_load(make_window, qtbot, synth_root, tmp_path):
     w = make_window()
-    dlg = w.open_train_dialog()
+    dlg = dialog_openers.open_train(w)
     out = tmp_path / "model"
     dlg.data.setText(str(synth_root))
     dlg.out.setText(str(out))
@@ -48,7 +49,7 @@ def test_train_cancel_resume_and_load(make_window, qtbot, synth_root, tmp_path):
 
 def test_export_submission_with_progress(make_window, qtbot, synth_root, tmp_path):
     w = make_window()
-    dlg = w.open_export_dialog()
+    dlg = dialog_openers.open_export(w)
     csv = tmp_path / "sub.csv"
     dlg.data.setText(str(synth_root))
     dlg.model.setText(str(BUNDLED_MODEL))
@@ -66,7 +67,7 @@ def test_export_submission_with_progress(make_window, qtbot, synth_root, tmp_pat
 
 def test_export_errors_are_one_line_in_the_dialog(make_window, qtbot, tmp_path, synth_root):
     w = make_window()
-    dlg = w.open_export_dialog()
+    dlg = dialog_openers.open_export(w)
     # a data folder without clips is refused at once, before any process starts
     dlg.data.setText(str(tmp_path / "no-data-here"))
     dlg.model.setText(str(BUNDLED_MODEL))
@@ -84,7 +85,7 @@ def test_export_errors_are_one_line_in_the_dialog(make_window, qtbot, tmp_path, 
 
 def test_export_takes_the_test_audio_folder_itself(make_window, qtbot, synth_root, tmp_path):
     w = make_window()
-    dlg = w.open_export_dialog()
+    dlg = dialog_openers.open_export(w)
     dlg.data.setText(str(synth_root / "test" / "audio"))  # what a user picks in the folder dialog
     dlg.model.setText(str(BUNDLED_MODEL))
     dlg.out.setText(str(tmp_path / "sub.csv"))

@@ -2,8 +2,6 @@
 announced, and its key action presses ctrl+alt+Up in a second real window, which records what it receives."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -16,25 +14,6 @@ from kwsapp.core.audio import write_wav
 from tests.helpers import read_lines, wait_for_line
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def x_display():
-    """A private Xvfb display, its number chosen by the server (-displayfd)."""
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb is not installed (bash scripts/setup.sh installs it)")
-    r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as f:
-        number = f.readline().strip()
-    if not number:
-        proc.kill()
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.mark.slow
