@@ -117,3 +117,17 @@ def test_a_bad_actions_file_stops_the_app_with_one_line(tmp_path, content):
     r = subprocess.run([sys.executable, "-m", "kwsapp", "--actions", str(f)], capture_output=True, text=True,
                        timeout=60, env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert r.returncode == 2 and r.stderr.startswith(f"error: {f}") and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_a_binding_the_model_cannot_announce_shows_as_inactive(make_window, qtbot):
+    from kwsapp.core.actions import ActionSet, Binding
+    from kwsapp.gui import dialog_openers
+
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=30_000)
+    w.actions.set_actions(ActionSet(True, (Binding("lights", "notify", enabled=True), Binding("yes", "notify"))))
+    dlg = dialog_openers.open_commands(w)
+    lights, yes = dlg.table.cellWidget(0, 0), dlg.table.cellWidget(1, 0)
+    assert "not a label of the loaded model" in lights.toolTip() and "#999" in lights.styleSheet()
+    assert yes.toolTip() == "" and yes.styleSheet() == ""
+    dlg.close()
