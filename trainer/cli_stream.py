@@ -11,6 +11,18 @@ from kwsapp.core.modelfolder import write_json_atomic
 from .cli_common import ROOT_HELP, add_split_args, split_rule
 
 
+def command_thresholds(text: str) -> str:
+    """An argparse type: per-command thresholds, ``yes=0.8,no=0.7``, checked and written back in one form."""
+    import argparse
+
+    from kwsapp.core.decisions import format_command_thresholds, parse_command_thresholds
+
+    try:
+        return format_command_thresholds(parse_command_thresholds(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_stream_parsers(sub) -> None:
     p = sub.add_parser("make-stream", help="write a long test recording of held-out words over noise, and its truth",
                        description="Like TensorFlow's generate_streaming_test_wav: held-out clips (commands and "
@@ -38,7 +50,11 @@ def add_stream_parsers(sub) -> None:
         q.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"classify every N ms, as the app (default {DEFAULT_HOP_MS:g})")
         for f in fields(DecisionSettings):  # one flag per field of the decision settings, the app's defaults
             value = getattr(d, f.name)
-            q.add_argument(decision_flag(f.name), type=type(value), default=value, help=f"default {value:g} (the app's)")
+            if isinstance(value, str):
+                q.add_argument(decision_flag(f.name), type=command_thresholds, default=value, metavar="LABEL=TH,...",
+                               help="thresholds of their own for some commands (default: none; calibrate chooses them)")
+            else:
+                q.add_argument(decision_flag(f.name), type=type(value), default=value, help=f"default {value:g} (the app's)")
 
     p = sub.add_parser("stream-eval", help="score a model on a long recording the way the app listens",
                        description="Slides the app's 1-s window over the recording (same features, same model "
@@ -64,6 +80,24 @@ def add_stream_parsers(sub) -> None:
     p.add_argument("--max-fa-per-hour", type=float, default=6.0)
     p.add_argument("--json", default=None)
     p.add_argument("--top", type=int, default=20, help="rows of the table to print (best first)")
+    p.add_argument("--command-thresholds", type=command_thresholds, default="", metavar="LABEL=TH,...",
+                   help="per-command thresholds kept through the sweep (they replace the swept threshold for those "
+                        "commands)")
+    p = sub.add_parser("calibrate", help="per-command thresholds that keep a room's false alarms within a budget",
+                       description="Scores a recording of the room (no commands spoken; television, music, talk "
+                                   "welcome) and the user's own takes (EXAMPLES/<label>/*.wav), then gives each command "
+                                   "the lowest threshold, from --lowest up, whose false alarms on the room stay within "
+                                   "--budget-per-hour, prints what each costs on the takes, and keeps the thresholds in "
+                                   "the app's decision settings. Uses the app's saved decision settings otherwise.")
+    p.add_argument("--model", required=True, help="MODEL_DIR")
+    p.add_argument("--room", required=True, metavar="WAV", help="the room, at least a minute (ten is better)")
+    p.add_argument("--examples", required=True, metavar="DIR", help="the user's takes, <label>/*.wav")
+    p.add_argument("--budget-per-hour", type=float, default=1.0, help="false alarms per hour allowed per command (default 1)")
+    p.add_argument("--lowest", type=float, default=None,
+                   help="never below this threshold (default: the decision settings' own threshold)")
+    p.add_argument("--hop-ms", type=float, default=DEFAULT_HOP_MS, help=f"default {DEFAULT_HOP_MS:g}, the app's")
+    p.add_argument("--json", default=None, help="write every command's curve and choice to this JSON file")
+    p.add_argument("--dry-run", action="store_true", help="print the thresholds without keeping them")
 
 
 def cmd_make_stream(args) -> int:
@@ -111,7 +145,7 @@ def cmd_stream_sweep(args) -> int:
     from .stream_scoring import TOLERANCE_TEXT
 
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
-                       max_fa_per_hour=args.max_fa_per_hour)
+                       max_fa_per_hour=args.max_fa_per_hour, command_thresholds=args.command_thresholds)
     print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
     print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'peak':>5} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
     ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731
@@ -129,4 +163,35 @@ def cmd_stream_sweep(args) -> int:
         print(f"chosen, {best['intervals']['text']}")
     if args.json:
         write_json_atomic(args.json, {"rows": rows, "best": best})
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from dataclasses import replace
+
+    from kwsapp.gui.settings_store import SettingsReader, open_settings, save_decisions
+
+    from .calibrate import calibrate
+
+    settings = open_settings()
+    decisions = SettingsReader(settings).decisions()
+    r = calibrate(args.model, args.room, args.examples, args.budget_per_hour, args.lowest, args.hop_ms, decisions)
+    print(f"room {r['room_minutes']:.1f} min, budget {args.budget_per_hour:g} false alarms per hour per command, "
+          f"thresholds from {r['lowest']:g} up")
+    print(f"{'command':>9} {'threshold':>9} {'FA/h':>6} {'takes':>5} {'missed':>7}")
+    for c, v in r["commands"].items():
+        missed = f"{v['missed']:.0%}" if v["missed"] is not None else "-"
+        print(f"{c:>9} {v['threshold']:>9.2f} {v['false_alarms_per_hour']:>6.1f} {v['takes']:>5} {missed:>7}"
+              + ("" if v["within_budget"] else "  (over the budget even at the highest threshold)"))
+    if r["skipped"]:
+        print(f"skipped {len(r['skipped'])} unreadable take(s): " + "; ".join(r["skipped"][:3]), file=sys.stderr)
+    if args.json:
+        write_json_atomic(args.json, r)
+    if args.dry_run:
+        print(f"command thresholds: {r['command_thresholds'] or 'none'} (not kept: --dry-run)")
+    else:
+        save_decisions(settings, replace(decisions, command_thresholds=r["command_thresholds"]))
+        settings.sync()
+        print(f"command thresholds: {r['command_thresholds'] or 'none'}; kept in {settings.fileName()} (the app "
+              "reads them at its next start; its Defaults button clears them)")
     return 0

@@ -294,7 +294,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
 def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=None, windows_ms=None, refractories_ms=None,
           minimum_counts=(1, 2), peak_thresholds=(0.0, 0.8, 0.85, 0.9), max_wrong: float = 0.03,
-          max_fa_per_hour: float = 6.0) -> tuple[list[dict], dict]:
+          max_fa_per_hour: float = 6.0, command_thresholds: str = "") -> tuple[list[dict], dict]:
     """Score every combination of the decision settings on one stream (the model runs once).
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
@@ -314,7 +314,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
         if count > 1 + win // hop_ms:
             continue  # the window never holds that many results
         s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count,
-                             peak_threshold=peak)
+                             peak_threshold=peak, command_thresholds=command_thresholds)
         r = score_detections(decide(scorer.labels, times, scores, s), truth, recording.seconds)
         rows.append({**asdict(s), **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]

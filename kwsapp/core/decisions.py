@@ -34,6 +34,33 @@ class DecisionSettings:
     refractory_ms: float = 1500.0
     minimum_count: int = 2  # at least this many results in the window before deciding
     peak_threshold: float = 0.0  # the label's score at the deciding hop must reach this too (0: no such check)
+    # thresholds of their own for some commands, "yes=0.8,no=0.7" (`trainer calibrate` chooses them for a room);
+    # the others use `threshold`
+    command_thresholds: str = ""
+
+
+def parse_command_thresholds(text: str) -> dict[str, float]:
+    """``"yes=0.8,no=0.7"`` -> {"yes": 0.8, "no": 0.7}; a ValueError says what is wrong."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        label, sep, value = part.partition("=")
+        try:
+            th = float(value)
+        except ValueError:
+            th = None
+        if not sep or not label.strip() or th is None or not 0.0 <= th <= 1.0:
+            raise ValueError(f"{part!r} is not LABEL=THRESHOLD with a threshold from 0 to 1")
+        out[label.strip()] = th
+    return out
+
+
+def format_command_thresholds(thresholds: dict[str, float]) -> str:
+    return ",".join(f"{label}={th:g}" for label, th in thresholds.items())
+
+
+def decision_text(value) -> str:
+    """A decision setting as a command-line value."""
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def decision_flag(name: str) -> str:
@@ -43,7 +70,7 @@ def decision_flag(name: str) -> str:
 
 def decision_args(settings: DecisionSettings) -> list[str]:
     """The settings as ``stream-eval`` / ``stream-sweep`` flags: every field, so none is left behind."""
-    return [a for f in fields(DecisionSettings) for a in (decision_flag(f.name), f"{getattr(settings, f.name):g}")]
+    return [a for f in fields(DecisionSettings) for a in (decision_flag(f.name), decision_text(getattr(settings, f.name)))]
 
 
 # the values each decision setting may take (the panel's ranges; a remembered value outside them is not used)
@@ -66,6 +93,7 @@ class RecognizeCommands:
     def __init__(self, labels, settings: DecisionSettings = DecisionSettings()):
         self.labels = tuple(labels)
         self.settings = settings
+        self._thresholds = parse_command_thresholds(settings.command_thresholds)
         self._results: deque[tuple[float, np.ndarray]] = deque()
         self._last_label = SILENCE
         self._last_time_ms = -np.inf
@@ -74,6 +102,10 @@ class RecognizeCommands:
         self._results.clear()
         self._last_label = SILENCE
         self._last_time_ms = -np.inf
+
+    @property
+    def results_in_window(self) -> int:
+        return len(self._results)
 
     def process(self, scores, time_ms: float) -> Decision:
         scores = np.asarray(scores, dtype=np.float32)
@@ -93,7 +125,7 @@ class RecognizeCommands:
         since_last = time_ms - self._last_time_ms
         is_new = (
             label not in self.NOT_ANNOUNCED
-            and score >= s.threshold
+            and score >= self._thresholds.get(label, s.threshold)
             and scores[best] >= s.peak_threshold
             and (label != self._last_label or since_last > s.refractory_ms)
         )

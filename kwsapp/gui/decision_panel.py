@@ -4,7 +4,7 @@ puts back the defaults (chosen by the sweep on the validation stream)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSpinBox
 
 from ..core.decisions import DECISION_RANGES, DEFAULT_HOP_MS, HOP_MS_RANGE, DecisionSettings
 
@@ -32,6 +32,12 @@ class DecisionPanel(QGroupBox):
                                              singleStep=0.05, value=decisions.peak_threshold)
         self.peak_threshold.setSpecialValueText("off")  # 0: no such check
         self.peak_threshold.setToolTip("the command's score in the newest window alone must reach this too (0: off)")
+        self.command_thresholds = decisions.command_thresholds
+        self.per_command = QLabel()
+        self.per_command.setWordWrap(True)
+        self.per_command.setToolTip("thresholds of their own for some commands (python -m trainer calibrate chooses "
+                                    "them for your room); Defaults clears them")
+        self._show_per_command()
         self.defaults = QPushButton("Defaults")
         self.defaults.setToolTip("the settings chosen by the sweep on the validation stream (README)")
         form = QFormLayout(self)
@@ -41,6 +47,7 @@ class DecisionPanel(QGroupBox):
         form.addRow("peak threshold", self.peak_threshold)
         form.addRow("refractory time", self.refractory)
         form.addRow("minimum results", self.minimum_count)
+        form.addRow("per command", self.per_command)
         form.addRow(self.defaults)
         for w in (self.average_window, self.refractory, self.minimum_count):
             w.valueChanged.connect(self._emit)
@@ -53,7 +60,16 @@ class DecisionPanel(QGroupBox):
         return DecisionSettings(average_window_ms=float(self.average_window.value()), threshold=float(self.threshold.value()),
                                 refractory_ms=float(self.refractory.value()),
                                 minimum_count=int(self.minimum_count.value()),
-                                peak_threshold=float(self.peak_threshold.value()))
+                                peak_threshold=float(self.peak_threshold.value()),
+                                command_thresholds=self.command_thresholds)
+
+    def set_command_thresholds(self, text: str) -> None:
+        self.command_thresholds = text
+        self._show_per_command()
+        self._emit()
+
+    def _show_per_command(self) -> None:
+        self.per_command.setText(self.command_thresholds.replace(",", ", ").replace("=", " ") or "none")
 
     def restore_defaults(self) -> None:
         d = DecisionSettings()
@@ -66,6 +82,8 @@ class DecisionPanel(QGroupBox):
         self.refractory.setValue(int(d.refractory_ms))
         self.minimum_count.setValue(int(d.minimum_count))
         self.peak_threshold.setValue(d.peak_threshold)
+        self.command_thresholds = d.command_thresholds
+        self._show_per_command()
         for box in boxes:
             box.blockSignals(False)
         self._emit()

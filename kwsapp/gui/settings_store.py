@@ -12,7 +12,7 @@ from dataclasses import fields
 
 from PySide6.QtCore import QPoint, QSettings, QSize, Qt
 
-from ..core.decisions import DECISION_RANGES, DEFAULT_HOP_MS, HOP_MS_RANGE, DecisionSettings
+from ..core.decisions import DECISION_RANGES, DEFAULT_HOP_MS, HOP_MS_RANGE, DecisionSettings, parse_command_thresholds
 
 WINDOW_SIZE_RANGE = ((320, 240), (16384, 16384))  # (width, height) at least / at most
 WINDOW_POS_LIMIT = 100_000                         # |x|, |y| at most (several screens side by side)
@@ -104,9 +104,16 @@ class SettingsReader:
     def decisions(self) -> DecisionSettings:
         """The decision settings saved under decisions/<field>; a field never saved keeps its default."""
         default = DecisionSettings()
-        return DecisionSettings(**{f.name: self.number(f"decisions/{f.name}", getattr(default, f.name),
-                                                       *DECISION_RANGES[f.name])
-                                   for f in fields(DecisionSettings)})
+        values = {f.name: self.number(f"decisions/{f.name}", getattr(default, f.name), *DECISION_RANGES[f.name])
+                  for f in fields(DecisionSettings) if f.name in DECISION_RANGES}
+        key = "decisions/command_thresholds"
+        text = self.text(key, default.command_thresholds)
+        try:
+            parse_command_thresholds(text)
+        except ValueError as exc:
+            self._reject(key, text, f"per-command thresholds ({exc})")
+            text = default.command_thresholds
+        return DecisionSettings(**values, command_thresholds=text)
 
 
 def save_decisions(settings: QSettings, decisions: DecisionSettings) -> None:

@@ -55,6 +55,23 @@ def test_the_peak_threshold_waits_for_one_window_that_hears_the_word_well():
     assert rc.process(onehot("up", 0.7), 0).is_new_command
 
 
+def test_per_command_thresholds_replace_the_threshold_for_those_commands():
+    from kwsapp.core.decisions import format_command_thresholds, parse_command_thresholds
+
+    settings = DecisionSettings(average_window_ms=0, threshold=0.6, refractory_ms=0, minimum_count=1,
+                                command_thresholds="yes=0.9, go=0.5")
+    rc = RecognizeCommands(LABELS, settings)
+    assert not rc.process(onehot("yes", 0.8), 0).is_new_command    # yes needs 0.9 here
+    assert rc.process(onehot("yes", 0.92), 100).is_new_command
+    assert rc.process(onehot("no", 0.7), 200).is_new_command       # the others keep 0.6
+    assert rc.process(onehot("go", 0.55), 300).is_new_command      # go has 0.5
+    assert parse_command_thresholds("yes=0.9, go=0.5") == {"yes": 0.9, "go": 0.5}
+    assert format_command_thresholds({"yes": 0.9, "go": 0.5}) == "yes=0.9,go=0.5" and parse_command_thresholds("") == {}
+    for bad in ("yes", "yes=1.5", "=0.5", "yes=abc"):
+        with pytest.raises(ValueError, match="LABEL=THRESHOLD"):
+            parse_command_thresholds(bad)
+
+
 def test_averaging_smooths_a_single_spike():
     rc = RecognizeCommands(LABELS, DecisionSettings(average_window_ms=1000, threshold=0.6, refractory_ms=0, minimum_count=3))
     out = [rc.process(onehot(lab), t) for t, lab in enumerate(["silence", "silence", "stop", "silence"], start=0)]
