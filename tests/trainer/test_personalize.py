@@ -1,0 +1,55 @@
+"""personalize on a tiny synthetic set: one user's takes (espeak-ng, one voice) of two commands and a word of their
+own; the new folder has one more output, runs in the app's runtime, and before / after are written."""
+
+import json
+
+import numpy as np
+import pytest
+
+from kwsapp.core.audio import write_wav
+from tests.helpers import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def make_takes(root, tmp_path, words: dict[str, int]):
+    from trainer.synth import RATE_HZ, Speaker, espeak_word
+
+    voice = Speaker("en-us", "f2", 60, 150)  # one user
+    for word, n in words.items():
+        (root / word).mkdir(parents=True)
+        for i in range(n):
+            x = espeak_word(word, voice, tmp_path, speed_jitter=10 * i - 15)
+            pad = np.zeros(int(0.2 * RATE_HZ), np.float32)
+            noise = np.random.default_rng(i).normal(0, 0.002, 2 * pad.size + x.size).astype(np.float32)
+            write_wav(root / word / f"take{i}.wav", 0.5 * np.concatenate([pad, x / np.abs(x).max(), pad]) + noise,
+                      RATE_HZ)
+
+
+def test_personalize_adds_a_word_and_writes_both_figures(tmp_path, needs_espeak):
+    takes, out = tmp_path / "takes", tmp_path / "mine"
+    make_takes(takes, tmp_path, {"yes": 3, "no": 3, "lights": 6})
+    room = tmp_path / "room.wav"
+    write_wav(room, np.random.default_rng(0).normal(0, 0.003, 16000 * 65).astype(np.float32), 16000)
+    r = run_cli("personalize", "--model", REPO / "assets" / "default_model", "--examples", takes, "--room", room,
+                "--epochs", 20, "--out", out, "--json", tmp_path / "p.json")
+    result = json.loads((tmp_path / "p.json").read_text())
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels[-1] == "lights" and len(labels) == 13 and result["new_words"] == ["lights"]
+    assert result["held_back"] == 4  # the third of yes and no, the third and sixth of lights
+    before, after = result["before"], result["after"]
+    assert before["accuracy"] <= 0.5  # the old model cannot say "lights"
+    assert after["accuracy"] >= 0.75, result
+    assert "false_alarms_per_hour" in before and "false_alarms_per_hour" in after
+    assert "held-back takes (4): before" in r.stdout
+    # the new folder is a model folder like any other: the app's runtime loads it, predict hears the new word
+    from kwsapp.runtime import load_scorer
+
+    assert load_scorer(out).labels == tuple(labels) and (out / "model.tflite").is_file()
+    p = run_cli("predict", "--model", out, *sorted((takes / "lights").glob("*.wav")))
+    heard = [line.split()[1] for line in p.stdout.splitlines()]
+    assert heard.count("lights") >= 5, p.stdout
+    # the old folder is untouched, and the new one cannot be the old one
+    assert json.loads((REPO / "assets" / "default_model" / "labels.json").read_text())[-1] == "unknown"
+    bad = run_cli("personalize", "--model", out, "--examples", takes, "--out", out, check=False)
+    assert bad.returncode == 2 and "a folder of its own" in bad.stderr

@@ -1,0 +1,198 @@
+"""Fine-tune a model on one user's own takes, and add words of their own.
+
+    python -m trainer personalize --model DIR --examples DIR [--room WAV] [--epochs N] --out DIR [--json FILE]
+
+EXAMPLES holds ``<label>/*.wav`` takes; a label the model does not have becomes one more output. A user's machine
+has none of the training data, so what the model knew is kept by its own outputs: every target is part the take's
+label and part the old model's scores for the same (augmented) input, and 1-s windows of the room (or of made noise)
+are taught as the old model heard them. The batch-normalisation statistics stay as trained. Part of the takes
+(every third of a label with three or more) is held back and scored before and after, with the room's false alarms
+per hour when a room recording is given. The new folder has ``model.tflite``, so the app and ``predict`` use it as
+any other; the old folder is never touched.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kwsapp.core.audio import AudioError, WavFile, read_wav
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from kwsapp.core.features import features_from_wave
+from kwsapp.core.labels import SILENCE, UNKNOWN
+from kwsapp.core.modelfolder import KERAS_FILE, TRAINING_FILE, ModelFolder, write_json_atomic
+from kwsapp.core.words import frame_energies, frame_length, word_span
+
+from .augment import AugmentSettings, augment_batch
+
+LABEL_WEIGHT = 0.7       # the take's own label's share of its target; the old model's scores have the rest
+HOLD_BACK_EVERY = 3      # every third take of a label with at least this many is held back for before / after
+LEARNING_RATE = 3e-4
+BATCH = 32
+AUGMENT = AugmentSettings(max_shift_frames=15, noise_probability=0.8, snr_db_range=(5.0, 30.0),
+                          gain_db_range=(-6.0, 6.0))
+
+
+class PersonalizeError(Exception):
+    pass
+
+
+def word_window(x: np.ndarray, rate: int, seconds: float = 1.0) -> np.ndarray:
+    """The second of a take around its word (kwsapp.core.words); a shorter take is returned whole (the features pad
+    it at the front, as the training clips are)."""
+    n = int(round(seconds * rate))
+    if x.size <= n:
+        return x
+    span = word_span(frame_energies(x, rate))
+    if span is None:
+        return x[:n]
+    middle = (span[0] + span[1]) * frame_length(rate) // 2
+    start = int(np.clip(middle - n // 2, 0, x.size - n))
+    return x[start:start + n]
+
+
+def read_takes(examples, settings) -> tuple[dict[str, list[np.ndarray]], list[str]]:
+    """Features of every take, by label; and the takes that could not be read."""
+    root = Path(examples)
+    if not root.is_dir():
+        raise PersonalizeError(f"{root}: not a folder of <label>/*.wav takes")
+    takes, skipped = {}, []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for wav in sorted(folder.glob("*.wav")):
+            try:
+                rate, x = read_wav(wav, max_seconds=10.0)
+            except AudioError as exc:
+                skipped.append(str(exc))
+                continue
+            takes.setdefault(folder.name, []).append(features_from_wave(word_window(x, rate), rate, settings))
+    if not takes:
+        raise PersonalizeError(f"{root}: no readable takes in <label>/*.wav")
+    return takes, skipped
+
+
+def split_takes(takes: dict[str, list[np.ndarray]]):
+    """(train, held back): lists of (features, label); every third take of a label with three or more is held back."""
+    train, held = [], []
+    for label, feats in takes.items():
+        for i, f in enumerate(feats):
+            (held if len(feats) >= HOLD_BACK_EVERY and i % HOLD_BACK_EVERY == HOLD_BACK_EVERY - 1 else train).append((f, label))
+    return train, held
+
+
+def room_windows(room_wav, settings, count: int, rng) -> np.ndarray:
+    """``count`` 1-s windows of the room as features; without a room, made noise at a few levels."""
+    if room_wav:
+        rec = WavFile(room_wav)
+        n = rec.sample_rate_hz
+        starts = rng.integers(0, max(1, rec.n_frames - n), size=count)
+        return np.stack([features_from_wave(rec.read(int(s), int(s) + n), rec.sample_rate_hz, settings) for s in starts])
+    levels = 10 ** (rng.uniform(-70, -30, size=count) / 20)
+    return np.stack([features_from_wave(rng.normal(0, lv, 16000).astype(np.float32), 16000, settings) for lv in levels])
+
+
+def extend_outputs(model, n_new: int, keras):
+    """The same network with ``n_new`` more outputs: the old ones keep their weights, the new ones start near
+    silent (their bias below every old one)."""
+    if n_new == 0:
+        return model
+    old = model.get_layer("scores")
+    kernel, bias = old.get_weights()
+    rng = np.random.default_rng(0)
+    new = keras.layers.Dense(kernel.shape[1] + n_new, activation="softmax", name="scores")
+    out = new(old.input)
+    extended = keras.Model(model.input, out)
+    new.set_weights([np.concatenate([kernel, rng.normal(0, 0.01, (kernel.shape[0], n_new)).astype(kernel.dtype)], 1),
+                     np.concatenate([bias, np.full(n_new, bias.min() - 1.0, bias.dtype)])])
+    return extended
+
+
+def held_back_accuracy(score_fn, held, labels) -> float | None:
+    if not held:
+        return None
+    x = np.stack([f for f, _ in held])
+    pred = np.asarray(score_fn(x)).argmax(axis=1)
+    return float(np.mean([labels[p] == lab for p, (_, lab) in zip(pred, held)]))
+
+
+def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> float:
+    from kwsapp.runtime import load_scorer
+
+    from .stream import decide, hop_scores
+
+    scorer = load_scorer(model_dir)
+    rec = WavFile(room_wav)
+    times, scores = hop_scores(scorer, rec, rec.sample_rate_hz, hop_ms)
+    return len(decide(scorer.labels, times, scores, DecisionSettings())) / (rec.seconds / 3600)
+
+
+def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0) -> dict:
+    t0 = time.time()
+    out_dir = Path(out_dir)
+    src = ModelFolder.open(model_dir)
+    if out_dir.resolve() == src.path.resolve():
+        raise PersonalizeError(f"{out_dir}: the new model needs a folder of its own (the old one is kept as it is)")
+    if not src.keras_path.is_file():
+        raise PersonalizeError(f"{src.path}: no {KERAS_FILE} to fine-tune")
+    settings = src.features
+    takes, skipped = read_takes(examples, settings)
+    old_labels = list(src.labels)
+    new_words = sorted(lab for lab in takes if lab not in old_labels and lab not in (SILENCE, UNKNOWN))
+    labels = old_labels + new_words
+    train_takes, held = split_takes(takes)
+    rng = np.random.default_rng(seed)
+
+    from .keras_model import KerasScorer, load_keras_model
+    from .tf_setup import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    old = KerasScorer(src.path)
+
+    def old_scores(x):  # the old model's view, with nothing on the new words
+        s = old.scores(x)
+        return np.concatenate([s, np.zeros((len(s), len(new_words)), np.float32)], axis=1)
+
+    before = held_back_accuracy(old_scores, held, labels)
+    model = extend_outputs(load_keras_model(src.keras_path), len(new_words), keras)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False  # a few takes must not move the statistics of all the training data
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
+    room = room_windows(room_wav, settings, 200, rng)
+    x_takes = np.stack([f for f, _ in train_takes])
+    y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
+    for _ in range(epochs):
+        # each epoch: every training take, augmented afresh (shifts, gain, the room's noise), plus room windows
+        reps = max(1, BATCH // max(len(x_takes), 1))
+        x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
+        y = LABEL_WEIGHT * np.repeat(y_takes, reps, axis=0) + (1 - LABEL_WEIGHT) * old_scores(x)
+        r = room[rng.integers(len(room), size=max(4, len(x) // 4))]
+        x, y = np.concatenate([x, r]), np.concatenate([y, old_scores(r)])
+        order = rng.permutation(len(x))
+        model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from .train import save_inference_model, write_litert
+
+    tmp = out_dir / ".personalize.keras"
+    keras.saving.save_model(model, tmp)
+    save_inference_model(tmp, out_dir / KERAS_FILE)
+    tmp.unlink()
+    ModelFolder.write_metadata(out_dir, labels, settings)
+    write_litert(out_dir)
+    new = KerasScorer(out_dir)
+    after = held_back_accuracy(new.scores, held, labels)
+    result = {"labels": labels, "new_words": new_words, "takes": {k: len(v) for k, v in takes.items()},
+              "held_back": len(held), "before": {"accuracy": before}, "after": {"accuracy": after},
+              "epochs": epochs, "seconds": None, "skipped": skipped}
+    if room_wav:
+        result["before"]["false_alarms_per_hour"] = room_false_alarms(src.path, room_wav)
+        result["after"]["false_alarms_per_hour"] = room_false_alarms(out_dir, room_wav)
+    result["seconds"] = round(time.time() - t0, 1)
+    write_json_atomic(out_dir / TRAINING_FILE, {"personalized_from": src.path.name, "examples": Path(examples).name,
+                                                "not_shipped": "the model and takes named here are not in this folder",
+                                                **{k: v for k, v in result.items() if k != "skipped"}})
+    return result
