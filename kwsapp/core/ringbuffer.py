@@ -52,6 +52,16 @@ class AudioRingBuffer:
                 self._buf[:end - cap] = x[k:]
             self._written += n
 
+    def span(self, start: int, stop: int) -> np.ndarray | None:
+        """Samples number ``start`` to ``stop`` since creation (``stop`` clipped to what was written), or None when
+        some of them are no longer in the buffer."""
+        with self._lock:
+            written = self._written
+        stop = min(stop, written)
+        if start < max(0, written - self._buf.size) or stop <= start:
+            return None
+        return self.latest(written - start)[: stop - start]
+
     def latest(self, n: int) -> np.ndarray:
         """The newest ``n`` samples, oldest first; zeros in front when fewer were written."""
         cap = self._buf.size

@@ -8,6 +8,7 @@ from ..audio_input import AudioInputError, list_input_devices
 from . import dialog_openers
 from .hotkey import ask_hotkey
 from .settings_store import SettingsReader
+from .user_examples import mark_wrong
 
 
 def build_menus(window) -> None:
@@ -40,6 +41,10 @@ def build_menus(window) -> None:
     window.action_actions_on = audio_menu.addAction("&Actions on")  # the master switch (File > Commands… sets them)
     window.action_actions_on.setCheckable(True)
     window.action_actions_on.setShortcut(QKeySequence("Ctrl+Shift+A"))
+    window.action_wrong = audio_menu.addAction("That was &wrong", lambda: mark_wrong(window))
+    window.action_wrong.setShortcut(QKeySequence("Ctrl+Shift+W"))
+    window.action_wrong.setToolTip("keep the last announced command's audio as an example of unknown, for the next "
+                                   "fine-tune")
     window.action_hotkey = audio_menu.addAction("Global &hotkey…", lambda: ask_hotkey(window))
     window.action_close_to_tray = audio_menu.addAction("Keep listening in the &tray when the window is closed")
     window.action_close_to_tray.setCheckable(True)
@@ -49,6 +54,7 @@ def build_menus(window) -> None:
     toolbar.setObjectName("actions")
     toolbar.addAction(window.action_listen)
     toolbar.addAction(window.action_actions_on)
+    toolbar.addAction(window.action_wrong)
 
     model_menu = mb.addMenu("&Model")
     window.action_train = model_menu.addAction("&Train…", lambda: dialog_openers.open_train(window))

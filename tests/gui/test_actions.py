@@ -131,3 +131,19 @@ def test_a_binding_the_model_cannot_announce_shows_as_inactive(make_window, qtbo
     assert "not a label of the loaded model" in lights.toolTip() and "#999" in lights.styleSheet()
     assert yes.toolTip() == "" and yes.styleSheet() == ""
     dlg.close()
+
+
+def test_that_was_wrong_saves_the_last_command_as_unknown(make_window, tmp_path, monkeypatch):
+    from kwsapp.core.ringbuffer import AudioRingBuffer
+
+    monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
+    w = make_window()
+    w.action_wrong.trigger()
+    assert "Nothing was announced yet" in w.message_bar.text()
+    buf = AudioRingBuffer(16000 * 10, 16000)
+    buf.write(np.full(16000 * 5, 0.05, np.float32))
+    monkeypatch.setattr(w.mic, "buffer", buf)
+    w.announced.append({"time_s": 4.0, "label": "go", "score": 0.8})
+    w.action_wrong.trigger()
+    saved = list((tmp_path / "data" / "examples" / "unknown").glob("wrong_*.wav"))
+    assert len(saved) == 1 and "Saved the 'go' at 4.0 s as an example of unknown" in w.message_bar.text()

@@ -1,0 +1,49 @@
+"""The user's own examples, ``<label>/*.wav`` in the layout ``trainer personalize`` and ``trainer calibrate`` read,
+under the user's data folder (platformdirs; KWSAPP_DATA_DIR=FOLDER puts it elsewhere)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .audio import write_wav
+from .files import write_atomic
+from .labels import UNKNOWN
+
+# what "That was wrong" keeps around an announcement: the 1-s window it was heard in, and a little more each side
+WRONG_BEFORE_S, WRONG_AFTER_S = 1.25, 0.25
+
+
+def data_dir() -> Path:
+    override = os.environ.get("KWSAPP_DATA_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("kwsapp", appauthor=False))
+
+
+def examples_dir() -> Path:
+    return data_dir() / "examples"
+
+
+def save_example(label: str, wave: np.ndarray, rate: int, folder: Path | None = None, stem: str = "take") -> Path:
+    """Write one example as ``<folder>/<label>/<stem>_<time>.wav`` (atomically) and return its path."""
+    if not label or "/" in label or label.startswith("."):
+        raise ValueError(f"{label!r} is not a label name")
+    out = (folder or examples_dir()) / label / f"{stem}_{dt.datetime.now():%Y%m%d_%H%M%S_%f}.wav"
+    write_atomic(out, lambda p: write_wav(p, wave, rate))
+    return out
+
+
+def save_wrong(buffer, announced_time_s: float, folder: Path | None = None) -> Path | None:
+    """"That was wrong": the audio around an announcement (its time as the worker reports it, seconds of audio since
+    listening started) as an example of ``unknown``; None when that audio has left the ring buffer."""
+    rate = buffer.sample_rate_hz
+    clip = buffer.span(int((announced_time_s - WRONG_BEFORE_S) * rate), int((announced_time_s + WRONG_AFTER_S) * rate))
+    if clip is None:
+        return None
+    return save_example(UNKNOWN, clip, rate, folder, stem="wrong")

@@ -1,0 +1,43 @@
+"""The user's examples: "That was wrong" keeps the audio around an announcement as unknown, while it is in the
+ring buffer."""
+
+import numpy as np
+import pytest
+
+from kwsapp.core.audio import read_wav
+from kwsapp.core.examples import WRONG_AFTER_S, WRONG_BEFORE_S, examples_dir, save_example, save_wrong
+from kwsapp.core.ringbuffer import AudioRingBuffer
+
+RATE = 16000
+
+
+def test_span_gives_absolute_samples_while_they_are_in_the_buffer():
+    buf = AudioRingBuffer(RATE * 2, RATE)
+    ramp = np.arange(RATE * 3, dtype=np.float32)
+    for i in range(0, ramp.size, 320):
+        buf.write(ramp[i:i + 320])
+    assert np.array_equal(buf.span(RATE * 2, RATE * 2 + 10), ramp[RATE * 2:RATE * 2 + 10])
+    assert np.array_equal(buf.span(RATE * 3 - 5, RATE * 4), ramp[-5:])  # clipped to what was written
+    assert buf.span(RATE // 2, RATE) is None  # left the 2-s buffer
+
+
+def test_that_was_wrong_keeps_the_announcements_audio_as_unknown(tmp_path, monkeypatch):
+    monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
+    assert examples_dir() == tmp_path / "data" / "examples"
+    buf = AudioRingBuffer(RATE * 10, RATE)
+    t = np.arange(RATE * 8) / RATE
+    buf.write((0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    path = save_wrong(buf, announced_time_s=6.0)
+    assert path.parent == tmp_path / "data" / "examples" / "unknown" and path.name.startswith("wrong_")
+    rate, x = read_wav(path)
+    assert rate == RATE and x.size == int((WRONG_BEFORE_S + WRONG_AFTER_S) * RATE)
+    np.testing.assert_allclose(x[:100], 0.1 * np.sin(2 * np.pi * 440 * t[int(4.75 * RATE):int(4.75 * RATE) + 100]),
+                               atol=1e-4)
+    buf.write(np.zeros(RATE * 9, np.float32))  # 9 s later: gone
+    assert save_wrong(buf, announced_time_s=6.0) is None
+
+
+def test_a_label_is_a_folder_name_and_nothing_else(tmp_path):
+    for bad in ("", "../x", ".hidden"):
+        with pytest.raises(ValueError):
+            save_example(bad, np.zeros(10, np.float32), RATE, tmp_path)
