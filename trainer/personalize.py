@@ -23,7 +23,7 @@ from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import KERAS_FILE, TRAINING_FILE, ModelFolder, write_json_atomic
-from kwsapp.core.words import frame_energies, frame_length, word_span
+from kwsapp.core.words import word_window
 
 from .augment import AugmentSettings, augment_batch
 
@@ -37,20 +37,6 @@ AUGMENT = AugmentSettings(max_shift_frames=15, noise_probability=0.8, snr_db_ran
 
 class PersonalizeError(Exception):
     pass
-
-
-def word_window(x: np.ndarray, rate: int, seconds: float = 1.0) -> np.ndarray:
-    """The second of a take around its word (kwsapp.core.words); a shorter take is returned whole (the features pad
-    it at the front, as the training clips are)."""
-    n = int(round(seconds * rate))
-    if x.size <= n:
-        return x
-    span = word_span(frame_energies(x, rate))
-    if span is None:
-        return x[:n]
-    middle = (span[0] + span[1]) * frame_length(rate) // 2
-    start = int(np.clip(middle - n // 2, 0, x.size - n))
-    return x[start:start + n]
 
 
 def read_takes(examples, settings) -> tuple[dict[str, list[np.ndarray]], list[str]]:

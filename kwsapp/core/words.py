@@ -35,3 +35,17 @@ def word_span(energies: np.ndarray, within_db: float = WORD_WITHIN_DB) -> tuple[
     """First and last+1 loud frame: where the word is; None when there is no loud frame."""
     idx = np.nonzero(loud_frames(energies, within_db))[0]
     return (int(idx[0]), int(idx[-1]) + 1) if idx.size else None
+
+
+def word_window(x: np.ndarray, rate: int, seconds: float = 1.0) -> np.ndarray:
+    """The second of a take around its word (the rule above); a shorter take is returned whole (the features pad
+    it at the front, as the training clips are)."""
+    n = int(round(seconds * rate))
+    if x.size <= n:
+        return x
+    span = word_span(frame_energies(x, rate))
+    if span is None:
+        return x[:n]
+    middle = (span[0] + span[1]) * frame_length(rate) // 2
+    start = int(np.clip(middle - n // 2, 0, x.size - n))
+    return x[start:start + n]

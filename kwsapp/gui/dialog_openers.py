@@ -103,3 +103,21 @@ def show_about(window):
     QMessageBox.about(window, "kwsapp", f"kwsapp {v}: say one of yes, no, up, down, left, right, on, off, stop, go.\n\n"
                       f"Model: {window.model_dir}\nSettings: {window.settings.fileName()}\n\n"
                       "Shortcuts: Ctrl+L listen on/off, Ctrl+Shift+A actions on/off, Ctrl+O open a wav file, Ctrl+Q quit.")
+
+
+def open_recorder(window):
+    from .recorder_dialog import RecorderDialog
+
+    labels = window.model_info.labels if window.model_info is not None else window.scores.labels
+    dlg = window.recorder_dialog = RecorderDialog(window, labels)
+    dlg.show()
+    return dlg
+
+
+def open_finetune(window):
+    from .finetune_dialog import FinetuneDialog
+
+    dlg = window.finetune_dialog = FinetuneDialog(window.model_dir, window)
+    dlg.model_ready.connect(window.load_model)
+    dlg.show()
+    return dlg

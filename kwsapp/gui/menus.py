@@ -59,6 +59,11 @@ def build_menus(window) -> None:
     model_menu = mb.addMenu("&Model")
     window.action_train = model_menu.addAction("&Train…", lambda: dialog_openers.open_train(window))
     window.action_stream_eval = model_menu.addAction("&Evaluate on a recording…", lambda: dialog_openers.open_stream_eval(window))
+    model_menu.addSeparator()
+    window.action_record = model_menu.addAction("&Record my examples…", lambda: dialog_openers.open_recorder(window))
+    window.action_finetune = model_menu.addAction("&Fine-tune on my examples…",
+                                                  lambda: dialog_openers.open_finetune(window))
+    model_menu.addSeparator()
     window.action_bundled = model_menu.addAction("Use the &bundled model", lambda: window.load_model(str(window.bundled_model)))
 
     help_menu = mb.addMenu("&Help")

@@ -35,3 +35,15 @@ def test_silence_and_short_waves_have_no_word():
 def test_a_partial_last_frame_is_left_out():
     wave = np.ones(int(2.5 * frame_length(RATE)), np.float32)
     assert frame_energies(wave, RATE).tolist() == [1.0, 1.0]
+
+
+def test_a_long_take_is_cut_to_the_second_around_its_word():
+    from kwsapp.core.words import word_window
+
+    x = np.zeros(3 * RATE, np.float32)
+    x[int(2.0 * RATE):int(2.3 * RATE)] = burst([0] * 30)  # the word: 2.0 to 2.3 s
+    w = word_window(x, RATE)
+    assert w.size == RATE
+    start = int(np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(x, RATE) == w, axis=1))[0])
+    assert abs((start + RATE / 2) / RATE - 2.15) < 0.02  # centred on the word
+    assert word_window(x[:RATE // 2], RATE).size == RATE // 2  # a short take is kept whole

@@ -1,0 +1,70 @@
+"""Record -> fine-tune -> switch model, through the real window: takes of a word of one's own are recorded on cue
+from the microphone's ring buffer, fine-tuned into a new model in a worker process, and the window switches to it."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_record_then_finetune_then_switch(make_window, qtbot, tmp_path, monkeypatch, needs_espeak):
+    from PySide6.QtCore import QTimer
+
+    from kwsapp.core.ringbuffer import AudioRingBuffer
+    from kwsapp.gui import dialog_openers
+    from kwsapp.gui.recorder_dialog import GAP_MS, TAKE_S
+    from trainer.synth import RATE_HZ, Speaker, espeak_word
+
+    monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=30_000)
+    buf = AudioRingBuffer(RATE_HZ * 10, RATE_HZ)
+    monkeypatch.setattr(w.mic, "buffer", buf)
+    # the "microphone": the word said once every take, in real time, 50 ms at a time
+    cycle = int((TAKE_S + GAP_MS / 1000) * RATE_HZ)
+    word = espeak_word("lights", Speaker("en-us", "f2", 60, 150), tmp_path)
+    one = np.random.default_rng(0).normal(0, 0.002, cycle).astype(np.float32)
+    one[int(0.3 * RATE_HZ):int(0.3 * RATE_HZ) + word.size] += 0.5 * word / np.abs(word).max()
+    stream = np.tile(one, 8)
+    pos = {"i": 0}
+
+    def feed():
+        n = RATE_HZ // 20
+        buf.write(stream[pos["i"]:pos["i"] + n])
+        pos["i"] = (pos["i"] + n) % (stream.size - n)
+
+    mic = QTimer()
+    mic.timeout.connect(feed)
+    mic.start(50)
+    try:
+        rec = dialog_openers.open_recorder(w)
+        rec.label.setCurrentText("lights")
+        rec.count.setValue(3)
+        assert rec.start()
+        qtbot.waitUntil(lambda: rec.record_button.isEnabled(), timeout=30_000)
+        takes = sorted((tmp_path / "data" / "examples" / "lights").glob("take_*.wav"))
+        assert len(takes) == 3 and rec.takes.count() == 3 and "Done: 3 takes" in rec.cue.text()
+        kept = tmp_path / "my_own_take.wav"
+        kept.write_bytes(takes[0].read_bytes())
+        rec.takes.setCurrentRow(0)
+        assert rec.image.image is not None and rec.image.image.shape == (81, 99)  # shown as the model sees it
+        rec.delete_selected()
+        assert rec.takes.count() == 2
+        # imported takes count as well
+        assert rec.import_files([str(kept), str(tmp_path / "nope.wav")]) == 1 and rec.takes.count() == 3
+        rec.close()
+    finally:
+        mic.stop()
+    ft = dialog_openers.open_finetune(w)
+    ft.epochs.setValue(15)
+    assert ft.takes_label.text() == "lights 3"
+    assert ft.start()
+    qtbot.waitUntil(lambda: not ft.process.running, timeout=180_000)
+    assert ft.use_button.isEnabled(), ft.status.text()
+    assert ft.result["new_words"] == ["lights"] and "before" in ft.status.text() and "after" in ft.status.text()
+    ft.use_button.click()
+    qtbot.waitUntil(lambda: w.model_info is not None and Path(w.model_info.path) == ft.out, timeout=30_000)
+    assert w.model_info.labels[-1] == "lights" and "lights" in w.scores.labels
+    assert "lights" in w.command.confidence.text()  # the hint names the new word
