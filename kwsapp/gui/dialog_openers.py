@@ -121,3 +121,11 @@ def open_finetune(window):
     dlg.model_ready.connect(window.load_model)
     dlg.show()
     return dlg
+
+
+def open_calibrate(window):
+    from .calibrate_dialog import CalibrateDialog
+
+    dlg = window.calibrate_dialog = CalibrateDialog(window)
+    dlg.show()
+    return dlg

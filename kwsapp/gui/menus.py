@@ -63,6 +63,7 @@ def build_menus(window) -> None:
     window.action_record = model_menu.addAction("&Record my examples…", lambda: dialog_openers.open_recorder(window))
     window.action_finetune = model_menu.addAction("&Fine-tune on my examples…",
                                                   lambda: dialog_openers.open_finetune(window))
+    window.action_calibrate = model_menu.addAction("&Calibrate to my room…", lambda: dialog_openers.open_calibrate(window))
     model_menu.addSeparator()
     window.action_bundled = model_menu.addAction("Use the &bundled model", lambda: window.load_model(str(window.bundled_model)))
 

@@ -68,3 +68,55 @@ def test_record_then_finetune_then_switch(make_window, qtbot, tmp_path, monkeypa
     qtbot.waitUntil(lambda: w.model_info is not None and Path(w.model_info.path) == ft.out, timeout=30_000)
     assert w.model_info.labels[-1] == "lights" and "lights" in w.scores.labels
     assert "lights" in w.command.confidence.text()  # the hint names the new word
+
+
+def test_calibrate_to_my_room_in_the_app(make_window, qtbot, tmp_path, monkeypatch, needs_espeak):
+    from PySide6.QtCore import QTimer
+
+    from kwsapp.core.audio import write_wav
+    from kwsapp.core.ringbuffer import AudioRingBuffer
+    from kwsapp.gui import dialog_openers
+    from trainer.synth import RATE_HZ, Speaker, espeak_word
+
+    monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
+    voice = Speaker("en-us", "m3", 50, 140)
+    yes = espeak_word("yes", voice, tmp_path)
+    yes = 0.5 * yes / np.abs(yes).max()
+    takes = tmp_path / "data" / "examples" / "yes"
+    takes.mkdir(parents=True)
+    for i in range(3):
+        write_wav(takes / f"take{i}.wav", np.concatenate([np.zeros(3200, np.float32), yes, np.zeros(3200, np.float32)]),
+                  RATE_HZ)
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=30_000)
+    dlg = dialog_openers.open_calibrate(w)
+    assert not dlg.start() and "Not listening" in dlg.status.text()
+    # listening collects the room from the ring buffer as it comes
+    buf = AudioRingBuffer(RATE_HZ * 10, RATE_HZ)
+    monkeypatch.setattr(w.mic, "buffer", buf)
+    feed = QTimer()
+    feed.timeout.connect(lambda: buf.write(np.random.default_rng().normal(0, 0.003, 800).astype(np.float32)))
+    feed.start(50)
+    try:
+        assert dlg.start()
+        qtbot.waitUntil(lambda: dlg.progress.value() >= 1, timeout=10_000)
+        dlg.cancel()
+    finally:
+        feed.stop()
+    assert 1 <= sum(c.size for c in dlg._chunks) / RATE_HZ < 5
+    # a room where 'yes' is heard twice (a false alarm by design), with a budget of none
+    room = np.random.default_rng(1).normal(0, 0.003, 70 * RATE_HZ).astype(np.float32)
+    for at in (20, 45):
+        room[at * RATE_HZ:at * RATE_HZ + yes.size] += yes
+    dlg.budget.setValue(0.0)
+    dlg.set_room(room, RATE_HZ)
+    qtbot.waitUntil(lambda: not dlg.process.running, timeout=120_000)
+    assert dlg.use_button.isEnabled(), dlg.status.text()
+    r = dlg.result
+    assert r["commands"]["yes"]["threshold"] > w.panel.settings().threshold and "yes=" in r["command_thresholds"]
+    assert r["commands"]["yes"]["takes"] == 3 and (tmp_path / "data" / "room.wav").is_file()
+    assert len(dlg.plot.getPlotItem().listDataItems()) >= 2  # the yes line and its chosen point
+    dlg.use_button.click()
+    assert w.panel.settings().command_thresholds == r["command_thresholds"]
+    assert w.settings.value("decisions/command_thresholds") == r["command_thresholds"]
+    assert "yes" in w.panel.per_command.text()
