@@ -135,9 +135,12 @@ class CalibrateDialog(QDialog):
         self.progress.setValue(1)
         self.draw(self.result)
         raised = self.result["command_thresholds"]
+        over = [c for c, v in self.result["commands"].items() if not v["within_budget"]]
         self.status.setText((f"Thresholds: {raised.replace(',', ', ')} (the others keep {self.result['lowest']:g})."
                              if raised else "The room raised no command above the budget: the thresholds stay.")
-                            + f" {self.result['room_minutes']:.1f} min of room.")
+                            + f" {self.result['room_minutes']:.1f} min of room."
+                            + (f" Over the budget even at the highest threshold: {', '.join(over)} (is the word itself "
+                               "said in the room?)." if over else ""))
         self.use_button.setEnabled(True)
 
     def draw(self, result: dict) -> None:
