@@ -113,7 +113,9 @@ def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> fl
     return len(decide(scorer.labels, times, scores, DecisionSettings())) / (rec.seconds / 3600)
 
 
-def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0) -> dict:
+def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,
+                hold_back: bool = True) -> dict:
+    """Fine-tune (see the module's text); ``hold_back=False`` trains on every take (a benchmark scores its own)."""
     t0 = time.time()
     out_dir = Path(out_dir)
     src = ModelFolder.open(model_dir)
@@ -126,7 +128,7 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     old_labels = list(src.labels)
     new_words = sorted(lab for lab in takes if lab not in old_labels and lab not in (SILENCE, UNKNOWN))
     labels = old_labels + new_words
-    train_takes, held = split_takes(takes)
+    train_takes, held = split_takes(takes) if hold_back else ([(f, lab) for lab, fs in takes.items() for f in fs], [])
     rng = np.random.default_rng(seed)
 
     from .keras_model import KerasScorer, load_keras_model
