@@ -45,7 +45,6 @@ class TrainConfig:
     max_shift_ms: float = 100.0  # time shift augmentation, +-
     snr_db_range: tuple[float, float] = AugmentSettings.snr_db_range  # background noise, speech to noise
     spec_augment: bool = False   # two frequency masks (<= 8 bins) and two time masks (<= 100 ms) per clip
-    clipped_ratio: float = 0.0   # made negatives per epoch (a command mostly outside the window, as unknown)
     teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
     teacher_weight: float = 0.5     # their share of the targets; the true label has the rest
     train_speakers: float = 1.0     # < 1: train on this share of each folder's training speakers (learning curves)
@@ -54,6 +53,7 @@ class TrainConfig:
     workers: int | None = None
     features: FeatureSettings = DEFAULT_SETTINGS
     progress: bool = True
+    distribute: str = ""  # "mirrored": tf.distribute over every local GPU (or the CPU); "cpu:N": N logical CPUs (tests)
 
 
 def default(name: str):

@@ -1,17 +1,14 @@
 """What one training epoch is made of: every command clip (or, balanced, the same fresh count of each command), a
-fresh draw of unknown clips (per data folder), silence made from background noise, optional clipped negatives, and
+fresh draw of unknown clips (per data folder), silence made from background noise, and
 the augmentation of each batch; and the validation batches."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-from kwsapp.core.words import word_span
 
-from .augment import AugmentSettings, augment_batch, shift_frames
+from .augment import AugmentSettings, augment_batch
 from .config import TrainConfig
 from .dataset import TRAIN, DatasetError, silence_gains
 from .distill import soft_targets
@@ -23,32 +20,6 @@ def augment_settings(cfg: TrainConfig) -> AugmentSettings:
     return AugmentSettings(max_shift_frames=int(round(cfg.max_shift_ms / cfg.features.frame_step_ms)),
                            snr_db_range=tuple(cfg.snr_db_range), freq_masks=masks, time_masks=masks,
                            max_time_mask_frames=int(round(100.0 / cfg.features.frame_step_ms)))
-
-
-CLIPPED = -4   # source code of a made negative in an epoch's items: a command cut by the window's edge
-MADE_NEGATIVES = (CLIPPED,)
-# the share of a clipped word's frames left in the window. The live recipe's +-300 ms shifts leave less than that
-# of a few command clips in the window too, so a few command targets overlap these negatives (docs/experiments.md).
-CLIPPED_KEEP = (0.1, 0.4)
-# a clipped word's frames: those within 20 dB of its loudest (kwsapp.core.words), wider than the 10 dB of a stream's
-# word level, so that the soft start and end of a word count as part of it
-CLIPPED_WORD_WITHIN_DB = 20.0
-
-
-def word_frames(logspec: np.ndarray) -> tuple[int, int]:
-    """First and last+1 frame of the word in a log power spectrogram (kwsapp.core.words)."""
-    span = word_span(np.exp(logspec.astype(np.float64)).sum(axis=-1), CLIPPED_WORD_WITHIN_DB)
-    return span if span is not None else (0, len(logspec))
-
-
-def clip_word(logspec: np.ndarray, keep_share: float, at_end: bool, floor: float) -> np.ndarray:
-    """The word in ``logspec`` cut by the window's edge, as a stream's 1-s window holds a word that is arriving
-    (``at_end``: its first frames at the end of the window) or leaving (its last frames at the start); only
-    ``keep_share`` of the word's frames stay in the window. Half a syllable of "off" is not "off" yet."""
-    w0, w1 = word_frames(logspec)
-    keep = max(1, int(round(keep_share * (w1 - w0))))
-    shift = len(logspec) - keep - w0 if at_end else keep - w1
-    return shift_frames(logspec, shift, floor)
 
 
 class EpochPlan:
@@ -79,12 +50,9 @@ class EpochPlan:
         # balanced: every command gets an average command's count each epoch, drawn afresh (None: every clip once)
         self.n_per_command = int(round(mean_cmd)) if cfg.balance_commands else None
         self.n_silence = int(round(cfg.silence_ratio * mean_cmd))
-        self.n_clipped = int(round(cfg.clipped_ratio * mean_cmd))
         self.n_commands = (sum(len(self.by_label[c]) for c in COMMANDS) if self.n_per_command is None
                            else self.n_per_command * sum(1 for c in COMMANDS if len(self.by_label[c])))
-        self.n_total = self.n_commands + self.n_unknown + self.n_silence + self.n_clipped
-        # what clipped negatives are made of: every command clip
-        self.commands = np.concatenate([self.by_label[c] for c in COMMANDS])
+        self.n_total = self.n_commands + self.n_unknown + self.n_silence
 
     @staticmethod
     def balanced_draw(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -111,9 +79,6 @@ class EpochPlan:
                 ys.append(np.full(n, LABELS.index(UNKNOWN)))
         items.append(np.stack([np.full(self.n_silence, -1), np.arange(self.n_silence)], axis=1))
         ys.append(np.full(self.n_silence, LABELS.index(SILENCE)))
-        if self.n_clipped:
-            items.append(np.stack([np.full(self.n_clipped, CLIPPED), np.arange(self.n_clipped)], axis=1))
-            ys.append(np.full(self.n_clipped, LABELS.index(UNKNOWN)))
         items, ys = np.concatenate(items).astype(np.int64), np.concatenate(ys).astype(np.int64)
         order = rng.permutation(len(items))
         return items[order], ys[order]
@@ -121,7 +86,7 @@ class EpochPlan:
 
 def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray, teachers=None):
     """``teachers``: None, or a callable from a batch of features to scores (``distill.Teachers``) that
-    supplies ``cfg.teacher_weight`` of every target but the made negatives'."""
+    supplies ``cfg.teacher_weight`` of every target."""
     import keras
 
     class TrainingData(keras.utils.PyDataset):
@@ -131,8 +96,6 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             self.epoch_no = 0
             self._built_for = None
             self.aug = augment_settings(cfg)
-            # a clipped word keeps its place at the window's edge: a further shift could bring it back in
-            self.aug_in_place = replace(self.aug, max_shift_frames=0)
 
         def set_epoch(self, epoch: int):
             self.epoch_no = epoch
@@ -143,11 +106,6 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                 self.items, self.ys = self.plan.epoch(rng)
                 self.sil_bank_idx = rng.integers(max(len(noise_bank), 1), size=self.plan.n_silence)
                 self.sil_gains = silence_gains(self.plan.n_silence, rng)
-                if self.plan.n_clipped:  # (drawn last, so that the draws above are the same with or without)
-                    n = self.plan.n_clipped
-                    self.clipped_clips = self.plan.commands[rng.integers(len(self.plan.commands), size=n)]
-                    self.clipped_keep = rng.uniform(*CLIPPED_KEEP, size=n)
-                    self.clipped_at_end = rng.random(n) < 0.5
                 self._built_for = self.epoch_no
 
         def __len__(self):
@@ -163,19 +121,9 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             for si in np.unique(items[speech, 0]):
                 m = items[:, 0] == si
                 x[m] = sources[si].feats.get(items[m, 1])
-            clipped = items[:, 0] == CLIPPED
-            for j in np.nonzero(clipped)[0]:
-                k = items[j, 1]
-                sa, pa = self.clipped_clips[k]
-                x[j] = clip_word(sources[sa].feats.get(np.array([pa]))[0], self.clipped_keep[k],
-                                 bool(self.clipped_at_end[k]), s.floor)
-            speech = items[:, 0] != -1  # made negatives are augmented like speech (clipped ones unshifted)
-            shifted = speech & ~clipped
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
-            if cfg.augment and shifted.any():
-                x[shifted] = augment_batch(x[shifted], noise_bank, rng, self.aug, s.floor, s.log_eps)
-            if cfg.augment and clipped.any():  # after the others, which then draw as they would without
-                x[clipped] = augment_batch(x[clipped], noise_bank, rng, self.aug_in_place, s.floor, s.log_eps)
+            if cfg.augment and speech.any():
+                x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
             if (~speech).any():
                 k = items[~speech, 1]
                 if len(noise_bank):
@@ -184,11 +132,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
                     x[~speech] = s.floor
             y = np.eye(len(LABELS), dtype=np.float32)[ys]
             if teachers is not None:
-                # a made negative is unknown by construction; the teachers, never shown one, call most of them
-                # the command they start with, so their share would teach the opposite of the label
-                real = ~np.isin(items[:, 0], MADE_NEGATIVES)
-                if real.any():
-                    y[real] = soft_targets(y[real], teachers(x[real]), cfg.teacher_weight)
+                y = soft_targets(y, teachers(x), cfg.teacher_weight)
             return x, y
 
     return TrainingData()

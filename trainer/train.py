@@ -3,6 +3,7 @@ The settings are ``config``; what each epoch is made of is ``epochs``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -159,7 +160,8 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
 
     from .tf_setup import import_tensorflow
 
-    import_tensorflow()
+    tf = import_tensorflow()
+    strategy = distribution_strategy(cfg.distribute, tf)  # before TensorFlow makes any device
     import keras
 
     from .models import build_model
@@ -175,9 +177,12 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         raise TrainError("the validation split is empty: nothing to stop early on")
     val_data = make_eval_dataset(sources, val_es, 512)
 
-    model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=keras.losses.CategoricalCrossentropy(),
-                  metrics=["accuracy"])
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=keras.losses.CategoricalCrossentropy(),
+                      metrics=["accuracy"])
+    if strategy is not None:
+        _log(f"tf.distribute: {type(strategy).__name__} over {strategy.num_replicas_in_sync} replica(s)")
     _fit(cfg, model, train_data, val_data, out, ckpt)
 
     best = out / BEST_FILE
@@ -191,11 +196,26 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     return _evaluate_folder(out, sources)
 
 
+def distribution_strategy(spec: str, tf):
+    """None for plain training; else a MirroredStrategy: over every local GPU ("mirrored"), or over N logical CPU
+    devices ("cpu:N"). (Keras 3's fit does not run under MultiWorkerMirroredStrategy: keras-team/keras#20585.)"""
+    if not spec:
+        return None
+    if spec.startswith("cpu:"):
+        n = int(spec[4:])
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+        except RuntimeError as exc:  # devices made already (a second run in one process)
+            raise TrainError(f"--distribute {spec}: {exc}") from None
+        return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+    return tf.distribute.MirroredStrategy()
+
+
 def _describe_epoch(plan, cfg: TrainConfig, teachers) -> str:
     return (f"training: {plan.n_total} clips per epoch ({plan.n_commands} commands"
             + (", the same count of each" if cfg.balance_commands else "") + ", "
-            f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence"
-            + (f", {plan.n_clipped} clipped" if plan.n_clipped else "") + ")"
+            f"{plan.n_unknown} of {len(plan.by_label[UNKNOWN])} unknown, {plan.n_silence} silence)"
             + (f"; targets {1 - cfg.teacher_weight:g} true label, {cfg.teacher_weight:g} the mean of "
                f"{len(teachers.dirs)} teacher(s)" if teachers else ""))
 
@@ -269,8 +289,8 @@ def _training_record(cfg: TrainConfig, sources: list[Source], model, plan, secon
         "arch": cfg.arch, "width": cfg.width, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
-        "balance_commands": cfg.balance_commands, "clipped_ratio": cfg.clipped_ratio,
-        "train_speakers": cfg.train_speakers,
+        "balance_commands": cfg.balance_commands,
+        "train_speakers": cfg.train_speakers, "distribute": cfg.distribute or None,
         "teachers": [_portable(t) for t in cfg.teachers], "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": _portable(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "training_speakers": int(s.index.split(TRAIN)["speaker"].nunique()),

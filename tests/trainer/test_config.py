@@ -45,7 +45,7 @@ def test_the_live_recipe_is_the_bundled_models_own_and_the_script_repeats_none_o
 
 def test_the_parser_reads_its_defaults_from_the_config():
     args = build_parser().parse_args(["train", "--data", "d", "--out", "o"])
-    for name in ("batch_size", "learning_rate", "seed", "width", "clipped_ratio", "train_speakers"):
+    for name in ("batch_size", "learning_rate", "seed", "width", "distribute", "train_speakers"):
         assert getattr(args, name) == default(name), name
     # what a recipe sets is left to the recipe unless given
     assert args.epochs is None and args.arch is None and args.balance_commands is None

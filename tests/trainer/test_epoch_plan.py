@@ -88,52 +88,6 @@ def test_cosine_learning_rate_falls_from_peak_to_one_percent():
     assert abs(cosine_learning_rate(0, 1, 1e-3) - 1e-3) < 1e-12  # one epoch: no division by zero
 
 
-def test_clip_word_leaves_the_share_asked_for_at_the_windows_edge():
-    from trainer.epochs import clip_word, word_frames
-
-    floor = DEFAULT_SETTINGS.floor
-    x = np.full(DEFAULT_SETTINGS.shape, floor, np.float32)
-    x[30:70] = np.linspace(-2.0, 2.0, 40, dtype=np.float32)[:, None]  # a 40-frame word, each frame its own
-    x[30:70, 5] += 10.0
-    arriving = clip_word(x, 0.25, True, floor)   # its first 10 frames at the end of the window
-    assert word_frames(arriving) == (89, 99) and np.array_equal(arriving[89:], x[30:40])
-    assert (arriving[:89] == floor).all()
-    leaving = clip_word(x, 0.25, False, floor)   # its last 10 frames at the start
-    assert word_frames(leaving) == (0, 10) and np.array_equal(leaving[:10], x[60:70])
-    assert (leaving[10:] == floor).all()
-
-
-def test_clipped_negatives_are_commands_mostly_outside_the_window_labelled_unknown(tmp_path):
-    from trainer.epochs import CLIPPED, CLIPPED_KEEP, clip_word, make_training_dataset, word_frames
-
-    commands = {c: 300 + 40 * i for i, c in enumerate(COMMANDS)}
-    src = _source(tmp_path / "a", {**commands, "marvin": 2000}, 1, tmp_path)
-    # augmented, with no noise to add and no masks: only the gain changes a clipped clip, never its place
-    cfg = TrainConfig(data=["a"], out="m", clipped_ratio=0.5, augment=True, max_shift_ms=300.0, batch_size=64)
-    data = make_training_dataset([src], cfg, np.zeros((0,) + DEFAULT_SETTINGS.shape, np.float32))
-    assert data.plan.n_clipped == 20 and data.plan.n_total == 400 + 40 + 40 + 20
-
-    words = src.index.clips["word"].to_numpy()
-    seen, ends = 0, set()
-    for i in range(len(data)):
-        x, y = data[i]
-        for j in np.nonzero(data.items[i * 64:(i + 1) * 64, 0] == CLIPPED)[0]:
-            assert y[j].argmax() == LABELS.index(UNKNOWN)
-            k = data.items[i * 64 + j, 1]
-            sa, pa = data.clipped_clips[k]
-            assert words[pa] in COMMANDS
-            whole = src.feats.get(np.array([pa]))[0]
-            made = clip_word(whole, data.clipped_keep[k], bool(data.clipped_at_end[k]), DEFAULT_SETTINGS.floor)
-            assert word_frames(x[j]) == word_frames(made)  # not shifted back into the window
-            w0, w1 = word_frames(whole)
-            c0, c1 = word_frames(x[j])
-            assert c1 - c0 <= CLIPPED_KEEP[1] * (w1 - w0) + 1
-            assert c0 == 0 or c1 == DEFAULT_SETTINGS.shape[0]  # at an edge of the window
-            ends.add(c0 == 0)
-            seen += 1
-    assert seen == 20 and ends == {True, False}
-
-
 def test_balanced_commands_draw_the_same_count_of_every_command_afresh_each_epoch(tmp_path):
     # yes..right 3 clips per speaker, on/off/go 1: very different class sizes, as in the gathered data
     sizes = {c: (1 if c in ("on", "off", "go") else 3) for c in COMMANDS}
