@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from kwsapp.core.audio import AudioError, WavFile, read_wav
+from kwsapp.core.audio import WavFile
 from kwsapp.core.decisions import (
     DEFAULT_HOP_MS,
     DecisionSettings,
     RecognizeCommands,
     format_command_thresholds,
 )
+from kwsapp.core.examples import read_takes
 
 GRID = [round(float(x), 2) for x in np.arange(0.30, 1.0, 0.01)]
 PAD_S = 1.0  # silence before and after each take, so the whole word passes through the 1-s window
@@ -105,21 +106,16 @@ def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, l
     if room.seconds < 60:
         raise CalibrationError(f"{room_wav}: {room.seconds:.0f} s of room; record at least a minute (ten is better)")
     room_times, room_scores = hop_scores(scorer, room, room.sample_rate_hz, hop_ms)
-    takes: dict[str, list[float]] = {}
-    skipped = []
     examples = Path(examples_dir)
     if not examples.is_dir():
         raise CalibrationError(f"{examples}: not a folder of <label>/*.wav takes")
-    for folder in sorted(p for p in examples.iterdir() if p.is_dir() and p.name in labels):
-        for wav in sorted(folder.glob("*.wav")):
-            try:
-                rate, x = read_wav(wav, max_seconds=10.0)
-            except AudioError as exc:
-                skipped.append(str(exc))
-                continue
+    waves, skipped = read_takes(examples, labels)
+    takes: dict[str, list[float]] = {}
+    for label, recordings in waves.items():
+        for rate, x in recordings:
             pad = np.zeros(int(PAD_S * rate), np.float32)
             t, s = hop_scores(scorer, np.concatenate([pad, x, pad]), rate, hop_ms)
-            takes.setdefault(folder.name, []).append(best_averaged_score(labels, t, s, settings, folder.name))
+            takes.setdefault(label, []).append(best_averaged_score(labels, t, s, settings, label))
     per_command = choose_thresholds(labels, room_times, room_scores, room.seconds / 3600, takes, settings,
                                     budget_per_hour, lowest)
     chosen = {c: v["threshold"] for c, v in per_command.items() if v["threshold"] != settings.threshold}

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kwsapp.core.audio import AudioError, WavFile, read_wav
+from kwsapp.core.audio import WavFile
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from kwsapp.core.examples import read_takes
 from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import KERAS_FILE, TRAINING_FILE, ModelFolder, write_json_atomic
@@ -39,20 +40,14 @@ class PersonalizeError(Exception):
     pass
 
 
-def read_takes(examples, settings) -> tuple[dict[str, list[np.ndarray]], list[str]]:
-    """Features of every take, by label; and the takes that could not be read."""
+def take_features(examples, settings) -> tuple[dict[str, list[np.ndarray]], list[str]]:
+    """Features of every take (the second around its word), by label; and the takes that could not be read."""
     root = Path(examples)
     if not root.is_dir():
         raise PersonalizeError(f"{root}: not a folder of <label>/*.wav takes")
-    takes, skipped = {}, []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        for wav in sorted(folder.glob("*.wav")):
-            try:
-                rate, x = read_wav(wav, max_seconds=10.0)
-            except AudioError as exc:
-                skipped.append(str(exc))
-                continue
-            takes.setdefault(folder.name, []).append(features_from_wave(word_window(x, rate), rate, settings))
+    waves, skipped = read_takes(root)
+    takes = {label: [features_from_wave(word_window(x, rate), rate, settings) for rate, x in recs]
+             for label, recs in waves.items()}
     if not takes:
         raise PersonalizeError(f"{root}: no readable takes in <label>/*.wav")
     return takes, skipped
@@ -124,7 +119,7 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     if not src.keras_path.is_file():
         raise PersonalizeError(f"{src.path}: no {KERAS_FILE} to fine-tune")
     settings = src.features
-    takes, skipped = read_takes(examples, settings)
+    takes, skipped = take_features(examples, settings)
     old_labels = list(src.labels)
     new_words = sorted(lab for lab in takes if lab not in old_labels and lab not in (SILENCE, UNKNOWN))
     labels = old_labels + new_words

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import write_wav
+from .audio import AudioError, read_wav, write_wav
 from .files import write_atomic
 from .labels import UNKNOWN
 
@@ -47,3 +47,17 @@ def save_wrong(buffer, announced_time_s: float, folder: Path | None = None) -> P
     if clip is None:
         return None
     return save_example(UNKNOWN, clip, rate, folder, stem="wrong")
+
+
+def read_takes(folder: Path, labels=None, max_seconds: float = 10.0):
+    """Every readable take under ``folder/<label>/*.wav`` (only ``labels``' folders when given), in name order:
+    ({label: [(rate, wave), ...]}, [one line per unreadable take])."""
+    takes: dict[str, list[tuple[int, np.ndarray]]] = {}
+    skipped: list[str] = []
+    for sub in sorted(p for p in Path(folder).iterdir() if p.is_dir() and (labels is None or p.name in labels)):
+        for wav in sorted(sub.glob("*.wav")):
+            try:
+                takes.setdefault(sub.name, []).append(read_wav(wav, max_seconds=max_seconds))
+            except AudioError as exc:
+                skipped.append(str(exc))
+    return takes, skipped
