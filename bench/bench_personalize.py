@@ -32,7 +32,17 @@ def main() -> int:
     ap.add_argument("--max-speakers", type=int, default=12)
     ap.add_argument("--others", type=int, default=300, help="other speakers' clips scored for each speaker")
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--learning-rate", type=float, default=None, help="try another (default: personalize's own)")
+    ap.add_argument("--label-weight", type=float, default=None, help="try another share of the label in each target")
     args = ap.parse_args()
+    import trainer.personalize as personalize_module
+
+    if args.learning_rate is not None:
+        personalize_module.LEARNING_RATE = args.learning_rate
+    if args.label_weight is not None:
+        personalize_module.LABEL_WEIGHT = args.label_weight
+    print(f"learning rate {personalize_module.LEARNING_RATE:g}, label weight {personalize_module.LABEL_WEIGHT:g}, "
+          f"{args.epochs} epochs")
     from bench.machine import describe
     from kwsapp.core.audio import read_wav
     from kwsapp.core.features import features_from_wave

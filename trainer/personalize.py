@@ -5,7 +5,7 @@
 EXAMPLES holds ``<label>/*.wav`` takes; a label the model does not have becomes one more output. A user's machine
 has none of the training data, so what the model knew is kept by its own outputs: every target is part the take's
 label and part the old model's scores for the same (augmented) input, and 1-s windows of the room (or of made noise)
-are taught as the old model heard them. The batch-normalisation statistics stay as trained. Part of the takes
+are taught as the old model heard them (a new word's takes are taught as that word alone). The batch-normalisation statistics stay as trained. Part of the takes
 (every third of a label with three or more) is held back and scored before and after, with the room's false alarms
 per hour when a room recording is given. The new folder has ``model.tflite``, so the app and ``predict`` use it as
 any other; the old folder is never touched.
@@ -28,9 +28,11 @@ from kwsapp.core.words import word_window
 
 from .augment import AugmentSettings, augment_batch
 
-LABEL_WEIGHT = 0.7       # the take's own label's share of its target; the old model's scores have the rest
+# the take's own label's share of its target, the old model's scores having the rest (a word of the user's own: all of
+# it, the old model knows nothing of it). Chosen with bench/bench_personalize.py (docs/experiments.md), with the rate.
+LABEL_WEIGHT = 0.5
 HOLD_BACK_EVERY = 3      # every third take of a label with at least this many is held back for before / after
-LEARNING_RATE = 3e-4
+LEARNING_RATE = 1e-4
 BATCH = 32
 AUGMENT = AugmentSettings(max_shift_frames=15, noise_probability=0.8, snr_db_range=(5.0, 30.0),
                           gain_db_range=(-6.0, 6.0))
@@ -148,11 +150,13 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     room = room_windows(room_wav, settings, 200, rng)
     x_takes = np.stack([f for f, _ in train_takes])
     y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
+    w_takes = np.array([1.0 if lab in new_words else LABEL_WEIGHT for _, lab in train_takes], np.float32)[:, None]
     for _ in range(epochs):
         # each epoch: every training take, augmented afresh (shifts, gain, the room's noise), plus room windows
         reps = max(1, BATCH // max(len(x_takes), 1))
         x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
-        y = LABEL_WEIGHT * np.repeat(y_takes, reps, axis=0) + (1 - LABEL_WEIGHT) * old_scores(x)
+        w = np.repeat(w_takes, reps, axis=0)
+        y = w * np.repeat(y_takes, reps, axis=0) + (1 - w) * old_scores(x)
         r = room[rng.integers(len(room), size=max(4, len(x) // 4))]
         x, y = np.concatenate([x, r]), np.concatenate([y, old_scores(r)])
         order = rng.permutation(len(x))
