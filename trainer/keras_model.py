@@ -4,12 +4,12 @@ with LiteRT (kwsapp.runtime)."""
 
 from __future__ import annotations
 
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from kwsapp.core.files import write_atomic
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
 from kwsapp.runtime import quiet_stderr
 
@@ -68,12 +68,8 @@ def export_litert(keras_path, tflite_path) -> None:
     """Convert a .keras model to a .tflite file (float32), written atomically."""
     model = load_keras_model(keras_path)
     import_tensorflow()
-    tflite_path = Path(tflite_path)
-    tmp = tflite_path.with_name(".tmp-" + tflite_path.name)
-    try:
+    def write(tmp: Path) -> None:
         with quiet_stderr():
             model.export(str(tmp), format="litert", verbose=False)
-        os.replace(tmp, tflite_path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    write_atomic(tflite_path, write, suffix=".tflite")

@@ -4,7 +4,6 @@ The settings are ``config``; what each epoch is made of is ``epochs``."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shlex
 import shutil
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import LABELS, UNKNOWN
 from kwsapp.core.modelfolder import (
     HISTORY_FILE,
@@ -101,14 +101,7 @@ def save_inference_model(src: Path, dst: Path) -> None:
     from .keras_model import load_keras_model
 
     model = load_keras_model(src)  # compile=False: no optimizer
-    tmp = dst.with_name(".tmp-" + dst.name)  # keep the .keras suffix last so Keras accepts the name
-    tmp = tmp.with_suffix(".keras")
-    try:
-        keras.saving.save_model(model, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(dst, lambda tmp: keras.saving.save_model(model, tmp), suffix=".keras")
 
 
 def write_litert(model_dir) -> bool:

@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Callable
 
 
-def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: str | Path, write: Callable[[Path], None], suffix: str = ".tmp") -> None:
     """``write(tmp)`` fills a temporary file beside ``path``, which is then renamed to ``path``: an interrupted or
-    failed write leaves no file and an older ``path`` untouched. An OSError (a full disk, a folder that cannot be
+    failed write leaves no file and an older ``path`` untouched; ``suffix`` ends the temporary file's name (Keras
+    wants ``.keras``). An OSError (a full disk, a folder that cannot be
     written) names ``path``, the file the caller asked for, not the temporary one."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write there ({exc.strerror})", str(path)) from None
     os.close(fd)
