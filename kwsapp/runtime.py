@@ -82,6 +82,32 @@ class LiteRtScorer:
         self._it.invoke()
         return self._it.get_tensor(self._out)[0].copy()
 
+    def scores(self, feats: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Scores of a batch of windows (the export's path), through a second interpreter sized for ``batch_size``;
+        a last, shorter batch is padded with silence and cut."""
+        from ai_edge_litert.interpreter import Interpreter
+
+        feats = np.asarray(feats, dtype=np.float32)
+        if getattr(self, "_batch_size", None) != batch_size:
+            frames, bins = self.settings.shape
+            with quiet_stderr():
+                it = Interpreter(model_path=str(self.folder.tflite_path), num_threads=1)
+                it.resize_tensor_input(it.get_input_details()[0]["index"], [batch_size, frames, bins])
+                it.allocate_tensors()
+            self._batch_it, self._batch_size = it, batch_size
+        it, n = self._batch_it, self._batch_size
+        out = np.empty((len(feats), len(self.labels)), np.float32)
+        pad = np.full((n,) + self.settings.shape, self.settings.floor, np.float32)
+        for s in range(0, len(feats), n):
+            chunk = feats[s:s + n]
+            if len(chunk) < n:
+                pad[:len(chunk)] = chunk
+                chunk = pad
+            it.set_tensor(it.get_input_details()[0]["index"], chunk)
+            it.invoke()
+            out[s:s + n] = it.get_tensor(it.get_output_details()[0]["index"])[: len(out) - s]
+        return out
+
 
 def load_scorer(model_dir) -> LiteRtScorer:
     """The app's scorer for a model folder: its ``model.tflite`` (train writes one; older folders get it from

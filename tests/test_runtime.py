@@ -77,3 +77,13 @@ def test_streaming_recognizer_announces_spoken_commands_in_order(tmp_path, needs
     for (t, _), onset in zip(announced, onsets_s):
         assert onset < t < onset + 2.0   # announced while the word is in the 1-s window (plus averaging)
     assert all(h.features.shape == (99, 81) for h in hops)
+
+
+def test_litert_batches_give_the_scores_of_single_windows():
+    from kwsapp.runtime import LiteRtScorer
+
+    lite = LiteRtScorer(BUNDLED)
+    x = (np.random.default_rng(2).normal(size=(20, *lite.settings.shape)) * 3 - 12).astype(np.float32)
+    one_by_one = np.stack([lite(w) for w in x])
+    np.testing.assert_allclose(lite.scores(x, batch_size=7), one_by_one, atol=1e-6)  # 7 + 7 + 6, the last padded
+    np.testing.assert_allclose(lite.scores(x[:3], batch_size=256), one_by_one[:3], atol=1e-6)

@@ -349,3 +349,23 @@ def test_mirrored_training_on_two_logical_cpus_writes_a_model_folder(synth_root,
     assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
     bad = run_cli("train", "--data", synth_root, "--out", tmp_path / "x", "--distribute", "tpu", check=False)
     assert bad.returncode == 2 and "is not mirrored or cpu:N" in bad.stderr
+
+
+def test_the_export_runs_litert_without_tensorflow_and_gives_keras_labels(trained_model, synth_root, tmp_path):
+    from kwsapp.runtime import load_scorer
+    from trainer.keras_model import KerasScorer
+    from trainer.submit import write_submission
+
+    a, b = tmp_path / "keras.csv", tmp_path / "litert.csv"
+    write_submission(KerasScorer(trained_model), synth_root, a, workers=1, progress=False)
+    write_submission(load_scorer(trained_model), synth_root, b, workers=1, progress=False)
+    ka, kb = pd.read_csv(a), pd.read_csv(b)
+    assert len(ka) == len(list((synth_root / "test" / "audio").glob("*.wav"))) > 50
+    assert (ka["label"] == kb["label"]).all()  # the same labels on every clip
+    # the command line takes LiteRT when the folder has model.tflite, and never imports TensorFlow then
+    code = ("import sys; from trainer.cli import main; rc = main(['submit', '--data', sys.argv[1], '--model', sys.argv[2], "
+            "'--out', sys.argv[3], '--workers', '1']); print('tensorflow' in sys.modules, rc)")
+    r = subprocess.run([sys.executable, "-c", code, str(synth_root), str(trained_model), str(tmp_path / "cli.csv")],
+                       capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert r.stdout.strip().splitlines()[-1] == "False 0", r.stdout + r.stderr
+    assert pd.read_csv(tmp_path / "cli.csv").equals(kb)
