@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -133,22 +133,54 @@ class HopResult:
     decision: Decision
     features: np.ndarray
     compute_ms: float
+    verified: float | None = None  # the verifier's score for an announcement it checked (kept or not)
+
+
+class Verifier:
+    """A second, larger model that checks each announcement on the same window: kept only if its own score for the
+    label reaches ``threshold`` (a label it does not know passes). It runs only on those hops."""
+
+    def __init__(self, scorer: LiteRtScorer, threshold: float):
+        self.scorer, self.threshold = scorer, threshold
+        self.index = {lab: i for i, lab in enumerate(scorer.labels)}
+
+    def check(self, feats: np.ndarray, label: str) -> float | None:
+        """The verifier's score for ``label`` (None when it has no such label)."""
+        i = self.index.get(label)
+        return None if i is None else float(self.scorer(feats)[i])
+
+    def keeps(self, score: float | None) -> bool:
+        return score is None or score >= self.threshold
+
+
+def load_verifier(model_dir) -> Verifier | None:
+    """The verifier a model folder names (verifier.json), or None."""
+    found = ModelFolder.open(model_dir).verifier()
+    return None if found is None else Verifier(LiteRtScorer(found[0].path), found[1])
 
 
 class StreamingRecognizer:
-    """Every hop: the newest 1 s at the device rate -> features -> scores -> smoothed decision."""
+    """Every hop: the newest 1 s at the device rate -> features -> scores -> smoothed decision (-> the verifier, when
+    the model has one and the decision announces)."""
 
-    def __init__(self, scorer, decisions: DecisionSettings = DecisionSettings()):
+    def __init__(self, scorer, decisions: DecisionSettings = DecisionSettings(), verifier: Verifier | None = None):
         self.scorer = scorer
         self.settings: FeatureSettings = scorer.settings
         self.commands = RecognizeCommands(scorer.labels, decisions)
+        self.verifier = verifier
 
     def step(self, window: np.ndarray, sample_rate_hz: int, time_ms: float) -> HopResult:
         t0 = time.perf_counter()
         feats = features_from_wave(window, sample_rate_hz, self.settings)
         scores = self.scorer(feats)
         decision = self.commands.process(scores, time_ms)
-        return HopResult(decision, feats, (time.perf_counter() - t0) * 1000)
+        verified = None
+        if decision.is_new_command and self.verifier is not None:
+            # a rejected announcement keeps the decision class's state as it is (its refractory time runs)
+            verified = self.verifier.check(feats, decision.label)
+            if not self.verifier.keeps(verified):
+                decision = replace(decision, is_new_command=False)
+        return HopResult(decision, feats, (time.perf_counter() - t0) * 1000, verified)
 
     def run_wave(self, wave: np.ndarray, sample_rate_hz: int, hop_ms: float = DEFAULT_HOP_MS):
         """Slide over a recording as the live app would; yields a HopResult per hop.

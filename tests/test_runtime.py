@@ -87,3 +87,48 @@ def test_litert_batches_give_the_scores_of_single_windows():
     one_by_one = np.stack([lite(w) for w in x])
     np.testing.assert_allclose(lite.scores(x, batch_size=7), one_by_one, atol=1e-6)  # 7 + 7 + 6, the last padded
     np.testing.assert_allclose(lite.scores(x[:3], batch_size=256), one_by_one[:3], atol=1e-6)
+
+
+def test_the_bundled_verifier_checks_announcements_on_the_same_window(tmp_path):
+    import json
+    import shutil
+
+    from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
+    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer, load_verifier
+
+    folder, threshold = ModelFolder.open(BUNDLED).verifier()
+    assert folder.path.name == "verifier" and 0 < threshold < 1
+    verifier = load_verifier(BUNDLED)
+    x = np.random.default_rng(3).normal(size=lite_shape()).astype(np.float32) * 3 - 12
+    assert verifier.check(x, "yes") == pytest.approx(float(LiteRtScorer(folder.path)(x)[folder.labels.index("yes")]))
+    assert verifier.check(x, "lights") is None and verifier.keeps(None)  # a word it does not know passes
+    # a main model that always says "yes": announced without a verifier, never past one that never agrees
+    lite = LiteRtScorer(BUNDLED)
+
+    class AlwaysYes:
+        labels, settings = lite.labels, lite.settings
+
+        def __call__(self, feats):
+            return np.eye(len(self.labels), dtype=np.float32)[self.labels.index("yes")]
+
+    settings = DecisionSettings(average_window_ms=0, threshold=0.5, refractory_ms=0, minimum_count=1)
+    wave = np.random.default_rng(4).normal(0, 0.1, 16000).astype(np.float32)
+    plain = StreamingRecognizer(AlwaysYes(), settings)
+    assert all(plain.step(wave, 16000, t).decision.is_new_command for t in (0.0, 2000.0))
+    never = load_verifier(BUNDLED)
+    never.threshold = 1.01
+    checked = StreamingRecognizer(AlwaysYes(), settings, never)
+    hops = [checked.step(wave, 16000, t) for t in (0.0, 2000.0)]
+    assert all(not h.decision.is_new_command and h.verified is not None for h in hops)
+    # a verifier.json that points outside its folder is refused
+    copy = tmp_path / "m"
+    shutil.copytree(BUNDLED, copy)
+    (copy / "verifier.json").write_text(json.dumps({"folder": "../elsewhere", "threshold": 0.5}))
+    with pytest.raises(ModelFolderError, match="inside"):
+        ModelFolder.open(copy).verifier()
+
+
+def lite_shape():
+    from kwsapp.core.features import DEFAULT_SETTINGS
+
+    return DEFAULT_SETTINGS.shape

@@ -33,13 +33,12 @@ class CalibrationError(Exception):
     pass
 
 
-def announcements_per_label(labels, times_ms, scores, settings: DecisionSettings) -> dict[str, int]:
-    rc = RecognizeCommands(labels, settings)
+def announcements_per_label(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> dict[str, int]:
+    from .stream import announcements
+
     counts: dict[str, int] = {}
-    for t, s in zip(times_ms, scores):
-        d = rc.process(s, t)
-        if d.is_new_command:
-            counts[d.label] = counts.get(d.label, 0) + 1
+    for _, label in announcements(labels, scores, times_ms, settings, verify):
+        counts[label] = counts.get(label, 0) + 1
     return counts
 
 
@@ -56,7 +55,7 @@ def best_averaged_score(labels, times_ms, scores, settings: DecisionSettings, la
 
 
 def choose_thresholds(labels, room_times_ms, room_scores, room_hours: float, take_scores: dict[str, list[float]],
-                      settings: DecisionSettings, budget_per_hour: float, lowest: float) -> dict:
+                      settings: DecisionSettings, budget_per_hour: float, lowest: float, verify=None) -> dict:
     """Per command: the lowest threshold (from ``lowest`` up) whose false alarms on the room are within the budget,
     the curve behind it (threshold, false alarms per hour, share of the takes missed) and the chosen point."""
     commands = [c for c in labels if c not in RecognizeCommands.NOT_ANNOUNCED]  # a word of the user's own too
@@ -64,7 +63,7 @@ def choose_thresholds(labels, room_times_ms, room_scores, room_hours: float, tak
     fa = {c: [] for c in commands}
     for t in grid:
         counts = announcements_per_label(labels, room_times_ms, room_scores, replace(settings, threshold=t,
-                                                                                    command_thresholds=""))
+                                                                                    command_thresholds=""), verify)
         for c in commands:
             fa[c].append(counts.get(c, 0) / room_hours)
     chosen = {}
@@ -75,7 +74,7 @@ def choose_thresholds(labels, room_times_ms, room_scores, room_hours: float, tak
     # raise any command still over its budget
     while True:
         counts = announcements_per_label(labels, room_times_ms, room_scores,
-                                         replace(settings, command_thresholds=format_command_thresholds(chosen)))
+                                         replace(settings, command_thresholds=format_command_thresholds(chosen)), verify)
         over = [c for c in commands if counts.get(c, 0) / room_hours > budget_per_hour and chosen[c] < grid[-1]]
         if not over:
             break
@@ -96,7 +95,7 @@ def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, l
               hop_ms: float = DEFAULT_HOP_MS, settings: DecisionSettings | None = None) -> dict:
     from kwsapp.runtime import load_scorer
 
-    from .stream import hop_scores
+    from .stream import hop_scores, verifier_hop_scores
 
     settings = settings or DecisionSettings()
     lowest = settings.threshold if lowest is None else lowest
@@ -106,6 +105,7 @@ def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, l
     if room.seconds < 60:
         raise CalibrationError(f"{room_wav}: {room.seconds:.0f} s of room; record at least a minute (ten is better)")
     room_times, room_scores = hop_scores(scorer, room, room.sample_rate_hz, hop_ms)
+    verify = verifier_hop_scores(model_dir, room, hop_ms)  # the room's false alarms as the app would raise them
     examples = Path(examples_dir)
     if not examples.is_dir():
         raise CalibrationError(f"{examples}: not a folder of <label>/*.wav takes")
@@ -117,7 +117,7 @@ def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, l
             t, s = hop_scores(scorer, np.concatenate([pad, x, pad]), rate, hop_ms)
             takes.setdefault(label, []).append(best_averaged_score(labels, t, s, settings, label))
     per_command = choose_thresholds(labels, room_times, room_scores, room.seconds / 3600, takes, settings,
-                                    budget_per_hour, lowest)
+                                    budget_per_hour, lowest, verify)
     chosen = {c: v["threshold"] for c, v in per_command.items() if v["threshold"] != settings.threshold}
     return {"model": str(model_dir), "room": str(room_wav), "room_minutes": room.seconds / 60,
             "budget_per_hour": budget_per_hour, "lowest": lowest, "decisions": asdict(settings),

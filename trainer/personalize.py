@@ -13,6 +13,7 @@ any other; the old folder is never touched.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.examples import read_takes
 from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
-from kwsapp.core.modelfolder import KERAS_FILE, TRAINING_FILE, ModelFolder, write_json_atomic
+from kwsapp.core.modelfolder import KERAS_FILE, TRAINING_FILE, VERIFIER_FILE, ModelFolder, write_json_atomic
 from kwsapp.core.words import word_window
 
 from .augment import AugmentSettings, augment_batch
@@ -102,12 +103,13 @@ def held_back_accuracy(score_fn, held, labels) -> float | None:
 def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> float:
     from kwsapp.runtime import load_scorer
 
-    from .stream import decide, hop_scores
+    from .stream import decide, hop_scores, verifier_hop_scores
 
     scorer = load_scorer(model_dir)
     rec = WavFile(room_wav)
     times, scores = hop_scores(scorer, rec, rec.sample_rate_hz, hop_ms)
-    return len(decide(scorer.labels, times, scores, DecisionSettings())) / (rec.seconds / 3600)
+    verify = verifier_hop_scores(model_dir, rec, hop_ms)
+    return len(decide(scorer.labels, times, scores, DecisionSettings(), verify)) / (rec.seconds / 3600)
 
 
 def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,
@@ -170,6 +172,10 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     tmp.unlink()
     ModelFolder.write_metadata(out_dir, labels, settings)
     write_litert(out_dir)
+    verifier = src.verifier()
+    if verifier is not None:  # the old model's verifier checks the new one's announcements (a new word it lets pass)
+        shutil.copytree(verifier[0].path, out_dir / verifier[0].path.name, dirs_exist_ok=True)
+        shutil.copy2(src.path / VERIFIER_FILE, out_dir / VERIFIER_FILE)
     new = KerasScorer(out_dir)
     after = held_back_accuracy(new.scores, held, labels)
     result = {"labels": labels, "new_words": new_words, "takes": {k: len(v) for k, v in takes.items()},

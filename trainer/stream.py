@@ -260,15 +260,38 @@ def hop_scores(scorer, wave, rate: int, hop_ms: float):
     return np.array(times), np.array(scores)
 
 
-def decide(labels, times_ms, scores, settings: DecisionSettings) -> list[tuple[float, str]]:
-    """Replay the decision class over per-hop scores: the announcements, (time_s, label)."""
+def announcements(labels, scores, times_ms, settings: DecisionSettings, verify=None) -> list[tuple[int, str]]:
+    """Replay the decision class over per-hop scores: (hop index, label) of every announcement. ``verify``:
+    (kwsapp.runtime.Verifier, its per-hop scores), which keeps an announcement only if it agrees, as the app does."""
     rc = RecognizeCommands(labels, settings)
     out = []
-    for t, s in zip(times_ms, scores):
+    for i, (t, s) in enumerate(zip(times_ms, scores)):
         d = rc.process(s, t)
         if d.is_new_command:
-            out.append((t / 1000.0, d.label))
+            if verify is not None:
+                verifier, vscores = verify
+                j = verifier.index.get(d.label)
+                if not verifier.keeps(None if j is None else float(vscores[i, j])):
+                    continue
+            out.append((i, d.label))
     return out
+
+
+def decide(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[float, str]]:
+    """The announcements, (time_s, label)."""
+    return [(times_ms[i] / 1000.0, lab) for i, lab in announcements(labels, scores, times_ms, settings, verify)]
+
+
+def verifier_hop_scores(model_dir, recording, hop_ms: float):
+    """(Verifier, its score at every hop) when the model folder has a verifier, else None. Scored at every hop here,
+    for the sweep's sake; the app scores only the hops that announce."""
+    from kwsapp.runtime import load_verifier
+
+    verifier = load_verifier(model_dir)
+    if verifier is None:
+        return None
+    _, vs = hop_scores(verifier.scorer, recording, recording.sample_rate_hz, hop_ms)
+    return verifier, vs
 
 
 def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
@@ -284,10 +307,12 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
         scorer = load_scorer(model_dir)
     times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
-    found = decide(scorer.labels, times, scores, decisions)
+    verify = verifier_hop_scores(model_dir, recording, hop_ms)
+    found = decide(scorer.labels, times, scores, decisions, verify)
     result = score_detections(found, truth, recording.seconds).to_dict()
     result["intervals"] = speaker_intervals(found, truth, recording.seconds)
     result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, decisions=asdict(decisions),
+                  verifier=None if verify is None else {"threshold": verify[0].threshold},
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
     return result
 
@@ -308,6 +333,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     recording = WavFile(wav)
     scorer = load_scorer(model_dir)
     times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
+    verify = verifier_hop_scores(model_dir, recording, hop_ms)
     rows = []
     for th, win, ref, count, peak in itertools.product(thresholds, windows_ms, refractories_ms, minimum_counts,
                                                        peak_thresholds):
@@ -315,7 +341,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
             continue  # the window never holds that many results
         s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count,
                              peak_threshold=peak, command_thresholds=command_thresholds)
-        r = score_detections(decide(scorer.labels, times, scores, s), truth, recording.seconds)
+        r = score_detections(decide(scorer.labels, times, scores, s, verify), truth, recording.seconds)
         rows.append({**asdict(s), **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
     if ok:
@@ -328,6 +354,6 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
     chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
-    best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen), truth,
+    best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen, verify), truth,
                                                    recording.seconds)}
     return rows, best

@@ -28,6 +28,8 @@ LABELS_FILE = "labels.json"
 FEATURES_FILE = "features.json"
 TRAINING_FILE = "training.json"
 METRICS_FILE = "metrics.json"
+# a second, larger model that checks each announcement (optional): {"folder": "verifier", "threshold": 0.5}
+VERIFIER_FILE = "verifier.json"
 HISTORY_FILE = "history.csv"
 
 
@@ -80,6 +82,28 @@ class ModelFolder:
         if not (path / KERAS_FILE).is_file() and not (path / TFLITE_FILE).is_file():
             raise ModelFolderError(f"{path}: no {KERAS_FILE} or {TFLITE_FILE} in the model folder")
         return cls(path=path, labels=tuple(labels), features=features)
+
+    def verifier(self) -> tuple["ModelFolder", float] | None:
+        """The verifier this folder names (a model folder inside it, with the same features and no label the main
+        model lacks) and its threshold, or None."""
+        spec = self.path / VERIFIER_FILE
+        if not spec.is_file():
+            return None
+        try:
+            data = json.loads(spec.read_text())
+            folder, threshold = data["folder"], data["threshold"]
+        except (ValueError, OSError, KeyError, TypeError) as exc:
+            raise ModelFolderError(f"{spec}: expected {{\"folder\": ..., \"threshold\": ...}} ({exc})") from None
+        if not isinstance(folder, str) or not isinstance(threshold, (int, float)) or isinstance(threshold, bool) \
+                or not 0.0 <= threshold <= 1.0:
+            raise ModelFolderError(f"{spec}: 'folder' must be a folder name and 'threshold' a number from 0 to 1")
+        where = (self.path / folder).resolve()
+        if self.path.resolve() not in where.parents:  # inside this folder: a model folder names nothing elsewhere
+            raise ModelFolderError(f"{spec}: the verifier must be a folder inside {self.path}")
+        v = ModelFolder.open(where)
+        if v.features != self.features or not set(v.labels) <= set(self.labels):
+            raise ModelFolderError(f"{spec}: the verifier hears other features or labels than the model")
+        return v, float(threshold)
 
     @staticmethod
     def write_metadata(path: str | Path, labels, features: FeatureSettings) -> None:

@@ -192,7 +192,8 @@ class MainWindow(QMainWindow):
             self.scores.set_labels(info.labels)
         self.command.set_labels(info.labels)
         took = f"{info.load_s * 1000:.0f} ms" if info.load_s < 1 else f"{info.load_s:.1f} s"
-        self.status_model.setText(f"model: {Path(info.path).name} (loaded in {took})")
+        self.status_model.setText(f"model: {Path(info.path).name}" + (" + its verifier" if info.verifier else "")
+                                  + f" (loaded in {took})")
         print(f"kwsapp: model ready: {info.path}", flush=True)
 
     def _model_failed(self, message: str):

@@ -45,6 +45,7 @@ class ModelInfo:
     labels: tuple
     settings: FeatureSettings
     load_s: float
+    verifier: str | None = None  # the verifier's folder name, when the model has one
 
 
 @dataclass(frozen=True)
@@ -97,20 +98,22 @@ class InferenceWorker(QObject):
     @Slot(str)
     def load_model(self, path: str):
         from ..core.modelfolder import ModelFolderError
-        from ..runtime import StreamingRecognizer, load_scorer
+        from ..runtime import StreamingRecognizer, load_scorer, load_verifier
 
         t0 = time.perf_counter()
         try:
             scorer = load_scorer(path)
+            verifier = load_verifier(path)
         except ModelFolderError as exc:
             self.model_failed.emit(str(exc))
             return
         except Exception as exc:  # a converter or runtime error we did not foresee: still one line
             self.model_failed.emit(f"{path}: cannot load the model ({type(exc).__name__}: {exc})".splitlines()[0])
             return
-        self.recognizer = StreamingRecognizer(scorer, self.decisions)
+        self.recognizer = StreamingRecognizer(scorer, self.decisions, verifier)
         self.model_loaded.emit(ModelInfo(str(Path(path)), tuple(scorer.labels), scorer.settings,
-                                         time.perf_counter() - t0))
+                                         time.perf_counter() - t0,
+                                         verifier.scorer.folder.path.name if verifier is not None else None))
 
     @Slot(object)
     def set_source(self, buffer):

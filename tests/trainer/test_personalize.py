@@ -46,6 +46,9 @@ def test_personalize_adds_a_word_and_writes_both_figures(tmp_path, needs_espeak)
     from kwsapp.runtime import load_scorer
 
     assert load_scorer(out).labels == tuple(labels) and (out / "model.tflite").is_file()
+    from kwsapp.runtime import load_verifier
+
+    assert load_verifier(out).check(np.zeros((99, 81), np.float32), "lights") is None  # the verifier came along
     p = run_cli("predict", "--model", out, *sorted((takes / "lights").glob("*.wav")))
     heard = [line.split()[1] for line in p.stdout.splitlines()]
     assert heard.count("lights") >= 5, p.stdout
