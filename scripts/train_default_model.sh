@@ -7,6 +7,7 @@
 # command drawn equally often, a cosine learning rate over 40 epochs, keeping the epoch with the best validation
 # accuracy), seed 0. Run again after an interruption (or the end of a session): finished models are kept and an
 # interrupted one resumes from its last finished epoch.
+# Then its verifier (a width-2 DS-CNN in OUT/verifier, named by OUT/verifier.json), unless VERIFIER=0.
 # SEED, EPOCHS, ARCH (each the recipe's when unset), TEACHERS (model folders whose scores are half of each target; each missing one is trained first,
 # as a DS-CNN of width 2, seeds 0, 1, ... in the order given) and EXTRA (more train flags) change it.
 set -euo pipefail
@@ -39,6 +40,12 @@ for t in $TEACHERS; do
 done
 [ -f "$OUT/model.keras" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live --out "$OUT" \
     ${ARCH:+--arch "$ARCH"} ${EPOCHS:+--epochs "$EPOCHS"} ${SEED:+--seed "$SEED"} "${TEACH[@]}" $EXTRA $(resume "$OUT")
+# its verifier: the DS-CNN at twice the channels, the same data and recipe, checking each announcement (VERIFIER=0: none)
+if [ "${VERIFIER:-1}" != 0 ]; then
+    [ -f "$OUT/verifier/model.tflite" ] || $PY -m trainer train "${DATA[@]}" "${SPLIT[@]}" --recipe live \
+        --arch dscnn --width 2 --out "$OUT/verifier" $(resume "$OUT/verifier")
+    printf '{\n  "folder": "verifier",\n  "threshold": %s\n}\n' "${VERIFIER_THRESHOLD:-0.5}" > "$OUT/verifier.json"
+fi
 
 for d in "$SAMPLE" "$GATHERED"; do
     $PY -m trainer evaluate --data "$d" --model "$OUT" --split test "${SPLIT[@]}" \
