@@ -23,7 +23,9 @@ def test_window_builds_loads_the_bundled_model_and_reports_the_missing_microphon
     assert titles == ["File", "Audio", "Model", "Help"]
     qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
     assert Path(w.model_info.path) == BUNDLED_MODEL
-    assert re.fullmatch(r"model: default_model \(loaded in \d+ ms\)", w.status_model.text()), w.status_model.text()
+    assert re.fullmatch(r"model: default_model \+ its verifier \(loaded in \d+ ms\)", w.status_model.text()), \
+        w.status_model.text()
+    assert w.model_info.verifier == "verifier"
     # the device does not exist: a message in the window, listening is off, the rest goes on
     assert w.message_bar.isVisible() and "Microphone" in w.message_bar.text()
     assert "no-such-device-kwsapp-test" in w.message_bar.text() or "no microphone" in w.message_bar.text()
