@@ -24,7 +24,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCommands  # noqa: E402
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings  # noqa: E402
 
 THRESHOLDS = [round(x, 2) for x in np.arange(0.40, 0.96, 0.05)]
 WINDOWS_MS = (500.0, 750.0, 1000.0)
@@ -33,13 +33,6 @@ REFRACTORY_MS = 1500.0
 VERIFIER_THRESHOLDS = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
 LOOKAHEADS = (0, 2, 4)
 MAX_WRONG, MAX_FA_PER_HOUR = 0.03, 6.0
-
-
-def announcements(labels, times_ms, scores, settings: DecisionSettings) -> list[tuple[int, str]]:
-    """(hop index, label) of every announcement the decision class makes over per-hop scores."""
-    rc = RecognizeCommands(labels, settings)
-    return [(i, d.label) for i, (t, s) in enumerate(zip(times_ms, scores))
-            for d in [rc.process(s, t)] if d.is_new_command]
 
 
 def verified(found, labels, times_ms, vscores, threshold: float | None, lookahead: int):
@@ -75,7 +68,7 @@ def main() -> int:
     from bench.machine import describe
     from kwsapp.core.audio import WavFile
     from kwsapp.runtime import load_scorer
-    from trainer.stream import hop_scores, read_truth
+    from trainer.stream import announcements, hop_scores, read_truth
     from trainer.stream_scoring import paired_difference, score_detections, speaker_intervals
 
     small, verifier = load_scorer(args.small), load_scorer(args.verifier)

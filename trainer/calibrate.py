@@ -37,7 +37,7 @@ def announcements_per_label(labels, times_ms, scores, settings: DecisionSettings
     from .stream import announcements
 
     counts: dict[str, int] = {}
-    for _, label in announcements(labels, scores, times_ms, settings, verify):
+    for _, label in announcements(labels, times_ms, scores, settings, verify):
         counts[label] = counts.get(label, 0) + 1
     return counts
 

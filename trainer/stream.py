@@ -260,7 +260,7 @@ def hop_scores(scorer, wave, rate: int, hop_ms: float):
     return np.array(times), np.array(scores)
 
 
-def announcements(labels, scores, times_ms, settings: DecisionSettings, verify=None) -> list[tuple[int, str]]:
+def announcements(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[int, str]]:
     """Replay the decision class over per-hop scores: (hop index, label) of every announcement. ``verify``:
     (kwsapp.runtime.Verifier, its per-hop scores), which keeps an announcement only if it agrees, as the app does."""
     rc = RecognizeCommands(labels, settings)
@@ -279,7 +279,7 @@ def announcements(labels, scores, times_ms, settings: DecisionSettings, verify=N
 
 def decide(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[float, str]]:
     """The announcements, (time_s, label)."""
-    return [(times_ms[i] / 1000.0, lab) for i, lab in announcements(labels, scores, times_ms, settings, verify)]
+    return [(times_ms[i] / 1000.0, lab) for i, lab in announcements(labels, times_ms, scores, settings, verify)]
 
 
 def verifier_hop_scores(model_dir, recording, hop_ms: float):
