@@ -36,27 +36,32 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def argument_problem(args) -> str | None:
+    """What is wrong with the command line (checked before any window), as the one line to print, or None."""
     lo, hi = HOP_MS_RANGE
     if args.hop_ms is not None and not lo <= args.hop_ms <= hi:
-        print(f"error: --hop-ms must be between {lo:g} and {hi:g}", file=sys.stderr)
-        return 2
+        return f"--hop-ms must be between {lo:g} and {hi:g}"
     if args.screenshot and args.quit_after is None:
-        print("error: --screenshot needs --quit-after (the picture is taken just before the app quits)", file=sys.stderr)
-        return 2
+        return "--screenshot needs --quit-after (the picture is taken just before the app quits)"
     if args.actions:
         from .core.actions import ActionsError, load_actions
 
         try:
             load_actions(args.actions)  # checked before any window: a bad file is one line, exit 2
         except ActionsError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return str(exc)
     if (sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")
             and not os.environ.get("QT_QPA_PLATFORM")):
-        print("error: no screen (DISPLAY is not set): run it on a desktop, or under xvfb-run, "
-              "or with QT_QPA_PLATFORM=offscreen", file=sys.stderr)
+        return ("no screen (DISPLAY is not set): run it on a desktop, or under xvfb-run, "
+                "or with QT_QPA_PLATFORM=offscreen")
+    return None
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    problem = argument_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         from PySide6.QtCore import QTimer

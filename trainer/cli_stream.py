@@ -83,6 +83,10 @@ def add_stream_parsers(sub) -> None:
     p.add_argument("--command-thresholds", type=command_thresholds, default="", metavar="LABEL=TH,...",
                    help="per-command thresholds kept through the sweep (they replace the swept threshold for those "
                         "commands)")
+    add_calibrate_parser(sub)
+
+
+def add_calibrate_parser(sub) -> None:
     p = sub.add_parser("calibrate", help="per-command thresholds that keep a room's false alarms within a budget",
                        description="Scores a recording of the room (no commands spoken; television, music, talk "
                                    "welcome) and the user's own takes (EXAMPLES/<label>/*.wav), then gives each command "

@@ -92,6 +92,23 @@ def extend_outputs(model, n_new: int, keras):
     return extended
 
 
+def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: int, rng, settings) -> None:
+    """Each epoch: every training take, augmented afresh (shifts, gain, the room's noise), its target part its label
+    and part the old model's scores (a new word: all label), plus room windows taught as the old model hears them."""
+    x_takes = np.stack([f for f, _ in train_takes])
+    y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
+    w_takes = np.array([1.0 if lab in new_words else LABEL_WEIGHT for _, lab in train_takes], np.float32)[:, None]
+    reps = max(1, BATCH // max(len(x_takes), 1))
+    for _ in range(epochs):
+        x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
+        w = np.repeat(w_takes, reps, axis=0)
+        y = w * np.repeat(y_takes, reps, axis=0) + (1 - w) * old_scores(x)
+        r = room[rng.integers(len(room), size=max(4, len(x) // 4))]
+        x, y = np.concatenate([x, r]), np.concatenate([y, old_scores(r)])
+        order = rng.permutation(len(x))
+        model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
+
+
 def held_back_accuracy(score_fn, held, labels) -> float | None:
     if not held:
         return None
@@ -149,20 +166,8 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # a few takes must not move the statistics of all the training data
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
-    room = room_windows(room_wav, settings, 200, rng)
-    x_takes = np.stack([f for f, _ in train_takes])
-    y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
-    w_takes = np.array([1.0 if lab in new_words else LABEL_WEIGHT for _, lab in train_takes], np.float32)[:, None]
-    for _ in range(epochs):
-        # each epoch: every training take, augmented afresh (shifts, gain, the room's noise), plus room windows
-        reps = max(1, BATCH // max(len(x_takes), 1))
-        x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
-        w = np.repeat(w_takes, reps, axis=0)
-        y = w * np.repeat(y_takes, reps, axis=0) + (1 - w) * old_scores(x)
-        r = room[rng.integers(len(room), size=max(4, len(x) // 4))]
-        x, y = np.concatenate([x, r]), np.concatenate([y, old_scores(r)])
-        order = rng.permutation(len(x))
-        model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
+    fine_tune(model, train_takes, labels, new_words, room_windows(room_wav, settings, 200, rng), old_scores, epochs,
+              rng, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     from .train import save_inference_model, write_litert
 
