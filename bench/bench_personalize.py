@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -88,8 +89,6 @@ def main() -> int:
                     for p, label in zip(rows["path"], rows["label"]):
                         (ex / label).mkdir(parents=True, exist_ok=True)
                         shutil.copyfile(index.audio_dir / p, ex / label / Path(p).name)
-                import pandas as pd
-
                 own = pd.concat(own_test)
                 t0 = time.perf_counter()
                 personalize(args.model, ex, work / f"m_{s}_{k}", epochs=args.epochs, hold_back=False)
