@@ -95,7 +95,9 @@ class LiteRtScorer:
                 it.resize_tensor_input(it.get_input_details()[0]["index"], [batch_size, frames, bins])
                 it.allocate_tensors()
             self._batch_it, self._batch_size = it, batch_size
+            self._batch_io = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
         it, n = self._batch_it, self._batch_size
+        inp, outp = self._batch_io
         out = np.empty((len(feats), len(self.labels)), np.float32)
         pad = np.full((n,) + self.settings.shape, self.settings.floor, np.float32)
         for s in range(0, len(feats), n):
@@ -103,9 +105,9 @@ class LiteRtScorer:
             if len(chunk) < n:
                 pad[:len(chunk)] = chunk
                 chunk = pad
-            it.set_tensor(it.get_input_details()[0]["index"], chunk)
+            it.set_tensor(inp, chunk)
             it.invoke()
-            out[s:s + n] = it.get_tensor(it.get_output_details()[0]["index"])[: len(out) - s]
+            out[s:s + n] = it.get_tensor(outp)[: len(out) - s]
         return out
 
 

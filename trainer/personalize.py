@@ -109,6 +109,13 @@ def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: i
         model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
 
 
+def figures_text(d: dict) -> str:
+    """``before`` or ``after`` of a personalize result in words: the held-back takes' accuracy, the room's false alarms."""
+    acc = "-" if d.get("accuracy") is None else f"{d['accuracy']:.0%}"
+    fa = d.get("false_alarms_per_hour")
+    return acc + ("" if fa is None else f", {fa:.1f} false alarms per hour in the room")
+
+
 def held_back_accuracy(score_fn, held, labels) -> float | None:
     if not held:
         return None

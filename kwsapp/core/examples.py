@@ -30,6 +30,11 @@ def examples_dir() -> Path:
     return data_dir() / "examples"
 
 
+def room_path() -> Path:
+    """The recording of the user's room (Calibrate to my room keeps it; a fine-tune measures false alarms on it)."""
+    return data_dir() / "room.wav"
+
+
 def save_example(label: str, wave: np.ndarray, rate: int, folder: Path | None = None, stem: str = "take") -> Path:
     """Write one example as ``<folder>/<label>/<stem>_<time>.wav`` (atomically) and return its path."""
     if not label or "/" in label or label.startswith("."):

@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.audio import write_wav
-from ..core.examples import data_dir, examples_dir
+from ..core.examples import examples_dir, room_path
 from ..core.files import write_atomic
-from .finetune_dialog import ROOM_FILE
 from .forms import run_buttons
 from .trainer_process import TrainerProcess
 
@@ -69,7 +68,7 @@ class CalibrateDialog(QDialog):
         self.process = TrainerProcess(self)
         self.process.finished.connect(self._finished)
         self._json = Path(tempfile.mkdtemp(prefix="kwsapp-calibrate-")) / "result.json"
-        self.room = data_dir() / ROOM_FILE
+        self.room = room_path()
         self.result: dict | None = None
 
     # -- listening ---------------------------------------------------------------------------------------------

@@ -13,11 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout
 
-from ..core.examples import data_dir, examples_dir
+from ..core.examples import data_dir, examples_dir, room_path
 from .forms import run_buttons
 from .trainer_process import TrainerProcess
-
-ROOM_FILE = "room.wav"
 
 
 def count_takes(folder: Path) -> dict[str, int]:
@@ -36,8 +34,7 @@ class FinetuneDialog(QDialog):
         self.resize(640, 360)
         self.model_dir = model_dir
         self.examples = examples_dir()
-        room = data_dir() / ROOM_FILE
-        self.room = room if room.is_file() else None
+        self.room = room_path() if room_path().is_file() else None
         self.out = data_dir() / "models" / f"personal_{dt.datetime.now():%Y%m%d_%H%M%S}"
         counts = count_takes(self.examples)
         self.epochs = QSpinBox(minimum=1, maximum=200, value=30)
@@ -108,10 +105,7 @@ class FinetuneDialog(QDialog):
 
 
 def describe(r: dict) -> str:
-    def fig(d):
-        acc = "-" if d.get("accuracy") is None else f"{d['accuracy']:.0%}"
-        fa = d.get("false_alarms_per_hour")
-        return acc + ("" if fa is None else f", {fa:.1f} false alarms per hour in your room")
+    from trainer.personalize import figures_text as fig
 
     new = f" New words: {', '.join(r['new_words'])}." if r.get("new_words") else ""
     return (f"Your held-back takes ({r['held_back']}): before {fig(r['before'])}; after {fig(r['after'])}.{new} "
