@@ -1,15 +1,23 @@
-"""A new user, simulated with real people: held-out speakers of the shared sample (nobody the model trained on) with
-several takes of most commands. For each, the model is fine-tuned (``trainer personalize``) on k takes of each of
-their commands and scored on their other takes and on every other held-out speaker's clips (what the fine-tune cost
-them), before and after. Prints the mean over speakers with a paired 95 % interval (a bootstrap over the speakers),
-the worst-served quarter on its own, and the time per fine-tune, with the machine named.
+"""A new user, simulated with real people the model never heard: the shared sample's speakers with 4 or more takes of
+8 or more commands (``bench/personalize_speakers.txt``; train the judged model with ``--exclude-speakers`` on it).
 
-    python bench/bench_personalize.py [--model assets/default_model] [--k 1 2 3] [--max-speakers 12] [--epochs 30]
+For each speaker and k = 1, 2, 3: ``trainer personalize`` on k takes of each of their commands (from their first
+three), then scored on their other takes (the fourth and later: the same takes for every k) and on other held-out
+speakers' clips (what the fine-tune cost them), before and after. Prints the mean over speakers with a paired 95 %
+interval (a bootstrap over the speakers), the worst-served quarter on its own, and the time per fine-tune.
+
+Then a word of one's own: a held-out speaker of the gathered data with many takes of a word the model has no label
+for (the spoken digits) teaches it from 8 takes; scored on that speaker's other takes, on the other speakers' clips,
+and on a 10 dB test stream that never says the word (false alarms per hour of the new word, and of all labels).
+
+    python bench/bench_personalize.py --model runs/heldout47 [--k 1 2 3] [--max-speakers N] [--stream runs/streams/test]
+    python bench/bench_personalize.py --write-speakers   # choose the speakers again (bench/personalize_speakers.txt)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -22,106 +30,227 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-MIN_COMMANDS = 8  # a speaker counts with enough takes of at least this many commands
+SPEAKERS_FILE = REPO / "bench" / "personalize_speakers.txt"
+MIN_TAKES = 4      # a command counts when the speaker said it this often: up to 3 to learn from, the rest to test on
+MIN_COMMANDS = 8   # ... and a speaker when this many commands count
+NEW_WORD_TAKES = 8
+
+
+def eligible_speakers(clips: pd.DataFrame, commands) -> list[str]:
+    per = clips[clips["label"].isin(commands)].groupby(["speaker", "label"]).size().unstack(fill_value=0)
+    return sorted(per.index[(per >= MIN_TAKES).sum(axis=1) >= MIN_COMMANDS])
+
+
+def bootstrap(values, rng, draws: int = 2000):
+    values = np.asarray(values, float)
+    means = values[rng.integers(len(values), size=(draws, len(values)))].mean(axis=1)
+    return np.percentile(means, [2.5, 97.5])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(REPO.parent / "shared" / "speech_commands_sample"))
-    ap.add_argument("--model", default=str(REPO / "assets" / "default_model"))
+    ap.add_argument("--gathered", default=str(REPO.parent / "data" / "gathered"),
+                    help="the gathered folder, for the new-word part (skipped without it)")
+    ap.add_argument("--model", default=str(REPO / "runs" / "heldout47"))
+    ap.add_argument("--speakers", default=str(SPEAKERS_FILE))
+    ap.add_argument("--write-speakers", action="store_true", help="write --speakers from --data and stop")
     ap.add_argument("--k", type=int, nargs="+", default=[1, 2, 3])
-    ap.add_argument("--max-speakers", type=int, default=12)
-    ap.add_argument("--others", type=int, default=300, help="other speakers' clips scored for each speaker")
+    ap.add_argument("--max-speakers", type=int, default=None)
+    ap.add_argument("--others", type=int, default=300, help="other held-out speakers' clips scored for each speaker")
     ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--learning-rate", type=float, default=None, help="try another (default: personalize's own)")
-    ap.add_argument("--label-weight", type=float, default=None, help="try another share of the label in each target")
+    ap.add_argument("--new-words", type=int, default=2, help="words of one's own taught per gathered speaker (0: skip)")
+    ap.add_argument("--stream", default=str(REPO / "runs" / "streams" / "test"),
+                    help="STEM of a test stream (STEM.wav, STEM.csv) for the new word's false alarms")
+    ap.add_argument("--json", default=None, help="write every figure here")
     args = ap.parse_args()
-    import trainer.personalize as personalize_module
 
-    if args.learning_rate is not None:
-        personalize_module.LEARNING_RATE = args.learning_rate
-    if args.label_weight is not None:
-        personalize_module.LABEL_WEIGHT = args.label_weight
-    print(f"learning rate {personalize_module.LEARNING_RATE:g}, label weight {personalize_module.LABEL_WEIGHT:g}, "
-          f"{args.epochs} epochs")
     from bench.machine import describe
     from kwsapp.core.audio import read_wav
     from kwsapp.core.features import features_from_wave
     from kwsapp.core.labels import COMMANDS
+    from kwsapp.core.modelfolder import ModelFolder
     from kwsapp.runtime import load_scorer
-    from trainer.dataset import SplitRule, index_dataset
+    from trainer.dataset import SplitRule, index_dataset, read_speaker_list
     from trainer.personalize import personalize
 
-    index = index_dataset(args.data, SplitRule(testing_percent=15.0, salt="kwsapp"))
-    test = index.split("testing")
-    need = max(args.k) + 1
-    per = test[test["label"].isin(COMMANDS)].groupby(["speaker", "label"]).size().unstack(fill_value=0)
-    eligible = sorted(per.index[(per >= need).sum(axis=1) >= MIN_COMMANDS])
+    if args.write_speakers:
+        chosen = eligible_speakers(index_dataset(args.data, SplitRule(use_lists=False)).clips, COMMANDS)
+        Path(args.speakers).write_text(
+            f"# bench/bench_personalize.py's new users: the shared sample's speakers with {MIN_TAKES} or more takes of "
+            f"{MIN_COMMANDS} or more commands\n# (written by bench/bench_personalize.py --write-speakers). Train the "
+            "model it judges with --exclude-speakers on this file.\n" + "\n".join(chosen) + "\n")
+        print(f"{len(chosen)} speakers -> {args.speakers}")
+        return 0
+
+    folder = ModelFolder.open(args.model)
+    info = folder.read_json("training.json") or {}
+    rule = SplitRule(**info["split_rule"]) if info.get("split_rule") else SplitRule()
+    speakers = list(read_speaker_list(args.speakers))
+    index = index_dataset(args.data, rule)
+    clips = index.clips
+    heard = set(clips.loc[clips["split"].isin(("training", "validation")), "speaker"]) - set(info.get("exclude_speakers", []))
+    trained_on = [s for s in speakers if s in heard]
+    if trained_on:
+        print(f"error: {args.model} was trained on {len(trained_on)} of the {len(speakers)} speakers in {args.speakers} "
+              f"(train it with --exclude-speakers {args.speakers})", file=sys.stderr)
+        return 2
+    if args.max_speakers:
+        speakers = speakers[:args.max_speakers]
     print(f"machine: {describe()}")
-    print(f"{len(eligible)} held-out speakers of {test['speaker'].nunique()} have {need}+ takes of {MIN_COMMANDS}+ "
-          f"commands; using {min(len(eligible), args.max_speakers)}")
-    speakers = eligible[:args.max_speakers]
+    print(f"model {args.model}: none of the {len(speakers)} speakers heard in training; {args.epochs} epochs per fine-tune")
     old = load_scorer(args.model)
-    feats = {p: features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings) for p in test["path"]}
+    mine_all = clips[clips["speaker"].isin(speakers)].sort_values("path")
+    feats = {p: features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings) for p in mine_all["path"]}
     rng = np.random.default_rng(0)
 
     def accuracy(scorer, rows) -> float:
-        pred = [scorer.labels[int(np.argmax(scorer(feats[p])))] for p in rows["path"]]
-        return float(np.mean([a == b for a, b in zip(pred, rows["label"])]))
+        x = np.stack([feats[p] for p in rows["path"]])
+        pred = np.asarray(scorer.scores(x)).argmax(axis=1)
+        return float(np.mean([scorer.labels[i] == lab for i, lab in zip(pred, rows["label"])]))
 
-    results = {k: [] for k in args.k}
     work = Path(tempfile.mkdtemp(prefix="bench-personalize-"))
+    rows_out = []
     try:
         for s in speakers:
-            mine = test[(test["speaker"] == s) & test["label"].isin(COMMANDS)].sort_values("path")
-            others = test[test["speaker"] != s]
+            mine = mine_all[(mine_all["speaker"] == s) & mine_all["label"].isin(COMMANDS)]
+            mine = mine.groupby("label").filter(lambda g: len(g) >= MIN_TAKES)
+            own = mine[mine.groupby("label").cumcount() >= 3]
+            others = mine_all[mine_all["speaker"] != s]
             others = others.iloc[rng.permutation(len(others))[:args.others]]
-            before_others = accuracy(old, others)
+            own_before, others_before = accuracy(old, own), accuracy(old, others)
             for k in args.k:
                 ex = work / f"{s}_{k}"
-                train_rows, own_test = [], []
-                for label, rows in mine.groupby("label"):
-                    if len(rows) < need:
-                        continue
-                    train_rows.append(rows.iloc[:k])
-                    own_test.append(rows.iloc[k:])
-                for rows in train_rows:
-                    for p, label in zip(rows["path"], rows["label"]):
-                        (ex / label).mkdir(parents=True, exist_ok=True)
+                for label, g in mine.groupby("label"):
+                    (ex / label).mkdir(parents=True, exist_ok=True)
+                    for p in g["path"].iloc[:k]:
                         shutil.copyfile(index.audio_dir / p, ex / label / Path(p).name)
-                own = pd.concat(own_test)
                 t0 = time.perf_counter()
                 personalize(args.model, ex, work / f"m_{s}_{k}", epochs=args.epochs, hold_back=False)
                 seconds = time.perf_counter() - t0
                 new = load_scorer(work / f"m_{s}_{k}")
-                r = dict(speaker=s, own_before=accuracy(old, own), own_after=accuracy(new, own), own_n=len(own),
-                         others_before=before_others, others_after=accuracy(new, others), seconds=seconds)
-                results[k].append(r)
-                print(f"  {s} k={k}: own {r['own_before']:.1%} -> {r['own_after']:.1%} ({len(own)} takes), others "
-                      f"{r['others_before']:.1%} -> {r['others_after']:.1%}, {seconds:.0f} s", flush=True)
+                r = dict(speaker=s, k=k, commands=int(mine["label"].nunique()), own_n=len(own),
+                         own_before=own_before, own_after=accuracy(new, own),
+                         others_before=others_before, others_after=accuracy(new, others), seconds=seconds)
+                rows_out.append(r)
+                print(f"  {s} k={k} ({r['commands']} commands): own {own_before:.1%} -> {r['own_after']:.1%} "
+                      f"({len(own)} takes), others {others_before:.1%} -> {r['others_after']:.1%}, {seconds:.1f} s",
+                      flush=True)
+                shutil.rmtree(work / f"m_{s}_{k}", ignore_errors=True)
+        table = pd.DataFrame(rows_out)
+        new_word = new_word_part(args, old, work, rng) if args.new_words else []
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    def interval(d):
-        draws = [np.mean(rng.choice(d, size=len(d))) for _ in range(2000)]
-        return np.percentile(draws, [2.5, 97.5])
-
-    print("\n| takes per command | speakers | own error before / after (ratio) | worst quarter before / after | "
-          "other speakers' accuracy before / after (change, 95 % interval) | seconds per fine-tune (median) |")
+    print(f"\nmachine: {describe()}; model {args.model}; {table['speaker'].nunique()} held-out speakers")
+    print("\n| takes per command | speakers | own error before / after (ratio) | worst quarter before / after (ratio) | "
+          "other speakers' accuracy before / after (change, 95 % interval) | seconds per fine-tune (median, max) |")
     print("|---|---|---|---|---|---|")
-    for k, rs in results.items():
-        if not rs:
-            continue
-        eb = np.array([1 - r["own_before"] for r in rs])
-        ea = np.array([1 - r["own_after"] for r in rs])
-        worst = np.argsort(-eb)[:max(1, len(rs) // 4)]
-        ob = np.array([r["others_before"] for r in rs])
-        oa = np.array([r["others_after"] for r in rs])
-        lo, hi = interval(oa - ob)
-        print(f"| {k} | {len(rs)} | {eb.mean():.1%} / {ea.mean():.1%} ({ea.mean() / max(eb.mean(), 1e-9):.2f}) | "
-              f"{eb[worst].mean():.1%} / {ea[worst].mean():.1%} | {ob.mean():.1%} / {oa.mean():.1%} "
-              f"({(oa - ob).mean():+.1%}, {lo:+.1%} to {hi:+.1%}) | {np.median([r['seconds'] for r in rs]):.0f} |")
+    summary = []
+    for k, t in table.groupby("k"):
+        eb, ea = 1 - t["own_before"].to_numpy(), 1 - t["own_after"].to_numpy()
+        worst = np.argsort(-eb, kind="stable")[:max(1, len(t) // 4)]
+        ob, oa = t["others_before"].to_numpy(), t["others_after"].to_numpy()
+        lo, hi = bootstrap(oa - ob, rng)
+        elo, ehi = bootstrap(ea - eb, rng)
+        row = dict(k=int(k), speakers=len(t), own_error_before=eb.mean(), own_error_after=ea.mean(),
+                   own_error_change_interval=[elo, ehi], worst_quarter_before=eb[worst].mean(),
+                   worst_quarter_after=ea[worst].mean(), others_before=ob.mean(), others_after=oa.mean(),
+                   others_change_interval=[lo, hi], seconds_median=float(t["seconds"].median()),
+                   seconds_max=float(t["seconds"].max()))
+        summary.append(row)
+        print(f"| {k} | {len(t)} | {eb.mean():.1%} / {ea.mean():.1%} ({ea.mean() / max(eb.mean(), 1e-9):.2f}; change "
+              f"{elo:+.1%} to {ehi:+.1%}) | {eb[worst].mean():.1%} / {ea[worst].mean():.1%} "
+              f"({ea[worst].mean() / max(eb[worst].mean(), 1e-9):.2f}) | {ob.mean():.1%} / {oa.mean():.1%} "
+              f"({(oa - ob).mean():+.1%}, {lo:+.1%} to {hi:+.1%}) | {row['seconds_median']:.1f}, {row['seconds_max']:.1f} |")
+    if new_word:
+        print("\n| speaker | new word | its other takes recognised | other speakers' accuracy before / after | "
+              "false alarms per hour on the stream: the new word / all labels before -> after | seconds |")
+        print("|---|---|---|---|---|---|")
+        for r in new_word:
+            print(f"| {r['speaker']} | {r['word']} | {r['recognised']:.1%} of {r['test_takes']} | "
+                  f"{r['others_before']:.1%} / {r['others_after']:.1%} | {r['new_word_fa_per_hour']:.1f} / "
+                  f"{r['all_fa_before']:.1f} -> {r['all_fa_after']:.1f} | {r['seconds']:.1f} |")
+        rec = np.array([r["recognised"] for r in new_word])
+        fa = np.array([r["new_word_fa_per_hour"] for r in new_word])
+        print(f"mean: recognised {rec.mean():.1%} (lowest {rec.min():.1%}), new word's false alarms {fa.mean():.1f} "
+              f"per hour (highest {fa.max():.1f})")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": describe(), "model": args.model, "summary": summary,
+                                               "per_speaker": rows_out, "new_word": new_word}, indent=2, default=float))
     return 0
+
+
+def new_word_part(args, old, work: Path, rng) -> list[dict]:
+    """Teach words the model has no label for, each from one held-out gathered speaker's first 8 takes."""
+    from kwsapp.core.audio import read_wav
+    from kwsapp.core.decisions import DecisionSettings
+    from kwsapp.core.features import features_from_wave
+    from kwsapp.core.modelfolder import ModelFolder
+    from kwsapp.runtime import load_scorer
+    from trainer.dataset import SplitRule, index_dataset
+    from trainer.personalize import personalize
+    from trainer.stream import WavFile, decide, hop_scores, read_truth
+    from trainer.stream_scoring import in_reach, score_detections
+
+    gathered = Path(args.gathered)
+    stream_wav, stream_csv = Path(args.stream + ".wav"), Path(args.stream + ".csv")
+    if not (gathered / "train" / "audio").is_dir() or not stream_wav.is_file():
+        print(f"new word: skipped ({gathered} or {stream_wav} missing)")
+        return []
+    info = ModelFolder.open(args.model).read_json("training.json") or {}
+    index = index_dataset(gathered, SplitRule(**info["split_rule"]) if info.get("split_rule") else SplitRule())
+    truth = read_truth(stream_csv)
+    said = {Path(row[2]).parent.name for row in truth if len(row) > 2}
+    test = index.split("testing")
+    counts = test.groupby(["speaker", "word"]).size()
+    pairs = [(s, w) for (s, w), n in counts.items() if n >= 3 * NEW_WORD_TAKES and w not in old.labels and w not in said]
+    by_speaker: dict[str, list[str]] = {}
+    for s, w in sorted(pairs):
+        by_speaker.setdefault(s, []).append(w)
+    chosen = [(s, w) for s, ws in by_speaker.items() for w in ws[:args.new_words]]
+    print(f"\nnew word: {len(chosen)} (speaker, word) pairs of the gathered test speakers, words the stream never says")
+    rec = WavFile(stream_wav)
+    settings = DecisionSettings()
+    t_old, s_old = hop_scores(old, rec, rec.sample_rate_hz, 10.0)
+    all_before = score_detections(decide(old.labels, t_old, s_old, settings), truth, rec.seconds).false_alarms_per_hour
+    others = test[~test["speaker"].isin([s for s, _ in chosen])]
+    others = others.iloc[rng.permutation(len(others))[:args.others]]
+    feats = lambda paths: np.stack([features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings)  # noqa: E731
+                                    for p in paths])
+    x_others = feats(others["path"])
+
+    def acc(scorer):
+        pred = np.asarray(scorer.scores(x_others)).argmax(axis=1)
+        return float(np.mean([scorer.labels[i] == lab for i, lab in zip(pred, others["label"])]))
+
+    others_before = acc(old)
+    out = []
+    for s, w in chosen:
+        takes = test[(test["speaker"] == s) & (test["word"] == w)].sort_values("path")
+        ex = work / f"new_{s}_{w}" / w
+        ex.mkdir(parents=True)
+        for p in takes["path"].iloc[:NEW_WORD_TAKES]:
+            shutil.copyfile(index.audio_dir / p, ex / Path(p).name)
+        t0 = time.perf_counter()
+        personalize(args.model, ex.parent, work / f"nm_{s}_{w}", epochs=args.epochs, hold_back=False)
+        seconds = time.perf_counter() - t0
+        new = load_scorer(work / f"nm_{s}_{w}")
+        rest = takes["path"].iloc[NEW_WORD_TAKES:]
+        pred = np.asarray(new.scores(feats(rest))).argmax(axis=1)
+        t_new, s_new = hop_scores(new, rec, rec.sample_rate_hz, 10.0)
+        found = decide(new.labels, t_new, s_new, settings)
+        new_fa = [t for t, lab in found if lab == w and not any(in_reach(float(r[0]), t) and Path(r[2]).parent.name == w
+                                                                  for r in truth if len(r) > 2)]
+        r = dict(speaker=s, word=w, test_takes=len(rest), recognised=float(np.mean([new.labels[i] == w for i in pred])),
+                 others_before=others_before, others_after=acc(new), new_word_fa_per_hour=len(new_fa) / (rec.seconds / 3600),
+                 all_fa_before=all_before, all_fa_after=score_detections(found, truth, rec.seconds).false_alarms_per_hour, seconds=seconds)
+        out.append(r)
+        print(f"  {s} '{w}': {r['recognised']:.1%} of {len(rest)} other takes, others {others_before:.1%} -> "
+              f"{r['others_after']:.1%}, '{w}' announced {len(new_fa)} times in {rec.seconds / 60:.0f} min, {seconds:.1f} s",
+              flush=True)
+        shutil.rmtree(work / f"nm_{s}_{w}", ignore_errors=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ class TrainConfig:
     teachers: tuple[str, ...] = ()  # model folders whose mean scores on each batch are part of the targets (distill)
     teacher_weight: float = 0.5     # their share of the targets; the true label has the rest
     train_speakers: float = 1.0     # < 1: train on this share of each folder's training speakers (learning curves)
+    exclude_speakers: tuple[str, ...] = ()  # speakers neither trained nor validated on, in any folder (benchmarks)
     split: SplitRule = field(default_factory=SplitRule)
     cache_dir: str | None = None
     workers: int | None = None

@@ -23,7 +23,7 @@ from kwsapp.core.labels import BACKGROUND_NOISE_DIR, COMMANDS, label_of_word
 
 TRAIN, VALIDATION, TESTING = "training", "validation", "testing"
 SPLITS = (TRAIN, VALIDATION, TESTING)
-UNUSED = "unused"  # training clips left out by keep_training_speakers
+UNUSED = "unused"  # clips left out by keep_training_speakers / leave_out_speakers
 # Same constant as TensorFlow's speech_commands input_data.py.
 MAX_NUM_WAVS_PER_CLASS = 2**27 - 1
 # Each background-noise recording is cut in time so silence in one split never overlaps another.
@@ -85,6 +85,26 @@ def keep_training_speakers(index: "DatasetIndex", share: float) -> tuple[int, in
     keep = {s for s in speakers if speaker_share_point(s) < share}
     index.clips.loc[train & ~index.clips["speaker"].isin(keep), "split"] = UNUSED
     return len(keep), len(speakers)
+
+
+def leave_out_speakers(index: "DatasetIndex", speakers) -> int:
+    """Neither train nor validate on ``speakers`` (their training and validation clips become ``UNUSED``; testing
+    is untouched), to judge a model on people it never heard. Returns how many clips were left out."""
+    out = index.clips["split"].isin((TRAIN, VALIDATION)) & index.clips["speaker"].isin(set(speakers))
+    index.clips.loc[out, "split"] = UNUSED
+    return int(out.sum())
+
+
+def read_speaker_list(path: str | Path) -> tuple[str, ...]:
+    """Speaker ids, one per line (blank lines and ``#`` comments ignored)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read the speaker list ({exc.__class__.__name__}: {exc})") from None
+    speakers = tuple(dict.fromkeys(s for s in (line.split("#", 1)[0].strip() for line in text.splitlines()) if s))
+    if not speakers:
+        raise DatasetError(f"{path}: no speaker ids in it (one per line)")
+    return speakers
 
 
 def _read_list(path: Path) -> set[str]:

@@ -26,7 +26,7 @@ from kwsapp.core.modelfolder import (
 
 from .cache import FeatureCache
 from .config import CHECKPOINT_DIR, TrainConfig
-from .dataset import TESTING, TRAIN, VALIDATION, keep_training_speakers
+from .dataset import TESTING, TRAIN, VALIDATION, keep_training_speakers, leave_out_speakers
 from .distill import Teachers, check_teachers
 from .epochs import augment_settings, make_eval_dataset, make_training_dataset
 from .interrupts import SigintLatch
@@ -81,6 +81,9 @@ def load_sources(cfg: TrainConfig) -> list[Source]:
         if cfg.train_speakers < 1.0:
             kept, there = keep_training_speakers(src.index, cfg.train_speakers)
             _log(f"{root}: training on {kept} of its {there} training speakers (--train-speakers {cfg.train_speakers:g})")
+        if cfg.exclude_speakers:
+            n = leave_out_speakers(src.index, cfg.exclude_speakers)
+            _log(f"{root}: left out {n} training / validation clips of the {len(cfg.exclude_speakers)} excluded speakers")
         if src.feats.errors:
             _log(f"skipped {len(src.feats.errors)} unreadable clip(s) in {root}:")
             for e in src.feats.errors[:10]:
@@ -283,7 +286,7 @@ def _training_record(cfg: TrainConfig, sources: list[Source], model, plan, secon
         "learning_rate": cfg.learning_rate, "lr_schedule": cfg.lr_schedule, "augment": augment_settings(cfg).to_dict() if cfg.augment else None,
         "unknown_ratio": cfg.unknown_ratio, "silence_ratio": cfg.silence_ratio,
         "balance_commands": cfg.balance_commands,
-        "train_speakers": cfg.train_speakers, "distribute": cfg.distribute or None,
+        "train_speakers": cfg.train_speakers, "exclude_speakers": list(cfg.exclude_speakers), "distribute": cfg.distribute or None,
         "teachers": [_portable(t) for t in cfg.teachers], "teacher_weight": cfg.teacher_weight if cfg.teachers else None,
         "data": [{"root": _portable(s.index.root), "split": s.index.split_source, "clips": len(s.index.clips),
                   "training_speakers": int(s.index.split(TRAIN)["speaker"].nunique()),

@@ -10,6 +10,8 @@ from trainer.dataset import (
     DatasetError,
     SplitRule,
     index_dataset,
+    leave_out_speakers,
+    read_speaker_list,
     speaker_of,
     split_warnings,
     which_set,
@@ -60,6 +62,31 @@ def test_hash_split_never_puts_a_speaker_in_two_sets(tmp_path):
     salted = index_dataset(root, SplitRule(salt="x"))
     assert salted.clips.groupby("speaker")["split"].nunique().max() == 1
     assert (salted.clips["split"] != ix.clips["split"]).any()
+
+
+def test_excluded_speakers_are_neither_trained_nor_validated_on_in_any_folder(tmp_path):
+    a = make_tone_dataset(tmp_path / "a", {"yes": 500, "bed": 900}, SPEAKERS[:40])
+    b = make_tone_dataset(tmp_path / "b", {"no": 700}, SPEAKERS[20:60])
+    listed = tmp_path / "speakers.txt"
+    listed.write_text("# people kept for a benchmark\n" + "\n".join(SPEAKERS[15:25]) + "  # and a comment\n\n")
+    excluded = read_speaker_list(listed)
+    assert excluded == tuple(SPEAKERS[15:25])
+    for root, n_speakers_there in ((a, 10), (b, 5)):
+        ix = index_dataset(root)
+        before = ix.clips.copy()
+        was_testing = set(before.loc[before["split"] == "testing", "speaker"])
+        left_out = leave_out_speakers(ix, excluded)
+        mine = ix.clips["speaker"].isin(excluded)
+        assert ix.clips.loc[mine, "split"].isin(("unused", "testing")).all()
+        assert left_out == int((mine & before["split"].isin(("training", "validation"))).sum()) > 0
+        assert set(ix.clips.loc[mine & (ix.clips["split"] == "testing"), "speaker"]) == was_testing & set(excluded)
+        assert (ix.clips.loc[~mine, "split"] == before.loc[~mine, "split"]).all()  # nobody else moves
+        assert ix.clips.loc[mine, "speaker"].nunique() == n_speakers_there
+    (tmp_path / "empty.txt").write_text("# nobody\n")
+    with pytest.raises(DatasetError, match="empty.txt: no speaker ids"):
+        read_speaker_list(tmp_path / "empty.txt")
+    with pytest.raises(DatasetError, match="nope.txt: cannot read"):
+        read_speaker_list(tmp_path / "nope.txt")
 
 
 def test_split_lists_are_used_when_present(tmp_path):

@@ -255,6 +255,8 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.returncode == 2 and "not a model folder" in r.stderr and "Traceback" not in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--train-speakers", 0, check=False)
     assert r.returncode == 2 and "--train-speakers: 0 is not above 0 and at most 1" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--exclude-speakers", tmp_path / "nope.txt", check=False)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "nope.txt: cannot read the speaker list" in r.stderr
     r = run_cli("train", "--data", tmp_path, "--out", tmp_path / "m", "--teacher", tmp_path / "nope", check=False)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0
     assert f"--teacher {tmp_path / 'nope'}: not a model folder" in r.stderr
