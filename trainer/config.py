@@ -54,7 +54,7 @@ class TrainConfig:
     workers: int | None = None
     features: FeatureSettings = DEFAULT_SETTINGS
     progress: bool = True
-    distribute: str = ""  # "mirrored": tf.distribute over every local GPU (or the CPU); "cpu:N": N logical CPUs (tests)
+    distribute: str = ""  # "mirrored": every local GPU (or the CPU); "cpu:N": N logical CPUs (tests); "multiworker": TF_CONFIG
 
 
 def default(name: str):

@@ -112,16 +112,21 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             return int(np.ceil(self.plan.n_total / cfg.batch_size))
 
         def __getitem__(self, i):
+            return self.part(i, 0, 1)
+
+        def part(self, i, r: int, parts: int):
+            """Rows r, r + parts, r + 2 parts, ... of batch ``i``: one replica's share of it in multi-worker
+            training (``trainer.multiworker``); ``part(i, 0, 1)`` is the whole batch."""
             self._ensure()
             sl = slice(i * cfg.batch_size, (i + 1) * cfg.batch_size)
-            items, ys = self.items[sl], self.ys[sl]
+            items, ys = self.items[sl][r::parts], self.ys[sl][r::parts]
             s = cfg.features
             x = np.empty((len(items),) + s.shape, dtype=np.float32)
             speech = items[:, 0] >= 0
             for si in np.unique(items[speech, 0]):
                 m = items[:, 0] == si
                 x[m] = sources[si].feats.get(items[m, 1])
-            rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1])
+            rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1] + ([r, parts] if parts > 1 else []))
             if cfg.augment and speech.any():
                 x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)
             if (~speech).any():

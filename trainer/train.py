@@ -150,6 +150,17 @@ def train(cfg: TrainConfig) -> dict:
 
 def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     t0 = time.time()
+    chief = True
+    if cfg.distribute == "multiworker":
+        from .multiworker import ClusterError, cluster_from_env
+
+        if cfg.resume:
+            raise TrainError("--resume is not supported with --distribute multiworker (start the run again)")
+        try:
+            kind, index, n_workers, chief = cluster_from_env()
+        except ClusterError as exc:
+            raise TrainError(str(exc)) from None
+        _log(f"multi-worker training: this is {kind} {index} of {n_workers}" + (" (the chief)" if chief else ""))
     teacher_folders = check_teachers(cfg.teachers, LABELS, cfg.features)  # before TensorFlow loads, too
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
     out.mkdir(parents=True, exist_ok=True)
@@ -178,8 +189,21 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=keras.losses.CategoricalCrossentropy(),
                       metrics=["accuracy"])
     if strategy is not None:
-        _log(f"tf.distribute: {type(strategy).__name__} over {strategy.num_replicas_in_sync} replica(s)")
-    _fit(cfg, model, train_data, val_data, out, ckpt)
+        name = "MultiWorkerMirroredStrategy" if cfg.distribute == "multiworker" else type(strategy).__name__
+        _log(f"tf.distribute: {name} over {strategy.num_replicas_in_sync} replica(s)")
+    if cfg.distribute == "multiworker":
+        from .multiworker import fit_multiworker
+
+        fit_multiworker(cfg, strategy, model, train_data, val_data, out, BEST_FILE, HISTORY_FILE, chief,
+                        lambda epoch: (cosine_learning_rate(epoch, cfg.epochs, cfg.learning_rate)
+                                       if cfg.lr_schedule == "cosine" else cfg.learning_rate))
+        if not chief:  # the chief writes the model folder; the others leave nothing
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only when empty: on one machine the chief may write to the same --out
+            _log("multi-worker training: done (the chief writes the model folder)")
+            return {}
+    else:
+        _fit(cfg, model, train_data, val_data, out, ckpt)
 
     best = out / BEST_FILE
     if not best.is_file():
@@ -193,10 +217,13 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
 
 
 def distribution_strategy(spec: str, tf):
-    """None for plain training; else a MirroredStrategy: over every local GPU ("mirrored"), or over N logical CPU
-    devices ("cpu:N"). (Keras 3's fit does not run under MultiWorkerMirroredStrategy: keras-team/keras#20585.)"""
+    """None for plain training; a MirroredStrategy over every local GPU ("mirrored") or over N logical CPU devices
+    ("cpu:N"); or a MultiWorkerMirroredStrategy from TF_CONFIG ("multiworker": trainer.multiworker trains under it,
+    as Keras 3's fit does not run there, keras-team/keras#20585)."""
     if not spec:
         return None
+    if spec == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
     if spec.startswith("cpu:"):
         n = int(spec[4:])
         cpu = tf.config.list_physical_devices("CPU")[0]

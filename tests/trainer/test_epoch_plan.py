@@ -118,3 +118,21 @@ def test_balanced_commands_draw_the_same_count_of_every_command_afresh_each_epoc
     _, ys = plain.epoch(np.random.default_rng(0))
     assert np.bincount(ys, minlength=len(LABELS))[LABELS.index("yes")] == 120
     assert plan.n_total - plain.n_total == 96 * 10 - sum(per_class.values())
+
+
+def test_replicas_share_out_each_batch_row_by_row(tmp_path):
+    """Multi-worker training: replica r of R prepares rows r, r + R, ... of every batch; together they are the batch,
+    and the whole batch (R = 1) is what one machine trains on."""
+    from trainer.epochs import make_training_dataset
+
+    sources = [_source(tmp_path / "d", {"yes": 300, "no": 500, "bed": 900}, 2, tmp_path)]
+    cfg = TrainConfig(data=["d"], out="m", batch_size=16, augment=False)
+    data = make_training_dataset(sources, cfg, np.zeros((0,) + DEFAULT_SETTINGS.shape, np.float32))
+    data.set_epoch(1)
+    for i in (0, len(data) - 1):
+        x, y = data[i]
+        assert np.array_equal(x, data.part(i, 0, 1)[0])
+        parts = [data.part(i, r, 3) for r in range(3)]
+        assert sum(len(p[1]) for p in parts) == len(y)
+        for r, (xp, yp) in enumerate(parts):
+            assert np.array_equal(xp, x[r::3]) and np.array_equal(yp, y[r::3])

@@ -1,0 +1,144 @@
+"""Training over several machines: ``train --distribute multiworker`` runs ``tf.distribute.MultiWorkerMirroredStrategy``
+from ``TF_CONFIG``, with a training loop of its own (Keras 3's ``fit`` does not run under that strategy:
+keras-team/keras#20585).
+
+Every worker runs the same command on its own copy of the data. An epoch's draw depends only on the seed and the
+epoch number, so all workers agree on every batch without sending data: at each step every replica prepares only its
+own share of the global batch (rows r, r + R, r + 2R, ...), the gradients are summed over all replicas, and the
+weights stay the same everywhere. Each worker scores the validation split itself (the same weights give the same
+figure), so all of them stop early together; the chief (task ``chief``, else worker 0) keeps the best epoch and
+writes the model folder, the others write nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+class ClusterError(Exception):
+    pass
+
+
+def cluster_from_env() -> tuple[str, int, int, bool]:
+    """(task type, task index, number of workers, is chief) from ``TF_CONFIG``; a one-line error when it is missing
+    or malformed."""
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ClusterError("--distribute multiworker: TF_CONFIG is not set (it names the cluster and this task; "
+                           "see docs/training.md)")
+    try:
+        conf = json.loads(raw)
+        cluster, task = conf["cluster"], conf["task"]
+        kind, index = str(task["type"]), int(task["index"])
+        n = sum(len(cluster.get(k, [])) for k in ("chief", "worker"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ClusterError(f"--distribute multiworker: TF_CONFIG is not a cluster description ({exc})") from None
+    if kind not in ("chief", "worker") or index < 0 or index >= len(cluster.get(kind, [])):
+        raise ClusterError(f"--distribute multiworker: TF_CONFIG's task {kind} {index} is not in its cluster")
+    chief = kind == "chief" or (kind == "worker" and index == 0 and not cluster.get("chief"))
+    return kind, index, n, chief
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_file: str, history_file: str,
+                    chief: bool, learning_rate_of) -> None:
+    """Train ``model`` (built in ``strategy``'s scope) for ``cfg.epochs`` with early stopping on validation accuracy;
+    the chief writes ``out/best_file`` (the best epoch) and ``out/history_file``."""
+    import keras
+    import tensorflow as tf
+
+    replicas = strategy.num_replicas_in_sync
+    with strategy.scope():
+        optimizer = keras.optimizers.Adam(cfg.learning_rate)
+        loss_fn = keras.losses.CategoricalCrossentropy(reduction="none")
+
+    @tf.function
+    def train_step(x, y, global_rows):
+        def replica(xb, yb):
+            with tf.GradientTape() as tape:
+                p = model(xb, training=True)
+                loss = tf.reduce_sum(loss_fn(yb, p)) / global_rows
+                if model.losses:
+                    loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
+
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica, args=(x, y)), axis=None)
+
+    # batch-norm statistics are kept by each replica from its own rows: averaged over all replicas after each epoch,
+    # so that every worker validates, and the chief saves, the same model
+    stats = [v for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)
+             for v in (layer.moving_mean, layer.moving_variance)]
+
+    def sync_statistics() -> None:
+        if not stats:
+            return
+        per = strategy.run(lambda: [tf.identity(v.value) for v in stats])
+        for v, p in zip(stats, per):
+            v.assign(strategy.reduce(tf.distribute.ReduceOp.MEAN, p, axis=None).numpy())
+
+    @tf.function
+    def predict(x):
+        return model(x, training=False)
+
+    def validate() -> tuple[float, float]:
+        right, loss, n = 0, 0.0, 0
+        for i in range(len(val_data)):
+            x, y = val_data[i]
+            p = predict(x).numpy()
+            right += int((p.argmax(1) == y.argmax(1)).sum())
+            loss += float(-(y * np.log(np.clip(p, 1e-7, 1.0))).sum())
+            n += len(y)
+        return right / max(n, 1), loss / max(n, 1)
+
+    steps = max(1, train_data.plan.n_total // cfg.batch_size)  # every replica gets rows at every step
+    best, since_best = -1.0, 0
+    rows = []
+    for epoch in range(cfg.epochs):
+        t0 = time.time()
+        train_data.set_epoch(epoch)
+        lr = learning_rate_of(epoch)
+        optimizer.learning_rate.assign(lr)
+        total = 0.0
+        for i in range(steps):
+            ys = {}
+
+            def x_of(ctx, i=i, ys=ys):  # this replica's rows of batch i (their labels kept for y_of)
+                x, ys[ctx.replica_id_in_sync_group] = train_data.part(i, ctx.replica_id_in_sync_group, replicas)
+                return x
+
+            x = strategy.experimental_distribute_values_from_function(x_of)
+            y = strategy.experimental_distribute_values_from_function(lambda ctx, ys=ys: ys[ctx.replica_id_in_sync_group])
+            total += float(train_step(x, y, tf.constant(float(cfg.batch_size))))
+        sync_statistics()
+        val_acc, val_loss = validate()
+        row = {"epoch": epoch, "loss": total / steps, "val_accuracy": val_acc, "val_loss": val_loss, "learning_rate": lr}
+        rows.append(row)
+        _log(f"Epoch {epoch + 1}/{cfg.epochs}: {time.time() - t0:.0f}s - loss {row['loss']:.4f} - val_accuracy "
+             f"{val_acc:.4f} - val_loss {val_loss:.4f} ({replicas} replicas)")
+        if chief:
+            with open(out / history_file, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(row))
+                w.writeheader()
+                w.writerows(rows)
+        if val_acc > best:
+            best, since_best = val_acc, 0
+            if chief:
+                keras.saving.save_model(model, out / best_file)
+        else:
+            since_best += 1
+            if since_best >= cfg.patience:
+                _log(f"early stop: no better validation accuracy for {cfg.patience} epochs")
+                break
+
