@@ -54,13 +54,18 @@ class AudioRingBuffer:
 
     def span(self, start: int, stop: int) -> np.ndarray | None:
         """Samples number ``start`` to ``stop`` since creation (``stop`` clipped to what was written), or None when
-        some of them are no longer in the buffer."""
+        some of them are no longer in the buffer. Read under one hold of the lock, so a write meanwhile cannot shift
+        them."""
+        cap = self._buf.size
         with self._lock:
             written = self._written
-        stop = min(stop, written)
-        if start < max(0, written - self._buf.size) or stop <= start:
-            return None
-        return self.latest(written - start)[: stop - start]
+            stop = min(stop, written)
+            if start < max(0, written - cap) or stop <= start:
+                return None
+            a, b = start % cap, stop % cap
+            if a < b:
+                return self._buf[a:b].copy()
+            return np.concatenate([self._buf[a:], self._buf[:b]])
 
     def latest(self, n: int) -> np.ndarray:
         """The newest ``n`` samples, oldest first; zeros in front when fewer were written."""

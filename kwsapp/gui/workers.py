@@ -8,7 +8,7 @@ the worker emits: a :class:`HopReport` every hop and a :class:`DisplayFrame` for
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ class HopReport:
 
 @dataclass(frozen=True)
 class DisplayFrame:
-    features: np.ndarray     # (frames, bins) log spectrogram of the last DISPLAY_SECONDS, as the model sees it
+    features: np.ndarray     # (frames, bins) log spectrogram of the last DISPLAY_SECONDS (kwsapp.core.scrolling)
     level_dbfs: float        # RMS of the last 50 ms
 
 
@@ -72,7 +72,7 @@ class InferenceWorker(QObject):
         self.recognizer = None
         self.buffer: AudioRingBuffer | None = None
         self._last_written = -1
-        self._display_settings = replace(DEFAULT_SETTINGS, clip_duration_ms=DISPLAY_SECONDS * 1000)
+        self._scrolling = None  # (the buffer, its ScrollingSpectrogram)
         self._hop_timer = None
         self._display_timer = None
 
@@ -156,17 +156,21 @@ class InferenceWorker(QObject):
                                      d.scores, res.compute_ms))
 
     def _display(self):
-        from ..core.features import log_specgram, prepare_wave
+        """The picture's new columns and the level, when audio came since the last time (nothing is sent otherwise,
+        so nothing is painted)."""
+        from ..core.scrolling import ScrollingSpectrogram
 
         buf = self.buffer
         if buf is None or buf.total_written == 0:
             return
-        rate = buf.sample_rate_hz
-        x = buf.latest(min(buf.capacity, int(rate * DISPLAY_SECONDS)))
-        feats = log_specgram(prepare_wave(x, rate, self._display_settings), self._display_settings)
-        tail = x[-int(rate * LEVEL_WINDOW_S):]
+        if self._scrolling is None or self._scrolling[0] is not buf:  # a new device, or a new rate: a new picture
+            self._scrolling = buf, ScrollingSpectrogram(DEFAULT_SETTINGS, DISPLAY_SECONDS, buf.sample_rate_hz)
+        view = self._scrolling[1]
+        if not view.update(buf):
+            return
+        tail = buf.latest(int(buf.sample_rate_hz * LEVEL_WINDOW_S))
         rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
-        self.display_ready.emit(DisplayFrame(feats, 20 * np.log10(max(rms, 1e-6))))
+        self.display_ready.emit(DisplayFrame(view.columns.copy(), 20 * np.log10(max(rms, 1e-6))))
 
     @Slot(str)
     def classify_file(self, path: str):
