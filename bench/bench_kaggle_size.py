@@ -10,7 +10,9 @@ The audio is generated (a tone per word in noise, 1 s at 16 kHz, written once an
 so the default folder is outside the repository); only the sizes matter here. ``--scale 0.125`` makes an eighth
 of it, to show that memory does not grow with the corpus. Peak memory is the largest sum, over a stage's processes
 (its feature workers too), of their proportional set size (PSS: pages shared between them counted once), sampled
-every 0.2 s, and the largest resident set (RSS) of the stage's main process.
+every 0.2 s; of it, the anonymous memory (what the processes allocated, as opposed to pages of files they map, such
+as the feature cache, which the kernel can drop and read again); and the largest resident set (RSS) of the stage's
+main process.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def _kib(path: str, key: str) -> int:
 
 def run_stage(name: str, cmd: list[str], log: Path) -> dict:
     """Run ``cmd``; its wall time, the peak PSS of its process tree and the peak RSS of its main process."""
-    peak = {"tree_kib": 0, "main_kib": 0}
+    peak = {"tree_kib": 0, "main_kib": 0, "anon_kib": 0}
     with open(log, "w") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT, cwd=REPO,
@@ -144,8 +146,9 @@ def run_stage(name: str, cmd: list[str], log: Path) -> dict:
 
         def sample():
             while p.poll() is None:
-                tree = sum(_kib(f"/proc/{q}/smaps_rollup", "Pss:") for q in _tree(p.pid))
-                peak["tree_kib"] = max(peak["tree_kib"], tree)
+                pids = _tree(p.pid)
+                peak["tree_kib"] = max(peak["tree_kib"], sum(_kib(f"/proc/{q}/smaps_rollup", "Pss:") for q in pids))
+                peak["anon_kib"] = max(peak["anon_kib"], sum(_kib(f"/proc/{q}/smaps_rollup", "Anonymous:") for q in pids))
                 peak["main_kib"] = max(peak["main_kib"], _kib(f"/proc/{p.pid}/status", "VmHWM:"))
                 time.sleep(0.2)
 
@@ -158,7 +161,7 @@ def run_stage(name: str, cmd: list[str], log: Path) -> dict:
         tail = log.read_text().strip().splitlines()[-3:]
         raise SystemExit(f"error: stage {name} failed (rc {rc}): " + " / ".join(tail))
     return {"stage": name, "seconds": seconds, "peak_tree_mb": peak["tree_kib"] / 1024,
-            "peak_main_rss_mb": peak["main_kib"] / 1024}
+            "peak_main_rss_mb": peak["main_kib"] / 1024, "peak_anonymous_mb": peak["anon_kib"] / 1024}
 
 
 # ------------------------------------------------------------------ stages run in their own process
@@ -222,7 +225,8 @@ def main() -> int:
         r["clips"] = clips
         figures.append(r)
         print(f"{name:9s}: {r['seconds']:7.1f} s  {clips / r['seconds']:7.0f} clips/s  peak memory {r['peak_tree_mb']:6.0f} MB "
-              f"(all its processes, PSS), main process RSS {r['peak_main_rss_mb']:6.0f} MB", flush=True)
+              f"(all its processes, PSS), of it anonymous {r['peak_anonymous_mb']:6.0f} MB; main process RSS "
+              f"{r['peak_main_rss_mb']:6.0f} MB", flush=True)
         return r
 
     if "cache" in args.stages or "epoch" in args.stages or "evaluate" in args.stages:

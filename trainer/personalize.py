@@ -5,7 +5,8 @@
 EXAMPLES holds ``<label>/*.wav`` takes; a label the model does not have becomes one more output. A user's machine
 has none of the training data, so what the model knew is kept by its own outputs: every target is part the take's
 label and part the old model's scores for the same (augmented) input, and 1-s windows of the room (or of made noise)
-are taught as the old model heard them (a new word's takes are taught as that word alone). The batch-normalisation statistics stay as trained. Part of the takes
+and of the model's replay set (``replay.npz``, a sample of its training features) are taught as the old model heard
+them (a new word's takes are taught as that word alone). The batch-normalisation statistics stay as trained. Part of the takes
 (every third of a label with three or more) is held back and scored before and after, with the room's false alarms
 per hour when a room recording is given. The new folder has ``model.tflite``, so the app and ``predict`` use it as
 any other; the old folder is never touched.
@@ -24,10 +25,11 @@ from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.examples import read_takes
 from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
-from kwsapp.core.modelfolder import KERAS_FILE, TRAINING_FILE, VERIFIER_FILE, ModelFolder, write_json_atomic
+from kwsapp.core.modelfolder import KERAS_FILE, REPLAY_FILE, TRAINING_FILE, VERIFIER_FILE, ModelFolder, write_json_atomic
 from kwsapp.core.words import word_window
 
 from .augment import AugmentSettings, augment_batch
+from .replay import read_replay
 
 # the take's own label's share of its target, the old model's scores having the rest (a word of the user's own: all of
 # it, the old model knows nothing of it). Chosen with bench/bench_personalize.py (docs/experiments.md), with the rate.
@@ -92,19 +94,25 @@ def extend_outputs(model, n_new: int, keras):
     return extended
 
 
-def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: int, rng, settings) -> None:
+def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: int, rng, settings,
+              replay: np.ndarray | None = None) -> None:
     """Each epoch: every training take, augmented afresh (shifts, gain, the room's noise), its target part its label
-    and part the old model's scores (a new word: all label), plus room windows taught as the old model hears them."""
+    and part the old model's scores (a new word: all label), plus room windows and as many replay windows as takes
+    (the model's own training sample, when its folder has one), both taught as the old model hears them."""
     x_takes = np.stack([f for f, _ in train_takes])
     y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
     w_takes = np.array([1.0 if lab in new_words else LABEL_WEIGHT for _, lab in train_takes], np.float32)[:, None]
     reps = max(1, BATCH // max(len(x_takes), 1))
+    replay_targets = old_scores(replay) if replay is not None and len(replay) else None
     for _ in range(epochs):
         x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
         w = np.repeat(w_takes, reps, axis=0)
         y = w * np.repeat(y_takes, reps, axis=0) + (1 - w) * old_scores(x)
         r = room[rng.integers(len(room), size=max(4, len(x) // 4))]
         x, y = np.concatenate([x, r]), np.concatenate([y, old_scores(r)])
+        if replay_targets is not None:
+            pick = rng.choice(len(replay), size=min(len(replay), len(w)), replace=False)
+            x, y = np.concatenate([x, replay[pick]]), np.concatenate([y, replay_targets[pick]])
         order = rng.permutation(len(x))
         model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
 
@@ -174,7 +182,7 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
             layer.trainable = False  # a few takes must not move the statistics of all the training data
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
     fine_tune(model, train_takes, labels, new_words, room_windows(room_wav, settings, 200, rng), old_scores, epochs,
-              rng, settings)
+              rng, settings, read_replay(src.path))
     out_dir.mkdir(parents=True, exist_ok=True)
     from .train import save_inference_model, write_litert
 
@@ -184,6 +192,8 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     tmp.unlink()
     ModelFolder.write_metadata(out_dir, labels, settings)
     write_litert(out_dir)
+    if (src.path / REPLAY_FILE).is_file():  # the next fine-tune of the new model replays the same
+        shutil.copy2(src.path / REPLAY_FILE, out_dir / REPLAY_FILE)
     verifier = src.verifier()
     if verifier is not None:  # the old model's verifier checks the new one's announcements (a new word it lets pass)
         shutil.copytree(verifier[0].path, out_dir / verifier[0].path.name, dirs_exist_ok=True)

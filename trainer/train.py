@@ -30,6 +30,8 @@ from .dataset import TESTING, TRAIN, VALIDATION, keep_training_speakers, leave_o
 from .distill import Teachers, check_teachers
 from .epochs import augment_settings, make_eval_dataset, make_training_dataset
 from .interrupts import SigintLatch
+from .replay import choose as choose_replay
+from .replay import write_replay
 from .sources import Source, eval_set, load_source, noise_features
 
 MIN_FREE_MB = 64  # a model folder with its checkpoints takes a few MB; less free than this fails on the way
@@ -212,6 +214,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     best.unlink()
     write_litert(out)
     ModelFolder.write_metadata(out, LABELS, settings)
+    write_replay(out, *choose_replay(sources, train_data.plan, noise_bank, settings, cfg.seed))
     write_json_atomic(out / TRAINING_FILE, _training_record(cfg, sources, model, train_data.plan, time.time() - t0))
     return _evaluate_folder(out, sources)
 

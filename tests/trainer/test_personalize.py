@@ -56,3 +56,24 @@ def test_personalize_adds_a_word_and_writes_both_figures(tmp_path, needs_espeak)
     assert json.loads((REPO / "assets" / "default_model" / "labels.json").read_text())[-1] == "unknown"
     bad = run_cli("personalize", "--model", out, "--examples", takes, "--out", out, check=False)
     assert bad.returncode == 2 and "a folder of its own" in bad.stderr
+
+
+def test_a_word_of_ones_own_alone_does_not_take_every_word_for_itself(tmp_path, needs_espeak):
+    """Takes of a new word and nothing else: the replay set in the model folder keeps the other words as they were
+    (without it the model soon hears the new word in everything)."""
+    from trainer.replay import read_replay
+
+    bundled = REPO / "assets" / "default_model"
+    replay = read_replay(bundled)
+    assert replay is not None and replay.shape[1:] == (99, 81) and len(replay) >= 400
+    takes, others, out = tmp_path / "takes", tmp_path / "others", tmp_path / "mine"
+    make_takes(takes, tmp_path, {"lights": 8})
+    make_takes(others, tmp_path, {w: 2 for w in ("yes", "no", "up", "down", "left", "right", "stop", "go")})
+    run_cli("personalize", "--model", bundled, "--examples", takes, "--epochs", 30, "--out", out)
+    assert (out / "replay.npz").read_bytes() == (bundled / "replay.npz").read_bytes()  # carried to the next fine-tune
+    p = run_cli("predict", "--model", out, *sorted(others.glob("*/*.wav")))
+    heard = [line.split()[1] for line in p.stdout.splitlines()]
+    assert heard.count("lights") <= 2, p.stdout
+    old = run_cli("predict", "--model", bundled, *sorted(others.glob("*/*.wav")))
+    kept = sum(a.split()[1] == b for a, b in zip(old.stdout.splitlines(), heard))
+    assert kept >= 12, (old.stdout, p.stdout)  # of 16
