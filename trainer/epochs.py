@@ -12,7 +12,7 @@ from .augment import AugmentSettings, augment_batch
 from .config import TrainConfig
 from .dataset import TRAIN, DatasetError, silence_gains
 from .distill import soft_targets
-from .sources import Source, command_positions, silence_features
+from .sources import Source, command_positions, features_at, silence_features
 
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
@@ -123,9 +123,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             s = cfg.features
             x = np.empty((len(items),) + s.shape, dtype=np.float32)
             speech = items[:, 0] >= 0
-            for si in np.unique(items[speech, 0]):
-                m = items[:, 0] == si
-                x[m] = sources[si].feats.get(items[m, 1])
+            x[speech] = features_at(sources, items[speech], s.shape)
             rng = np.random.default_rng([cfg.seed, self.epoch_no, i, 1] + ([r, parts] if parts > 1 else []))
             if cfg.augment and speech.any():
                 x[speech] = augment_batch(x[speech], noise_bank, rng, self.aug, s.floor, s.log_eps)

@@ -19,7 +19,7 @@ from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import REPLAY_FILE, ModelFolder, ModelFolderError
 
 from .dataset import silence_gains
-from .sources import silence_features
+from .sources import features_at, silence_features
 
 PER_LABEL = 40
 LOW, STEP = -24.0, 48.0 / 255  # log power from -24 (below digital silence's -23.03) to +24, in 255 steps
@@ -34,7 +34,7 @@ def choose(sources, plan, noise_bank: np.ndarray, settings: FeatureSettings, see
         pool = plan.by_label[lab]
         if len(pool):
             picks = pool[rng.choice(len(pool), min(per_label, len(pool)), replace=False)]
-            feats.append(_features(sources, picks, settings.shape))
+            feats.append(features_at(sources, picks, settings.shape))
             labels += [LABELS.index(lab)] * len(picks)
     unk = plan.by_label[UNKNOWN]
     share = plan.unknown_per_source / max(plan.unknown_per_source.sum(), 1)
@@ -42,21 +42,13 @@ def choose(sources, plan, noise_bank: np.ndarray, settings: FeatureSettings, see
         pool = unk[unk[:, 0] == si]
         if n and len(pool):
             picks = pool[rng.choice(len(pool), min(n, len(pool)), replace=False)]
-            feats.append(_features(sources, picks, settings.shape))
+            feats.append(features_at(sources, picks, settings.shape))
             labels += [LABELS.index(UNKNOWN)] * len(picks)
     if len(noise_bank):
         idx = rng.integers(len(noise_bank), size=per_label)
         feats.append(silence_features(noise_bank[idx], silence_gains(per_label, rng), settings))
         labels += [LABELS.index(SILENCE)] * per_label
     return np.concatenate(feats), np.array(labels, np.int64)
-
-
-def _features(sources, picks: np.ndarray, shape) -> np.ndarray:
-    out = np.empty((len(picks),) + tuple(shape), np.float32)
-    for si in np.unique(picks[:, 0]):
-        m = picks[:, 0] == si
-        out[m] = sources[si].feats.get(picks[m, 1])
-    return out
 
 
 def write_replay(model_dir, features: np.ndarray, labels: np.ndarray) -> None:

@@ -12,6 +12,7 @@ from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 from .cache import CachedFeatures, FeatureCache
 from .dataset import (
     NOISE_SEGMENTS,
+    TRAIN,
     DatasetIndex,
     NoiseRecording,
     SplitRule,
@@ -67,6 +68,23 @@ def noise_features(sources: list[Source], split: str, count: int, seed: int, set
     else:
         wins = noise_windows(noise, seg, count, rng)
     return np.stack([features_from_wave(x, rate, settings) for x, rate in wins])
+
+
+def features_at(sources: list[Source], items: np.ndarray, shape) -> np.ndarray:
+    """Cached features of ``items``: (source number, position in its index) pairs, read source by source."""
+    out = np.empty((len(items),) + tuple(shape), dtype=np.float32)
+    for si in np.unique(items[:, 0]):
+        m = items[:, 0] == si
+        out[m] = sources[si].feats.get(items[m, 1])
+    return out
+
+
+TRAINING_NOISE_WINDOWS = 1500  # the training split's noise bank: this many 1-s windows, seeded by the run's seed
+
+
+def training_noise_bank(sources: list[Source], seed: int, settings: FeatureSettings) -> np.ndarray:
+    """The noise windows training mixes in and makes silence from (and the replay set draws its silence from)."""
+    return noise_features(sources, TRAIN, TRAINING_NOISE_WINDOWS, seed + 1000, settings)
 
 
 def silence_features(bank: np.ndarray, gains: np.ndarray, settings: FeatureSettings) -> np.ndarray:

@@ -32,7 +32,7 @@ from .epochs import augment_settings, make_eval_dataset, make_training_dataset
 from .interrupts import SigintLatch
 from .replay import choose as choose_replay
 from .replay import write_replay
-from .sources import Source, eval_set, load_source, noise_features
+from .sources import Source, eval_set, load_source, training_noise_bank
 
 MIN_FREE_MB = 64  # a model folder with its checkpoints takes a few MB; less free than this fails on the way
 BEST_FILE = "best.keras"
@@ -177,7 +177,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
 
     keras.utils.set_random_seed(cfg.seed)
     settings = cfg.features
-    noise_bank = noise_features(sources, TRAIN, 1500, cfg.seed + 1000, settings)
+    noise_bank = training_noise_bank(sources, cfg.seed, settings)
     teachers = Teachers(teacher_folders) if teacher_folders else None
     train_data = make_training_dataset(sources, cfg, noise_bank, teachers)
     _log(_describe_epoch(train_data.plan, cfg, teachers))

@@ -26,13 +26,12 @@ class ScrollingSpectrogram:
 
     def __init__(self, settings: FeatureSettings, seconds: float, input_rate_hz: int):
         self.settings = settings
-        self.input_rate_hz = int(input_rate_hz)
-        g = gcd(settings.sample_rate_hz, self.input_rate_hz)
-        self.up, self.down = settings.sample_rate_hz // g, self.input_rate_hz // g
+        g = gcd(settings.sample_rate_hz, int(input_rate_hz))
+        self.up, self.down = settings.sample_rate_hz // g, int(input_rate_hz) // g
         self.frame_samples = settings.nperseg
         self.step = settings.nperseg - settings.noverlap
-        shown = replace(settings, clip_duration_ms=int(round(seconds * 1000))).shape[0]
-        self.columns = np.full((shown, settings.nperseg // 2 + 1), settings.floor, np.float32)
+        self.columns = np.full(replace(settings, clip_duration_ms=int(round(seconds * 1000))).shape, settings.floor,
+                               np.float32)
         # input samples either side of what a piece needs, so that its edges do not show (whole periods of `down`)
         self.margin = (ceil(FILTER_HALF_WIDTH * max(self.up, self.down) / self.up / self.down) + 1) * self.down
         self.next_frame: int | None = None  # the first frame (counted from the stream's start) not yet computed

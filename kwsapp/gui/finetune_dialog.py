@@ -34,7 +34,8 @@ class FinetuneDialog(QDialog):
         self.resize(640, 360)
         self.model_dir = model_dir
         self.examples = examples_dir()
-        self.room = room_path() if room_path().is_file() else None
+        room = room_path()
+        self.room = room if room.is_file() else None
         self.out = data_dir() / "models" / f"personal_{dt.datetime.now():%Y%m%d_%H%M%S}"
         counts = count_takes(self.examples)
         self.epochs = QSpinBox(minimum=1, maximum=200, value=30)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from ..core.features import DEFAULT_SETTINGS, FeatureSettings
 from ..core.ringbuffer import AudioRingBuffer
+from ..core.scrolling import ScrollingSpectrogram
 
 DISPLAY_SECONDS = 3.0
 DISPLAY_INTERVAL_MS = 66  # ~15 frames a second: smooth enough, and half the CPU of 30
@@ -158,8 +159,6 @@ class InferenceWorker(QObject):
     def _display(self):
         """The picture's new columns and the level, when audio came since the last time (nothing is sent otherwise,
         so nothing is painted)."""
-        from ..core.scrolling import ScrollingSpectrogram
-
         buf = self.buffer
         if buf is None or buf.total_written == 0:
             return

@@ -1,0 +1,76 @@
+"""tf.distribute: mirrored training over logical CPU devices, and multi-worker training with two workers on
+localhost; each writes the same model folder as a one-machine run."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_mirrored_training_on_two_logical_cpus_writes_a_model_folder(synth_root, tmp_path):
+    out = tmp_path / "mirrored"
+    r = run_cli("train", "--data", synth_root, "--out", out, "--epochs", 2, "--distribute", "cpu:2", "--workers", 1)
+    assert "MirroredStrategy over 2 replica(s)" in r.stderr
+    info = json.loads((out / "training.json").read_text())
+    assert info["distribute"] == "cpu:2" and len(pd.read_csv(out / "history.csv")) == 2
+    from kwsapp.runtime import load_scorer
+
+    scorer = load_scorer(out)  # the same model folder as any other: the app's runtime loads it
+    assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
+    bad = run_cli("train", "--data", synth_root, "--out", tmp_path / "x", "--distribute", "tpu", check=False)
+    assert bad.returncode == 2 and "is not mirrored, multiworker or cpu:N" in bad.stderr
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_multi_worker_training_with_two_workers_on_localhost(synth_root, tmp_path):
+    """Two processes, a cluster from TF_CONFIG: gradients summed over both, the chief alone writes the model folder."""
+    from tests.helpers import REPO
+
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    procs = []
+    for i in range(2):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "trainer", "train", "--data", str(synth_root), "--out", str(tmp_path / f"w{i}"),
+             "--epochs", "2", "--distribute", "multiworker", "--workers", "1", "--cache-dir", str(tmp_path / f"c{i}")],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        outs = [p.communicate(timeout=600) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+        assert "MultiWorkerMirroredStrategy over 2 replica(s)" in err
+    chief_log, other_log = outs[0][1], outs[1][1]
+    assert "this is worker 0 of 2 (the chief)" in chief_log and "this is worker 1 of 2" in other_log
+    # both saw the same weights: the same validation figures every epoch
+    figures = [re.findall(r"val_accuracy ([0-9.]+) - val_loss ([0-9.]+)", log) for log in (chief_log, other_log)]
+    assert len(figures[0]) == 2 and figures[0] == figures[1]
+    out = tmp_path / "w0"
+    info = json.loads((out / "training.json").read_text())
+    assert info["distribute"] == "multiworker" and len(pd.read_csv(out / "history.csv")) == 2
+    assert not (tmp_path / "w1").exists()  # the other worker leaves nothing
+    from kwsapp.runtime import load_scorer
+
+    scorer = load_scorer(out)
+    assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
+    r = run_cli("train", "--data", synth_root, "--out", tmp_path / "x", "--distribute", "multiworker", check=False)
+    assert r.returncode == 2 and "TF_CONFIG is not set" in r.stderr and r.stderr.strip().count("\n") == 0
