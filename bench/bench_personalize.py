@@ -55,7 +55,7 @@ def main() -> int:
     ap.add_argument("--model", default=str(REPO / "runs" / "heldout47"))
     ap.add_argument("--speakers", default=str(SPEAKERS_FILE))
     ap.add_argument("--write-speakers", action="store_true", help="write --speakers from --data and stop")
-    ap.add_argument("--k", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--k", type=int, nargs="*", default=[1, 2, 3], help="takes per command (none: the new-word part only)")
     ap.add_argument("--max-speakers", type=int, default=None)
     ap.add_argument("--others", type=int, default=300, help="other held-out speakers' clips scored for each speaker")
     ap.add_argument("--epochs", type=int, default=30)
@@ -137,32 +137,36 @@ def main() -> int:
                       f"({len(own)} takes), others {others_before:.1%} -> {r['others_after']:.1%}, {seconds:.1f} s",
                       flush=True)
                 shutil.rmtree(work / f"m_{s}_{k}", ignore_errors=True)
-        table = pd.DataFrame(rows_out)
+                if args.json:  # every row as it comes, so a run cut short keeps what it measured
+                    write_json(args.json, {"machine": describe(), "model": args.model, "per_speaker": rows_out})
+        table = pd.DataFrame(rows_out, columns=["speaker", "k", "own_before", "own_after", "others_before",
+                                                "others_after", "seconds"])
         new_word = new_word_part(args, old, work, rng) if args.new_words else []
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"\nmachine: {describe()}; model {args.model}; {table['speaker'].nunique()} held-out speakers")
-    print("\n| takes per command | speakers | own error before / after (ratio) | worst quarter before / after (ratio) | "
-          "other speakers' accuracy before / after (change, 95 % interval) | seconds per fine-tune (median, max) |")
-    print("|---|---|---|---|---|---|")
     summary = []
-    for k, t in table.groupby("k"):
-        eb, ea = 1 - t["own_before"].to_numpy(), 1 - t["own_after"].to_numpy()
-        worst = np.argsort(-eb, kind="stable")[:max(1, len(t) // 4)]
-        ob, oa = t["others_before"].to_numpy(), t["others_after"].to_numpy()
-        lo, hi = bootstrap(oa - ob, rng)
-        elo, ehi = bootstrap(ea - eb, rng)
-        row = dict(k=int(k), speakers=len(t), own_error_before=eb.mean(), own_error_after=ea.mean(),
-                   own_error_change_interval=[elo, ehi], worst_quarter_before=eb[worst].mean(),
-                   worst_quarter_after=ea[worst].mean(), others_before=ob.mean(), others_after=oa.mean(),
-                   others_change_interval=[lo, hi], seconds_median=float(t["seconds"].median()),
-                   seconds_max=float(t["seconds"].max()))
-        summary.append(row)
-        print(f"| {k} | {len(t)} | {eb.mean():.1%} / {ea.mean():.1%} ({ea.mean() / max(eb.mean(), 1e-9):.2f}; change "
-              f"{elo:+.1%} to {ehi:+.1%}) | {eb[worst].mean():.1%} / {ea[worst].mean():.1%} "
-              f"({ea[worst].mean() / max(eb[worst].mean(), 1e-9):.2f}) | {ob.mean():.1%} / {oa.mean():.1%} "
-              f"({(oa - ob).mean():+.1%}, {lo:+.1%} to {hi:+.1%}) | {row['seconds_median']:.1f}, {row['seconds_max']:.1f} |")
+    if len(table):
+        print("\n| takes per command | speakers | own error before / after (ratio) | worst quarter before / after (ratio) | "
+              "other speakers' accuracy before / after (change, 95 % interval) | seconds per fine-tune (median, max) |")
+        print("|---|---|---|---|---|---|")
+        for k, t in table.groupby("k"):
+            eb, ea = 1 - t["own_before"].to_numpy(), 1 - t["own_after"].to_numpy()
+            worst = np.argsort(-eb, kind="stable")[:max(1, len(t) // 4)]
+            ob, oa = t["others_before"].to_numpy(), t["others_after"].to_numpy()
+            lo, hi = bootstrap(oa - ob, rng)
+            elo, ehi = bootstrap(ea - eb, rng)
+            row = dict(k=int(k), speakers=len(t), own_error_before=eb.mean(), own_error_after=ea.mean(),
+                       own_error_change_interval=[elo, ehi], worst_quarter_before=eb[worst].mean(),
+                       worst_quarter_after=ea[worst].mean(), others_before=ob.mean(), others_after=oa.mean(),
+                       others_change_interval=[lo, hi], seconds_median=float(t["seconds"].median()),
+                       seconds_max=float(t["seconds"].max()))
+            summary.append(row)
+            print(f"| {k} | {len(t)} | {eb.mean():.1%} / {ea.mean():.1%} ({ea.mean() / max(eb.mean(), 1e-9):.2f}; change "
+                  f"{elo:+.1%} to {ehi:+.1%}) | {eb[worst].mean():.1%} / {ea[worst].mean():.1%} "
+                  f"({ea[worst].mean() / max(eb[worst].mean(), 1e-9):.2f}) | {ob.mean():.1%} / {oa.mean():.1%} "
+                  f"({(oa - ob).mean():+.1%}, {lo:+.1%} to {hi:+.1%}) | {row['seconds_median']:.1f}, {row['seconds_max']:.1f} |")
     if new_word:
         print("\n| speaker | new word | its other takes recognised | other speakers' accuracy before / after | "
               "false alarms per hour on the stream: the new word / all labels before -> after | seconds |")
@@ -176,15 +180,21 @@ def main() -> int:
         print(f"mean: recognised {rec.mean():.1%} (lowest {rec.min():.1%}), new word's false alarms {fa.mean():.1f} "
               f"per hour (highest {fa.max():.1f})")
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": describe(), "model": args.model, "summary": summary,
-                                               "per_speaker": rows_out, "new_word": new_word}, indent=2, default=float))
+        write_json(args.json, {"machine": describe(), "model": args.model, "summary": summary,
+                               "per_speaker": rows_out, "new_word": new_word})
     return 0
+
+
+def write_json(path, data: dict) -> None:
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=float))
+    tmp.replace(path)
 
 
 def new_word_part(args, old, work: Path, rng) -> list[dict]:
     """Teach words the model has no label for, each from one held-out gathered speaker's first 8 takes."""
     from kwsapp.core.audio import read_wav
-    from kwsapp.core.decisions import DecisionSettings
+    from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
     from kwsapp.core.features import features_from_wave
     from kwsapp.core.modelfolder import ModelFolder
     from kwsapp.runtime import load_scorer
@@ -212,7 +222,7 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     print(f"\nnew word: {len(chosen)} (speaker, word) pairs of the gathered test speakers, words the stream never says")
     rec = WavFile(stream_wav)
     settings = DecisionSettings()
-    t_old, s_old = hop_scores(old, rec, rec.sample_rate_hz, 10.0)
+    t_old, s_old = hop_scores(old, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)  # as the app hops
     all_before = score_detections(decide(old.labels, t_old, s_old, settings), truth, rec.seconds).false_alarms_per_hour
     others = test[~test["speaker"].isin([s for s, _ in chosen])]
     others = others.iloc[rng.permutation(len(others))[:args.others]]
@@ -238,7 +248,7 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
         new = load_scorer(work / f"nm_{s}_{w}")
         rest = takes["path"].iloc[NEW_WORD_TAKES:]
         pred = np.asarray(new.scores(feats(rest))).argmax(axis=1)
-        t_new, s_new = hop_scores(new, rec, rec.sample_rate_hz, 10.0)
+        t_new, s_new = hop_scores(new, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)
         found = decide(new.labels, t_new, s_new, settings)
         new_fa = [t for t, lab in found if lab == w and not any(in_reach(float(r[0]), t) and Path(r[2]).parent.name == w
                                                                   for r in truth if len(r) > 2)]

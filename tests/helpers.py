@@ -33,6 +33,7 @@ def make_tone_dataset(root: Path, words: dict[str, float], speakers: list[str], 
 
 
 REPO = Path(__file__).resolve().parents[1]
+BUNDLED_MODEL = REPO / "assets" / "default_model"
 
 
 def run_cli(*args, check=True, timeout=600):

@@ -1,15 +1,15 @@
 """The model the app ships with: it loads in safe mode and recognises real held-out speakers."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kwsapp.core.labels import LABELS
 from kwsapp.core.modelfolder import ModelFolder
+from tests.helpers import BUNDLED_MODEL
 
-BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "default_model"
+BUNDLED = BUNDLED_MODEL
 
 
 def test_bundled_model_folder_is_complete():

@@ -1,13 +1,13 @@
 """The live path on a recording: spoken commands in noise, slid over hop by hop with the bundled model."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from tests.helpers import BUNDLED_MODEL
 
-BUNDLED = Path(__file__).resolve().parents[1] / "assets" / "default_model"
+BUNDLED = BUNDLED_MODEL
 
 
 def test_litert_and_keras_scorers_agree_on_the_bundled_model():

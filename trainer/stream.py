@@ -57,6 +57,7 @@ def _clip_name(path: Path) -> str:
 
 
 BLOCK_S = 30.0  # a stream is made, written and scored this many seconds at a time: memory does not grow with it
+HOP_BATCH = 256  # windows scored at once by hop_scores
 
 
 def _noise_bed(noise, split: str) -> np.ndarray | None:
@@ -245,18 +246,33 @@ def file_windows(wav: WavFile, hop_ms: float, clip_duration_ms: float):
             yield end * 1000.0 / rate, samples[max(0, end - clip) - lo:end - lo]
 
 
-def hop_scores(scorer, wave, rate: int, hop_ms: float):
+def hop_scores(scorer, wave, rate: int, hop_ms: float, batch: int = HOP_BATCH):
     """Raw scores of every hop over a recording (an array at ``rate``, or a :class:`WavFile`), as the app computes
-    them: (times_ms, scores)."""
+    them: (times_ms, scores). The windows go through the feature function and the model ``batch`` at a time (a scorer
+    without ``scores``, one at a time); a test checks the scores are the app's, hop by hop."""
+    from kwsapp.core.audio import fix_length
     from kwsapp.core.features import features_from_wave
     from kwsapp.runtime import sliding_windows
 
-    windows = (file_windows(wave, hop_ms, scorer.settings.clip_duration_ms) if isinstance(wave, WavFile)
-               else sliding_windows(wave, rate, hop_ms, scorer.settings.clip_duration_ms))
-    times, scores = [], []
+    settings = scorer.settings
+    windows = (file_windows(wave, hop_ms, settings.clip_duration_ms) if isinstance(wave, WavFile)
+               else sliding_windows(wave, rate, hop_ms, settings.clip_duration_ms))
+    clip = int(round(rate * settings.clip_duration_ms / 1000))
+    batched = hasattr(scorer, "scores")
+    times, scores, pending = [], [], []
+
+    def flush():
+        feats = features_from_wave(np.stack(pending), rate, settings)
+        scores.extend(np.asarray(scorer.scores(feats, batch_size=batch)) if batched else (scorer(f) for f in feats))
+        pending.clear()
+
     for time_ms, window in windows:
-        scores.append(scorer(features_from_wave(window, rate, scorer.settings)))
         times.append(time_ms)
+        pending.append(fix_length(np.asarray(window, dtype=np.float64), clip))
+        if len(pending) == batch:
+            flush()
+    if pending:
+        flush()
     return np.array(times), np.array(scores)
 
 
