@@ -7,7 +7,10 @@ epoch number, so all workers agree on every batch without sending data: at each 
 own share of the global batch (rows r, r + R, r + 2R, ...), the gradients are summed over all replicas, and the
 weights stay the same everywhere. Each worker scores the validation split itself (the same weights give the same
 figure), so all of them stop early together; the chief (task ``chief``, else worker 0) keeps the best epoch and
-writes the model folder, the others write nothing.
+writes the model folder, the others write nothing but their checkpoint.
+
+After every epoch each worker writes its checkpoint, one file replaced whole (weights, optimizer state, the epoch,
+the history so far): a run stopped or killed anywhere is continued by starting every worker again with ``--resume``.
 """
 
 from __future__ import annotations
@@ -50,12 +53,54 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def checkpoint_file(ckpt_dir: Path, kind: str, index: int) -> Path:
+    """This task's checkpoint: one file per task, so workers that share a folder do not write over each other."""
+    return Path(ckpt_dir) / f"{kind}-{index}.npz"
+
+
+def save_checkpoint(path: Path, model, optimizer, state: dict) -> None:
+    """Weights, optimizer variables and ``state`` (JSON) in one .npz, written beside and renamed over the last."""
+    arrays = {f"w{i:04d}": w for i, w in enumerate(model.get_weights())}
+    arrays.update({f"o{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
+    arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, model, optimizer) -> dict:
+    """Restore what :func:`save_checkpoint` wrote (no pickle); the state back. A checkpoint of another model is a
+    ClusterError naming the file."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            weights = [z[k] for k in sorted(k for k in z.files if k.startswith("w"))]
+            opt = [z[k] for k in sorted(k for k in z.files if k.startswith("o"))]
+            state = json.loads(bytes(z["state"]).decode())
+    except (OSError, ValueError, KeyError) as exc:
+        raise ClusterError(f"{path}: not a readable checkpoint ({exc})") from None
+    now = model.get_weights()
+    if len(weights) != len(now) or any(a.shape != b.shape for a, b in zip(weights, now)):
+        raise ClusterError(f"{path}: a checkpoint of another model (its weights do not fit this one)")
+    model.set_weights(weights)
+    optimizer.build(model.trainable_variables)
+    if len(opt) != len(optimizer.variables) or any(a.shape != tuple(v.shape) for a, v in zip(opt, optimizer.variables)):
+        raise ClusterError(f"{path}: its optimizer state does not fit this model")
+    for v, a in zip(optimizer.variables, opt):
+        v.assign(a)
+    return state
+
+
 def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_file: str, history_file: str,
-                    chief: bool, learning_rate_of) -> None:
+                    chief: bool, learning_rate_of, ckpt_file: Path) -> None:
     """Train ``model`` (built in ``strategy``'s scope) for ``cfg.epochs`` with early stopping on validation accuracy;
-    the chief writes ``out/best_file`` (the best epoch) and ``out/history_file``."""
+    the chief writes ``out/best_file`` (the best epoch) and ``out/history_file``. Every worker keeps its last
+    finished epoch in ``ckpt_file`` (continued from there with ``cfg.resume``; removed when the run ends)."""
     import keras
     import tensorflow as tf
+
+    from .interrupts import SigintLatch
 
     replicas = strategy.num_replicas_in_sync
     with strategy.scope():
@@ -103,9 +148,16 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
         return right / max(n, 1), loss / max(n, 1)
 
     steps = max(1, train_data.plan.n_total // cfg.batch_size)  # every replica gets rows at every step
-    best, since_best = -1.0, 0
-    rows = []
-    for epoch in range(cfg.epochs):
+    best, since_best, rows, first = -1.0, 0, [], 0
+    if cfg.resume:
+        with strategy.scope():
+            state = load_checkpoint(ckpt_file, model, optimizer)
+        best, since_best, rows, first = state["best"], state["since_best"], state["rows"], state["epochs_done"]
+        _log(f"multi-worker training: resumed after epoch {first} of {cfg.epochs} ({ckpt_file})")
+        if since_best >= cfg.patience:
+            first = cfg.epochs  # it had stopped early
+    latch = SigintLatch()
+    for epoch in range(first, cfg.epochs):
         t0 = time.time()
         train_data.set_epoch(epoch)
         lr = learning_rate_of(epoch)
@@ -125,20 +177,30 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
         val_acc, val_loss = validate()
         row = {"epoch": epoch, "loss": total / steps, "val_accuracy": val_acc, "val_loss": val_loss, "learning_rate": lr}
         rows.append(row)
-        _log(f"Epoch {epoch + 1}/{cfg.epochs}: {time.time() - t0:.0f}s - loss {row['loss']:.4f} - val_accuracy "
-             f"{val_acc:.4f} - val_loss {val_loss:.4f} ({replicas} replicas)")
-        if chief:
-            with open(out / history_file, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(row))
-                w.writeheader()
-                w.writerows(rows)
-        if val_acc > best:
+        latch.hold()  # Ctrl-C waits until the epoch's files are all written
+        improved = val_acc > best
+        if improved:
             best, since_best = val_acc, 0
             if chief:
                 keras.saving.save_model(model, out / best_file)
         else:
             since_best += 1
-            if since_best >= cfg.patience:
-                _log(f"early stop: no better validation accuracy for {cfg.patience} epochs")
-                break
-
+        save_checkpoint(ckpt_file, model, optimizer,
+                        {"epochs_done": epoch + 1, "best": best, "since_best": since_best, "rows": rows})
+        if chief:
+            with open(out / history_file, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(row))
+                w.writeheader()
+                w.writerows(rows)
+        _log(f"Epoch {epoch + 1}/{cfg.epochs}: {time.time() - t0:.0f}s - loss {row['loss']:.4f} - val_accuracy "
+             f"{val_acc:.4f} - val_loss {val_loss:.4f} ({replicas} replicas)")
+        if latch.release():
+            raise KeyboardInterrupt
+        if since_best >= cfg.patience:
+            _log(f"early stop: no better validation accuracy for {cfg.patience} epochs")
+            break
+    ckpt_file.unlink(missing_ok=True)
+    try:
+        ckpt_file.parent.rmdir()  # when no other task's checkpoint is left in it
+    except OSError:
+        pass

@@ -154,14 +154,15 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     t0 = time.time()
     chief = True
     if cfg.distribute == "multiworker":
-        from .multiworker import ClusterError, cluster_from_env
+        from .multiworker import ClusterError, checkpoint_file, cluster_from_env
 
-        if cfg.resume:
-            raise TrainError("--resume is not supported with --distribute multiworker (start the run again)")
         try:
             kind, index, n_workers, chief = cluster_from_env()
         except ClusterError as exc:
             raise TrainError(str(exc)) from None
+        task_ckpt = checkpoint_file(ckpt, kind, index)
+        if cfg.resume and not task_ckpt.is_file():
+            raise TrainError(f"{out}: no checkpoint of {kind} {index} to resume ({task_ckpt} is missing)")
         _log(f"multi-worker training: this is {kind} {index} of {n_workers}" + (" (the chief)" if chief else ""))
     teacher_folders = check_teachers(cfg.teachers, LABELS, cfg.features)  # before TensorFlow loads, too
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
@@ -194,11 +195,14 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         name = "MultiWorkerMirroredStrategy" if cfg.distribute == "multiworker" else type(strategy).__name__
         _log(f"tf.distribute: {name} over {strategy.num_replicas_in_sync} replica(s)")
     if cfg.distribute == "multiworker":
-        from .multiworker import fit_multiworker
+        from .multiworker import ClusterError, fit_multiworker
 
-        fit_multiworker(cfg, strategy, model, train_data, val_data, out, BEST_FILE, HISTORY_FILE, chief,
-                        lambda epoch: (cosine_learning_rate(epoch, cfg.epochs, cfg.learning_rate)
-                                       if cfg.lr_schedule == "cosine" else cfg.learning_rate))
+        try:
+            fit_multiworker(cfg, strategy, model, train_data, val_data, out, BEST_FILE, HISTORY_FILE, chief,
+                            lambda epoch: (cosine_learning_rate(epoch, cfg.epochs, cfg.learning_rate)
+                                           if cfg.lr_schedule == "cosine" else cfg.learning_rate), task_ckpt)
+        except ClusterError as exc:
+            raise TrainError(str(exc)) from None
         if not chief:  # the chief writes the model folder; the others leave nothing
             with contextlib.suppress(OSError):
                 out.rmdir()  # only when empty: on one machine the chief may write to the same --out

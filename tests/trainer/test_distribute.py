@@ -4,8 +4,10 @@ localhost; each writes the same model folder as a one-machine run."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -74,3 +76,69 @@ def test_multi_worker_training_with_two_workers_on_localhost(synth_root, tmp_pat
     assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
     r = run_cli("train", "--data", synth_root, "--out", tmp_path / "x", "--distribute", "multiworker", check=False)
     assert r.returncode == 2 and "TF_CONFIG is not set" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def start_workers(synth_root, tmp_path, cluster, epochs: int, *extra):
+    """Two worker processes of one cluster, each with its own --out and cache; stderr into w{i}.log."""
+    from tests.helpers import REPO
+
+    procs = []
+    for i in range(2):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})}
+        with open(tmp_path / f"w{i}.log", "a") as log:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "trainer", "train", "--data", str(synth_root), "--out", str(tmp_path / f"w{i}"),
+                 "--epochs", str(epochs), "--distribute", "multiworker", "--workers", "1",
+                 "--cache-dir", str(tmp_path / f"c{i}"), *extra],
+                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
+    return procs
+
+
+def test_multi_worker_training_killed_after_an_epoch_resumes_where_it_stopped(synth_root, tmp_path):
+    """Both workers killed (as a lost machine would be) once an epoch is done; started again with --resume they
+    continue from their checkpoints to the same number of epochs, and the history keeps the first epochs' figures."""
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    procs = start_workers(synth_root, tmp_path, cluster, 4)
+    try:
+        deadline = time.time() + 600
+        while not all("Epoch 1/4" in p.read_text() for p in logs):
+            assert time.time() < deadline and all(p.poll() is None for p in procs), logs[0].read_text()[-3000:]
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    first = [re.findall(r"Epoch (\d)/4: .*val_accuracy ([0-9.]+) - val_loss ([0-9.]+)", p.read_text()) for p in logs]
+    done = min(len(f) for f in first)
+    assert 1 <= done < 4
+    assert (tmp_path / "w0" / ".checkpoint" / "worker-0.npz").is_file()
+    assert (tmp_path / "w1" / ".checkpoint" / "worker-1.npz").is_file()
+    # without --resume the interrupted run is named, not overwritten
+    again = run_cli("train", "--data", synth_root, "--out", tmp_path / "w0", check=False)
+    assert again.returncode == 2 and "--resume" in again.stderr
+
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    procs = start_workers(synth_root, tmp_path, cluster, 4, "--resume")
+    try:
+        for p in procs:
+            p.wait(timeout=600)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    texts = [p.read_text() for p in logs]
+    assert [p.returncode for p in procs] == [0, 0], texts[0][-3000:]
+    resumed = [int(re.search(r"resumed after epoch (\d) of 4", t).group(1)) for t in texts]
+    assert resumed[0] == resumed[1] and resumed[0] >= 1
+    k = resumed[0]
+    history = pd.read_csv(tmp_path / "w0" / "history.csv")
+    assert list(history["epoch"]) == [0, 1, 2, 3]
+    np.testing.assert_allclose(history["val_accuracy"][:k], [float(a) for _, a, _ in first[0][:k]], atol=1e-4)
+    after = texts[0].split("resumed after epoch")[1]
+    assert re.findall(r"Epoch (\d)/4", after) == [str(e) for e in range(k + 1, 5)]  # only the epochs not done
+    assert not (tmp_path / "w0" / ".checkpoint").exists() and not (tmp_path / "w1").exists()
+    from kwsapp.runtime import load_scorer
+
+    assert load_scorer(tmp_path / "w0").labels[-1] == "unknown"
