@@ -8,6 +8,7 @@ the worker reports. Errors are shown in the message bar at the top; the rest kee
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ from .workers import InferenceWorker
 BUNDLED_MODEL = bundled_model_dir()
 HEALTH_INTERVAL_MS = 500
 AUDIO_RETRY_S = 2.0  # while listening is wanted and no microphone works, look for one this often
+STATUS_HOPS = 10  # the status bar's inference time: the median of this many hops
 MIC = "microphone"   # the message bar's topic for audio problems
 
 
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self.status_device = QLabel("no input")
         self.status_overflows = QLabel("overflows 0")
         self.status_inference = QLabel("inference -")
+        self._compute_ms: list[float] = []
         self.status_model = QLabel("model: loading…")
         for w in (self.status_device, self.status_overflows, self.status_inference, self.status_model):
             self.statusBar().addPermanentWidget(w)
@@ -291,7 +294,10 @@ class MainWindow(QMainWindow):
     # -- reports from the worker ------------------------------------------------------------------------
     def _hop(self, r):
         self.scores.set_scores(r.scores)
-        self.status_inference.setText(f"inference {r.compute_ms:.2f} ms/hop")
+        self._compute_ms.append(r.compute_ms)
+        if len(self._compute_ms) == STATUS_HOPS:  # the status text once every few hops: each change lays out the bar
+            self.status_inference.setText(f"inference {statistics.median(self._compute_ms):.2f} ms/hop")
+            self._compute_ms.clear()
         if not r.is_new_command:
             self.command.follow(r.label, r.score)
         else:
@@ -316,7 +322,7 @@ class MainWindow(QMainWindow):
             self.detections_log = None
 
     def _display(self, frame):
-        self.spectrogram.show_features(frame.features)
+        self.spectrogram.show_image(frame.image)
         self.level.set_level(frame.level_dbfs)
 
     # -- files -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ..core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from ..core.features import DEFAULT_SETTINGS, FeatureSettings
 from ..core.ringbuffer import AudioRingBuffer
 from ..core.scrolling import ScrollingSpectrogram
+from .spectrogram import colour_image
 
 DISPLAY_SECONDS = 3.0
 DISPLAY_INTERVAL_MS = 66  # ~15 frames a second: smooth enough, and half the CPU of 30
@@ -36,7 +37,7 @@ class HopReport:
 
 @dataclass(frozen=True)
 class DisplayFrame:
-    features: np.ndarray     # (frames, bins) log spectrogram of the last DISPLAY_SECONDS (kwsapp.core.scrolling)
+    image: np.ndarray        # (bins, frames, 4) RGBA: the log spectrogram of the last DISPLAY_SECONDS, coloured
     level_dbfs: float        # RMS of the last 50 ms
 
 
@@ -169,7 +170,7 @@ class InferenceWorker(QObject):
             return
         tail = buf.latest(int(buf.sample_rate_hz * LEVEL_WINDOW_S))
         rms = float(np.sqrt(np.mean(np.square(tail, dtype=np.float64))))
-        self.display_ready.emit(DisplayFrame(view.columns.copy(), 20 * np.log10(max(rms, 1e-6))))
+        self.display_ready.emit(DisplayFrame(colour_image(view.columns), 20 * np.log10(max(rms, 1e-6))))
 
     @Slot(str)
     def classify_file(self, path: str):

@@ -26,7 +26,7 @@ while w.model_info is None:  # the model loads in the worker thread: measure onc
 scores = np.full(len(LABELS), 1.0 / len(LABELS), np.float32)
 hops = [HopReport(time_s=0.1 * i, label="yes", score=0.9, is_new_command=i % 50 == 0, scores=scores,
                   compute_ms=0.8) for i in range(N)]
-frame = DisplayFrame(features=np.zeros((299, 81), np.float32), level_dbfs=-40.0)
+frame = DisplayFrame(image=np.zeros((81, 299, 4), np.uint8), level_dbfs=-40.0)
 app.processEvents()
 gc.collect()
 true0, none0 = sys.getrefcount(True), sys.getrefcount(None)

@@ -264,7 +264,7 @@ def test_the_shown_score_is_the_bars_number_and_follows_the_word_to_its_peak(mak
     hop("yes", 0.58, True)   # announced as the average crosses the threshold ...
     assert "58%" in w.command.confidence.text()
     hop("yes", 0.87, False)  # ... and the average goes on rising while the word is in the window
-    assert "87%" in w.command.confidence.text() and w.scores.bars["yes"].value() == 870
+    assert "87%" in w.command.confidence.text() and w.scores.value("yes") == 870
     hop("no", 0.9, False)    # another label's score is not this word's
     hop("yes", 0.70, False)  # nor is the way down
     assert "87%" in w.command.confidence.text() and w.command.word.text() == "yes"
