@@ -43,6 +43,10 @@ def quiet_stderr():
         os.close(devnull)
 
 
+# windows per interpreter call on the batch path (export, evaluate, streams): small batches keep the activations in
+# the CPU's cache; 256 at a time cost 40-60 % more per window on a 2-core Xeon (docs/experiments.md)
+SCORE_BATCH = 32
+
 class LiteRtScorer:
     """Scores one feature window with the LiteRT interpreter on ``model.tflite``; TensorFlow is not imported."""
 
@@ -82,7 +86,7 @@ class LiteRtScorer:
         self._it.invoke()
         return self._it.get_tensor(self._out)[0].copy()
 
-    def scores(self, feats: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    def scores(self, feats: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:
         """Scores of a batch of windows (the export's path), through a second interpreter sized for ``batch_size``;
         a last, shorter batch is padded with silence and cut."""
         from ai_edge_litert.interpreter import Interpreter

@@ -50,7 +50,7 @@ def metrics_from_predictions(y_true: np.ndarray, y_pred: np.ndarray, labels=LABE
 def evaluate(predictor, sources: list[Source], es: EvalSet, batch_size: int = 1024) -> dict:
     preds = []
     for feats in es.batches(sources, batch_size):
-        preds.append(np.argmax(predictor.scores(feats, batch_size), axis=1))
+        preds.append(np.argmax(predictor.scores(feats), axis=1))  # read batch_size at a time, scored as it is fastest
     y_pred = np.concatenate(preds) if preds else np.zeros(0, np.int64)
     labels = list(predictor.labels)
     if labels != list(LABELS):

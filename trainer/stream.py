@@ -57,7 +57,6 @@ def _clip_name(path: Path) -> str:
 
 
 BLOCK_S = 30.0  # a stream is made, written and scored this many seconds at a time: memory does not grow with it
-HOP_BATCH = 256  # windows scored at once by hop_scores
 
 
 def _noise_bed(noise, split: str) -> np.ndarray | None:
@@ -246,14 +245,16 @@ def file_windows(wav: WavFile, hop_ms: float, clip_duration_ms: float):
             yield end * 1000.0 / rate, samples[max(0, end - clip) - lo:end - lo]
 
 
-def hop_scores(scorer, wave, rate: int, hop_ms: float, batch: int = HOP_BATCH):
+def hop_scores(scorer, wave, rate: int, hop_ms: float, batch: int | None = None):
     """Raw scores of every hop over a recording (an array at ``rate``, or a :class:`WavFile`), as the app computes
-    them: (times_ms, scores). The windows go through the feature function and the model ``batch`` at a time (a scorer
-    without ``scores``, one at a time); a test checks the scores are the app's, hop by hop."""
+    them: (times_ms, scores). The windows go through the feature function and the model ``batch`` at a time (by
+    default kwsapp.runtime.SCORE_BATCH; a scorer without ``scores``, one at a time); a test checks the scores are the
+    app's, hop by hop."""
     from kwsapp.core.audio import fix_length
     from kwsapp.core.features import features_from_wave
-    from kwsapp.runtime import sliding_windows
+    from kwsapp.runtime import SCORE_BATCH, sliding_windows
 
+    batch = batch or SCORE_BATCH
     settings = scorer.settings
     windows = (file_windows(wave, hop_ms, settings.clip_duration_ms) if isinstance(wave, WavFile)
                else sliding_windows(wave, rate, hop_ms, settings.clip_duration_ms))
