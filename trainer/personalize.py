@@ -98,20 +98,22 @@ def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: i
               replay: np.ndarray | None = None) -> None:
     """Each epoch: every training take, augmented afresh (shifts, gain, the room's noise), its target part its label
     and part the old model's scores (a new word: all label), plus room windows and every replay window (the model's
-    own training sample, when its folder has one), both taught as the old model hears them."""
+    own training sample, when its folder has one), both augmented too and taught as the old model hears them."""
     x_takes = np.stack([f for f, _ in train_takes])
     y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
     w_takes = np.array([1.0 if lab in new_words else LABEL_WEIGHT for _, lab in train_takes], np.float32)[:, None]
     reps = max(1, BATCH // max(len(x_takes), 1))
-    replay_targets = old_scores(replay) if replay is not None and len(replay) else None  # every window, every epoch
     for _ in range(epochs):
         x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
         w = np.repeat(w_takes, reps, axis=0)
         y = w * np.repeat(y_takes, reps, axis=0) + (1 - w) * old_scores(x)
         r = room[rng.integers(len(room), size=max(4, len(x) // 4))]
         x, y = np.concatenate([x, r]), np.concatenate([y, old_scores(r)])
-        if replay_targets is not None:
-            x, y = np.concatenate([x, replay]), np.concatenate([y, replay_targets])
+        if replay is not None and len(replay):  # every window, every epoch
+            # augmented as the takes are, or noise itself would come to mean the user's words (a new word learnt
+            # from clean replay and noisy takes was announced on other words in noise: docs/experiments.md)
+            xr = augment_batch(replay, room, rng, AUGMENT, settings.floor, settings.log_eps)
+            x, y = np.concatenate([x, xr]), np.concatenate([y, old_scores(xr)])
         order = rng.permutation(len(x))
         model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
 
