@@ -1,6 +1,9 @@
 """The running app, measured from outside: time until its window is painted, and CPU use while it listens.
 
-    python bench/bench_app.py [--seconds 60] [--launches 3] [--platform offscreen|xcb]
+    python bench/bench_app.py [--seconds 60] [--launches 3] [--platform offscreen|xcb] [--against DIR] [--rounds N]
+
+``--against DIR``: another checkout of kwsapp (``git worktree add DIR COMMIT``), measured the same way in the same
+run, in turns (this one, that one, ... ``--rounds`` times), so that the two figures and their ratio share the machine.
 
 A private PulseAudio server is the microphone (tests/vmic.py); a recording of espeak-ng commands over
 noise plays into it the whole time, so the app computes, paints and announces as it would at a desk.
@@ -34,8 +37,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def launch(env, args, lines):
-    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", *args], cwd=REPO, env=env, text=True,
+def launch(env, args, lines, app_dir=REPO):
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", *args], cwd=app_dir, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def read():
@@ -56,13 +59,37 @@ def wait_line(lines, prefix, timeout_s):
     raise SystemExit(f"the app never printed {prefix!r}")
 
 
+def listening_cpu(env, tmp: Path, app_dir: Path, seconds: float, vm, run: int) -> tuple[float, int]:
+    """The app of ``app_dir`` listening to the desk recording: (% of one core, commands announced)."""
+    log = tmp / f"detections-{run}-{app_dir.name}.jsonl"
+    lines = []
+    proc = launch(env, ["--detections-log", str(log), "--quit-after", str(seconds + 60)], lines, app_dir)
+    wait_line(lines, "kwsapp: model ready", 30)
+    wait_line(lines, "kwsapp: listening", 30)
+    player = vm.play(tmp / "desk.wav")
+    time.sleep(2.0)  # past start-up work
+    c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+    time.sleep(seconds)
+    c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+    proc.terminate()
+    proc.wait(timeout=30)
+    player.kill()
+    n = len(log.read_text().splitlines()) if log.exists() else 0
+    return 100 * (c1 - c0) / (t1 - t0), n
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--launches", type=int, default=3)
     ap.add_argument("--platform", default="offscreen", help="Qt platform plugin (xcb needs a DISPLAY, e.g. xvfb-run)")
+    ap.add_argument("--against", default=None, help="another kwsapp checkout to measure in turns with this one")
+    ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
+    from bench.machine import describe
     from trainer.synth import RATE_HZ, spoken_sequence
+
+    print(f"machine: {describe()}")
 
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
@@ -84,22 +111,18 @@ def main() -> int:
             print(f"window painted after launch: median {np.median(shown):.2f} s over {args.launches} launches "
                   f"(model ready after {ready:.2f} s in the last)")
 
-            log = tmp / "detections.jsonl"
-            lines = []
-            proc = launch(env, ["--detections-log", str(log), "--quit-after", str(args.seconds + 60)], lines)
-            wait_line(lines, "kwsapp: model ready", 30)
-            wait_line(lines, "kwsapp: listening", 30)
-            player = vm.play(tmp / "desk.wav")
-            time.sleep(2.0)  # past start-up work
-            c0, t0 = cpu_seconds(proc.pid), time.monotonic()
-            time.sleep(args.seconds)
-            c1, t1 = cpu_seconds(proc.pid), time.monotonic()
-            proc.terminate()
-            proc.wait(timeout=30)
-            player.kill()
-            n = len(log.read_text().splitlines()) if log.exists() else 0
-            print(f"CPU while listening: {100 * (c1 - c0) / (t1 - t0):.1f} % of one core over {t1 - t0:.0f} s "
-                  f"(Qt platform {args.platform}; {n} commands announced meanwhile)")
+            apps = [REPO] + ([Path(args.against).resolve()] if args.against else [])
+            figures = {app: [] for app in apps}
+            for r in range(args.rounds):
+                for app in apps:
+                    cpu, n = listening_cpu(env, tmp, app, args.seconds, vm, r)
+                    figures[app].append(cpu)
+                    print(f"CPU while listening: {cpu:.1f} % of one core over {args.seconds:.0f} s ({app.name}; Qt "
+                          f"platform {args.platform}; {n} commands announced meanwhile)", flush=True)
+            if args.against:
+                mine, theirs = (float(np.median(figures[a])) for a in apps)
+                print(f"median over {args.rounds} round(s): {apps[0].name} {mine:.1f} %, {apps[1].name} {theirs:.1f} % "
+                      f"(ratio {mine / theirs:.2f})")
     return 0
 
 
