@@ -36,6 +36,12 @@ class ScrollingSpectrogram:
         self.margin = (ceil(FILTER_HALF_WIDTH * max(self.up, self.down) / self.up / self.down) + 1) * self.down
         self.next_frame: int | None = None  # the first frame (counted from the stream's start) not yet computed
         self.frames_computed = 0
+        self.fir = None  # resample_poly's own filter, designed once here instead of on every update
+        if self.up != self.down:
+            from scipy import signal  # lazily: see kwsapp.core.audio
+
+            rate = max(self.up, self.down)
+            self.fir = signal.firwin(2 * FILTER_HALF_WIDTH * rate + 1, 1.0 / rate, window=("kaiser", 5.0))
 
     def update(self, buffer) -> int:
         """Add the frames that are complete in ``buffer`` now; returns how many were added (0: the picture is the
@@ -64,7 +70,7 @@ class ScrollingSpectrogram:
         if self.up != self.down:
             from scipy import signal  # lazily: see kwsapp.core.audio
 
-            y = signal.resample_poly(y, self.up, self.down)
+            y = signal.resample_poly(y, self.up, self.down, window=self.fir)
         offset = a_t - a_in * self.up // self.down
         frames = log_specgram(y[offset:offset + b_t - a_t], self.settings)
         n = len(frames)
