@@ -44,8 +44,9 @@ def quiet_stderr():
 
 
 # windows per interpreter call on the batch path (export, evaluate, streams): small batches keep the activations in
-# the CPU's cache; 256 at a time cost 40-60 % more per window on a 2-core Xeon (docs/experiments.md)
+# the CPU's cache, large ones were slower per window (measured in docs/experiments.md)
 SCORE_BATCH = 32
+
 
 class LiteRtScorer:
     """Scores one feature window with the LiteRT interpreter on ``model.tflite``; TensorFlow is not imported."""

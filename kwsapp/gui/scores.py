@@ -1,8 +1,8 @@
 """One bar per class with its averaged score, painted as one widget.
 
-Twelve QProgressBars cost about 4 ms a hop (each repaints itself at once on every setValue): here the scores are
-kept as whole per-mille values, the widget is marked for repainting only when one of them changed, and Qt paints it
-with the rest of the window.
+A QProgressBar repaints itself at once on every setValue that changes it, twelve of them on every hop: here the
+scores are kept as whole per-mille values, the widget is marked for repainting only when a shown percent changed,
+and Qt paints it with the rest of the window.
 """
 
 from __future__ import annotations
