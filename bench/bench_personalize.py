@@ -101,7 +101,8 @@ def main() -> int:
     print(f"model {args.model}: none of the {len(speakers)} speakers heard in training; {args.epochs} epochs per fine-tune")
     old = load_scorer(args.model)
     mine_all = clips[clips["speaker"].isin(speakers)].sort_values("path")
-    feats = {p: features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings) for p in mine_all["path"]}
+    feats = {p: features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings)
+             for p in (mine_all["path"] if args.k else [])}  # the new-word part alone needs none of them
     rng = np.random.default_rng(0)
 
     def accuracy(scorer, rows) -> float:
@@ -112,7 +113,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-personalize-"))
     rows_out = []
     try:
-        for s in speakers:
+        for s in speakers if args.k else []:
             mine = mine_all[(mine_all["speaker"] == s) & mine_all["label"].isin(COMMANDS)]
             mine = mine.groupby("label").filter(lambda g: len(g) >= MIN_TAKES)
             own = mine[mine.groupby("label").cumcount() >= 3]
@@ -186,9 +187,9 @@ def main() -> int:
 
 
 def write_json(path, data: dict) -> None:
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float))
-    tmp.replace(path)
+    from kwsapp.core.files import write_atomic
+
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=float)))
 
 
 def new_word_part(args, old, work: Path, rng) -> list[dict]:

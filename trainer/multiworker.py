@@ -15,6 +15,7 @@ the history so far): a run stopped or killed anywhere is continued by starting e
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from kwsapp.core.files import write_atomic
 
 
 class ClusterError(Exception):
@@ -63,11 +66,40 @@ def save_checkpoint(path: Path, model, optimizer, state: dict) -> None:
     arrays = {f"w{i:04d}": w for i, w in enumerate(model.get_weights())}
     arrays.update({f"o{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
     arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
+    if path.is_file():  # the epoch before is kept too: a worker killed a step behind the others resumes from it
+        os.replace(path, previous_checkpoint(path))
+    write_atomic(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
+
+
+def previous_checkpoint(path: Path) -> Path:
+    return path.with_name(path.stem + "-previous.npz")
+
+
+def epochs_done(path: Path) -> int | None:
+    """The epochs a checkpoint holds, without loading its weights (None: no readable checkpoint there)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return int(json.loads(bytes(z["state"]).decode())["epochs_done"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def agreed_checkpoint(strategy, path: Path, max_epochs: int) -> Path:
+    """The checkpoint of the last epoch every worker finished: workers stopped at different moments can be one epoch
+    apart, so each offers its newest and the one before, and all take the oldest newest (counted over replicas)."""
+    import tensorflow as tf
+
+    mine = {e: p for p in (path, previous_checkpoint(path)) if (e := epochs_done(p)) is not None}
+    if not mine:
+        raise ClusterError(f"{path}: not a readable checkpoint")
+    newest = np.zeros(max_epochs + 1, np.float32)
+    newest[min(max(mine), max_epochs)] = 1.0
+    per = strategy.run(lambda: tf.constant(newest))
+    counts = strategy.reduce(tf.distribute.ReduceOp.SUM, per, axis=None).numpy()
+    agreed = int(np.flatnonzero(counts)[0])
+    if agreed not in mine:
+        raise ClusterError(f"{path}: no checkpoint of epoch {agreed}, the last one every worker finished")
+    return mine[agreed]
 
 
 def load_checkpoint(path: Path, model, optimizer) -> dict:
@@ -151,9 +183,9 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
     best, since_best, rows, first = -1.0, 0, [], 0
     if cfg.resume:
         with strategy.scope():
-            state = load_checkpoint(ckpt_file, model, optimizer)
+            state = load_checkpoint(agreed_checkpoint(strategy, ckpt_file, cfg.epochs), model, optimizer)
         best, since_best, rows, first = state["best"], state["since_best"], state["rows"], state["epochs_done"]
-        _log(f"multi-worker training: resumed after epoch {first} of {cfg.epochs} ({ckpt_file})")
+        _log(f"multi-worker training: resumed after epoch {first} of {cfg.epochs}")
         if since_best >= cfg.patience:
             first = cfg.epochs  # it had stopped early
     latch = SigintLatch()
@@ -178,8 +210,7 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
         row = {"epoch": epoch, "loss": total / steps, "val_accuracy": val_acc, "val_loss": val_loss, "learning_rate": lr}
         rows.append(row)
         latch.hold()  # Ctrl-C waits until the epoch's files are all written
-        improved = val_acc > best
-        if improved:
+        if val_acc > best:
             best, since_best = val_acc, 0
             if chief:
                 keras.saving.save_model(model, out / best_file)
@@ -200,7 +231,6 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
             _log(f"early stop: no better validation accuracy for {cfg.patience} epochs")
             break
     ckpt_file.unlink(missing_ok=True)
-    try:
+    previous_checkpoint(ckpt_file).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
         ckpt_file.parent.rmdir()  # when no other task's checkpoint is left in it
-    except OSError:
-        pass

@@ -40,44 +40,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_multi_worker_training_with_two_workers_on_localhost(synth_root, tmp_path):
-    """Two processes, a cluster from TF_CONFIG: gradients summed over both, the chief alone writes the model folder."""
-    from tests.helpers import REPO
-
-    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
-    procs = []
-    for i in range(2):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})}
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "trainer", "train", "--data", str(synth_root), "--out", str(tmp_path / f"w{i}"),
-             "--epochs", "2", "--distribute", "multiworker", "--workers", "1", "--cache-dir", str(tmp_path / f"c{i}")],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    try:
-        outs = [p.communicate(timeout=600) for p in procs]
-    finally:
-        for p in procs:
-            p.kill()
-    for p, (_, err) in zip(procs, outs):
-        assert p.returncode == 0, err[-3000:]
-        assert "MultiWorkerMirroredStrategy over 2 replica(s)" in err
-    chief_log, other_log = outs[0][1], outs[1][1]
-    assert "this is worker 0 of 2 (the chief)" in chief_log and "this is worker 1 of 2" in other_log
-    # both saw the same weights: the same validation figures every epoch
-    figures = [re.findall(r"val_accuracy ([0-9.]+) - val_loss ([0-9.]+)", log) for log in (chief_log, other_log)]
-    assert len(figures[0]) == 2 and figures[0] == figures[1]
-    out = tmp_path / "w0"
-    info = json.loads((out / "training.json").read_text())
-    assert info["distribute"] == "multiworker" and len(pd.read_csv(out / "history.csv")) == 2
-    assert not (tmp_path / "w1").exists()  # the other worker leaves nothing
-    from kwsapp.runtime import load_scorer
-
-    scorer = load_scorer(out)
-    assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
-    r = run_cli("train", "--data", synth_root, "--out", tmp_path / "x", "--distribute", "multiworker", check=False)
-    assert r.returncode == 2 and "TF_CONFIG is not set" in r.stderr and r.stderr.strip().count("\n") == 0
-
-
 def start_workers(synth_root, tmp_path, cluster, epochs: int, *extra):
     """Two worker processes of one cluster, each with its own --out and cache; stderr into w{i}.log."""
     from tests.helpers import REPO
@@ -93,6 +55,43 @@ def start_workers(synth_root, tmp_path, cluster, epochs: int, *extra):
                  "--cache-dir", str(tmp_path / f"c{i}"), *extra],
                 cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
     return procs
+
+
+def wait_workers(procs, tmp_path, timeout_s: float = 600) -> list[str]:
+    """Wait for the workers (killed if they outlast ``timeout_s``); their logs."""
+    try:
+        for p in procs:
+            p.wait(timeout=timeout_s)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    return [(tmp_path / f"w{i}.log").read_text() for i in range(len(procs))]
+
+
+def test_multi_worker_training_with_two_workers_on_localhost(synth_root, tmp_path):
+    """Two processes, a cluster from TF_CONFIG: gradients summed over both, the chief alone writes the model folder."""
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    procs = start_workers(synth_root, tmp_path, cluster, 2)
+    outs = wait_workers(procs, tmp_path)
+    for p, err in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+        assert "MultiWorkerMirroredStrategy over 2 replica(s)" in err
+    chief_log, other_log = outs
+    assert "this is worker 0 of 2 (the chief)" in chief_log and "this is worker 1 of 2" in other_log
+    # both saw the same weights: the same validation figures every epoch
+    figures = [re.findall(r"val_accuracy ([0-9.]+) - val_loss ([0-9.]+)", log) for log in (chief_log, other_log)]
+    assert len(figures[0]) == 2 and figures[0] == figures[1]
+    out = tmp_path / "w0"
+    info = json.loads((out / "training.json").read_text())
+    assert info["distribute"] == "multiworker" and len(pd.read_csv(out / "history.csv")) == 2
+    assert not (tmp_path / "w1").exists()  # the other worker leaves nothing
+    from kwsapp.runtime import load_scorer
+
+    scorer = load_scorer(out)
+    assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
+    r = run_cli("train", "--data", synth_root, "--out", tmp_path / "x", "--distribute", "multiworker", check=False)
+    assert r.returncode == 2 and "TF_CONFIG is not set" in r.stderr and r.stderr.strip().count("\n") == 0
 
 
 def test_multi_worker_training_killed_after_an_epoch_resumes_where_it_stopped(synth_root, tmp_path):
@@ -121,14 +120,7 @@ def test_multi_worker_training_killed_after_an_epoch_resumes_where_it_stopped(sy
 
     cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
     procs = start_workers(synth_root, tmp_path, cluster, 4, "--resume")
-    try:
-        for p in procs:
-            p.wait(timeout=600)
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGKILL)
-    texts = [p.read_text() for p in logs]
+    texts = wait_workers(procs, tmp_path)
     assert [p.returncode for p in procs] == [0, 0], texts[0][-3000:]
     resumed = [int(re.search(r"resumed after epoch (\d) of 4", t).group(1)) for t in texts]
     assert resumed[0] == resumed[1] and resumed[0] >= 1
