@@ -23,6 +23,11 @@ def command_thresholds(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+RUNTIME_HELP = ("litert: the model.tflite on 1-s windows every --hop-ms, as the app; keras: the model.keras so; "
+                "incremental: a dscnn_stream model's stream_step.tflite (export-stream writes it) every 40 ms, "
+                "on features computed as the audio arrives (no verifier)")
+
+
 def add_stream_parsers(sub) -> None:
     p = sub.add_parser("make-stream", help="write a long test recording of held-out words over noise, and its truth",
                        description="Like TensorFlow's generate_streaming_test_wav: held-out clips (commands and "
@@ -65,7 +70,7 @@ def add_stream_parsers(sub) -> None:
     p.add_argument("--wav", required=True)
     p.add_argument("--truth", required=True, help="time_s,label CSV (make-stream writes it)")
     p.add_argument("--json", default=None, help="write the result (and every announcement) to this JSON file")
-    p.add_argument("--runtime", choices=("litert", "keras"), default="litert")
+    p.add_argument("--runtime", choices=("litert", "keras", "incremental"), default="litert", help=RUNTIME_HELP)
     add_decision_args(p)
 
     p = sub.add_parser("stream-sweep", help="choose threshold, averaging window and refractory time on a stream",
@@ -80,6 +85,7 @@ def add_stream_parsers(sub) -> None:
     p.add_argument("--max-fa-per-hour", type=float, default=6.0)
     p.add_argument("--json", default=None)
     p.add_argument("--top", type=int, default=20, help="rows of the table to print (best first)")
+    p.add_argument("--runtime", choices=("litert", "incremental"), default="litert", help=RUNTIME_HELP)
     p.add_argument("--command-thresholds", type=command_thresholds, default="", metavar="LABEL=TH,...",
                    help="per-command thresholds kept through the sweep (they replace the swept threshold for those "
                         "commands)")
@@ -133,7 +139,7 @@ def cmd_stream_eval(args) -> int:
                     runtime=args.runtime)
     s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
     d = r["decisions"]
-    print(f"hop {args.hop_ms:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
+    print(f"hop {r['hop_ms']:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
           f"refractory {d['refractory_ms']:g} ms, minimum {d['minimum_count']} results, peak threshold "
           f"{d['peak_threshold']:g}; {TOLERANCE_TEXT}")
     print(s.line())
@@ -149,7 +155,8 @@ def cmd_stream_sweep(args) -> int:
     from .stream_scoring import TOLERANCE_TEXT
 
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
-                       max_fa_per_hour=args.max_fa_per_hour, command_thresholds=args.command_thresholds)
+                       max_fa_per_hour=args.max_fa_per_hour, command_thresholds=args.command_thresholds,
+                       runtime=args.runtime)
     print(f"{len(rows)} settings on {rows[0]['words']} command words, {rows[0]['hours'] * 60:.1f} min; {TOLERANCE_TEXT}")
     print(f"{'threshold':>9} {'window':>7} {'refract':>7} {'min':>4} {'peak':>5} {'correct':>8} {'wrong':>6} {'missed':>7} {'FA/h':>6}")
     ok = lambda r: r["wrong"] <= args.max_wrong and r["false_alarms_per_hour"] <= args.max_fa_per_hour  # noqa: E731

@@ -19,7 +19,7 @@ from .augment import AugmentSettings
 from .dataset import SplitRule
 
 # the architectures trainer.models builds, and the channel multipliers offered for them
-ARCHS = ("reference", "dscnn", "dscnn_wide")
+ARCHS = ("reference", "dscnn", "dscnn_wide", "dscnn_stream")
 WIDTHS = (1.0, 2.0)
 # the folder inside MODEL_DIR that holds an unfinished run (what --resume continues)
 CHECKPOINT_DIR = ".checkpoint"

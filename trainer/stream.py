@@ -277,6 +277,21 @@ def hop_scores(scorer, wave, rate: int, hop_ms: float, batch: int | None = None)
     return np.array(times), np.array(scores)
 
 
+def incremental_scores(model_dir, recording: WavFile, piece_ms: float = DEFAULT_HOP_MS):
+    """Scores of a recording as a streaming model's live path computes them (kwsapp.stream_step): fed
+    ``piece_ms`` at a time, one result every 4 frames (40 ms). (times_ms, scores), as ``hop_scores``."""
+    from kwsapp.stream_step import IncrementalScorer, StreamStep
+
+    scorer = IncrementalScorer(StreamStep(model_dir), recording.sample_rate_hz)
+    piece = int(round(recording.sample_rate_hz * piece_ms / 1000))
+    times, scores = [], []
+    for start in range(0, recording.n_frames, piece):
+        t, s = scorer.feed(recording.read(start, min(start + piece, recording.n_frames)))
+        times.append(t)
+        scores.append(s)
+    return np.concatenate(times), np.concatenate(scores)
+
+
 def announcements(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[int, str]]:
     """Replay the decision class over per-hop scores: (hop index, label) of every announcement. ``verify``:
     (kwsapp.runtime.Verifier, its per-hop scores), which keeps an announcement only if it agrees, as the app does."""
@@ -311,10 +326,12 @@ def verifier_hop_scores(model_dir, recording, hop_ms: float):
     return verifier, vs
 
 
-def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
-                runtime: str = "litert") -> dict:
-    truth = read_truth(truth_csv)
-    recording = WavFile(wav)
+def _stream_scores(model_dir, recording: WavFile, hop_ms: float, runtime: str):
+    """(labels, times_ms, scores, verify) of a recording for stream_eval and sweep."""
+    if runtime == "incremental":
+        from kwsapp.stream_step import StreamStep
+
+        return StreamStep(model_dir).labels, *incremental_scores(model_dir, recording), None
     if runtime == "keras":
         from .keras_model import KerasScorer
 
@@ -324,11 +341,22 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
         scorer = load_scorer(model_dir)
     times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
-    verify = verifier_hop_scores(model_dir, recording, hop_ms)
-    found = decide(scorer.labels, times, scores, decisions, verify)
+    return scorer.labels, times, scores, verifier_hop_scores(model_dir, recording, hop_ms)
+
+
+def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
+                runtime: str = "litert") -> dict:
+    """``runtime``: litert or keras (the model on 1-s windows every ``hop_ms``), or incremental (a streaming model's
+    step every 40 ms, on features computed as the audio arrives; no verifier)."""
+    truth = read_truth(truth_csv)
+    recording = WavFile(wav)
+    labels, times, scores, verify = _stream_scores(model_dir, recording, hop_ms, runtime)
+    if runtime == "incremental":
+        hop_ms = float(np.median(np.diff(times)))  # a step's 40 ms
+    found = decide(labels, times, scores, decisions, verify)
     result = score_detections(found, truth, recording.seconds).to_dict()
     result["intervals"] = speaker_intervals(found, truth, recording.seconds)
-    result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, decisions=asdict(decisions),
+    result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, runtime=runtime, decisions=asdict(decisions),
                   verifier=None if verify is None else {"threshold": verify[0].threshold},
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
     return result
@@ -336,21 +364,20 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
 def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=None, windows_ms=None, refractories_ms=None,
           minimum_counts=(1, 2), peak_thresholds=(0.0, 0.8, 0.85, 0.9), max_wrong: float = 0.03,
-          max_fa_per_hour: float = 6.0, command_thresholds: str = "") -> tuple[list[dict], dict]:
-    """Score every combination of the decision settings on one stream (the model runs once).
+          max_fa_per_hour: float = 6.0, command_thresholds: str = "", runtime: str = "litert") -> tuple[list[dict], dict]:
+    """Score every combination of the decision settings on one stream (the model runs once; ``runtime`` as in
+    ``stream_eval``).
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
     one with the fewest false alarms plus wrong answers."""
-    from kwsapp.runtime import load_scorer
-
     thresholds = thresholds or [round(x, 2) for x in np.arange(0.5, 0.96, 0.05)]
     windows_ms = windows_ms or [0.0, 250.0, 500.0, 750.0, 1000.0]
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
-    scorer = load_scorer(model_dir)
-    times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
-    verify = verifier_hop_scores(model_dir, recording, hop_ms)
+    labels, times, scores, verify = _stream_scores(model_dir, recording, hop_ms, runtime)
+    if runtime == "incremental":
+        hop_ms = float(np.median(np.diff(times)))  # a step's 40 ms
     rows = []
     for th, win, ref, count, peak in itertools.product(thresholds, windows_ms, refractories_ms, minimum_counts,
                                                        peak_thresholds):
@@ -358,7 +385,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
             continue  # the window never holds that many results
         s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count,
                              peak_threshold=peak, command_thresholds=command_thresholds)
-        r = score_detections(decide(scorer.labels, times, scores, s, verify), truth, recording.seconds)
+        r = score_detections(decide(labels, times, scores, s, verify), truth, recording.seconds)
         rows.append({**asdict(s), **r.to_dict()})
     ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
     if ok:
@@ -371,6 +398,6 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
     chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
-    best = {**best, "intervals": speaker_intervals(decide(scorer.labels, times, scores, chosen, verify), truth,
+    best = {**best, "intervals": speaker_intervals(decide(labels, times, scores, chosen, verify), truth,
                                                    recording.seconds)}
     return rows, best

@@ -218,6 +218,10 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     best.unlink()
     write_litert(out)
     ModelFolder.write_metadata(out, LABELS, settings)
+    if cfg.arch == "dscnn_stream":
+        from .streaming import export_step
+
+        export_step(out)
     write_replay(out, *choose_replay(sources, train_data.plan, noise_bank, settings, cfg.seed))
     write_json_atomic(out / TRAINING_FILE, _training_record(cfg, sources, model, train_data.plan, time.time() - t0))
     return _evaluate_folder(out, sources)

@@ -1,0 +1,102 @@
+"""Scores of a stream, 4 feature frames at a time, by a model folder's ``stream_step.tflite`` (written by
+``python -m trainer export-stream`` for a ``dscnn_stream`` model; trainer.streaming says how it works). Qt-free and
+TensorFlow-free, like kwsapp.runtime."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core.modelfolder import ModelFolder, ModelFolderError
+
+STEP_FILE = "stream_step.tflite"
+FRAMES_PER_STEP = 4  # the model's stride in time: one new position of its last layer every 4 frames (40 ms)
+# the step's states, in the order of the layers they feed: the last input frames, then each layer's last outputs
+STATE_NAMES = ("state_frames", "state_conv", "state_dw1", "state_dw2", "state_dw3", "state_positions")
+WARM_UP_STEPS = 25  # 100 floor-valued frames: the whole receptive field of the 16 positions averaged
+
+
+class StreamStep:
+    """``push(frames)`` takes new feature frames (any number, oldest first) and returns the scores after every 4th
+    (one row each, oldest first); frames short of a step wait for the next push. Starts as if the stream had been
+    silent (floor-valued frames) before."""
+
+    def __init__(self, model_dir):
+        from .runtime import quiet_stderr
+
+        self.folder = ModelFolder.open(model_dir)
+        path = self.folder.path / STEP_FILE
+        if not path.is_file():
+            raise ModelFolderError(f"{self.folder.path}: no {STEP_FILE} (python -m trainer export-stream writes it)")
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:
+            raise ModelFolderError(f"the LiteRT runtime is not installed ({exc})") from None
+        self.labels = self.folder.labels
+        self.settings = self.folder.features
+        try:
+            with quiet_stderr():
+                it = Interpreter(model_path=str(path), num_threads=1)
+                it.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelFolderError(f"{path}: cannot load the LiteRT model ({first})") from None
+        self._it = it
+        runner = it.get_signature_runner()
+        inputs, outputs = runner.get_input_details(), runner.get_output_details()
+        missing = [n for n in ("frames",) + STATE_NAMES if n not in inputs]
+        missing += [n for n in ("scores",) + tuple("next_" + s for s in STATE_NAMES) if n not in outputs]
+        if missing:
+            raise ModelFolderError(f"{path}: not a stream step (no {missing[0]})")
+        del runner  # the tensors by index: a call of the signature runner costs more than the step itself
+        # the interpreter's own buffers, as functions that give a view (a view must not be held across invoke)
+        self._frames_in, self._scores_out = it.tensor(inputs["frames"]["index"]), it.tensor(outputs["scores"]["index"])
+        self._state_io = [(it.tensor(inputs[n]["index"]), it.tensor(outputs["next_" + n]["index"])) for n in STATE_NAMES]
+        for state_in, _ in self._state_io:
+            state_in()[...] = 0
+        self._pending = np.empty((0, self.settings.shape[1]), np.float32)
+        self.steps = 0
+        # a second of silence first, in whole steps: the k-th step after it ends 4k + 3 frames into the stream
+        self.push(np.full((WARM_UP_STEPS * FRAMES_PER_STEP, self.settings.shape[1]), self.settings.floor, np.float32))
+        self.steps = 0
+
+    def push(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.concatenate([self._pending, np.asarray(frames, np.float32)])
+        n = len(frames) // FRAMES_PER_STEP
+        out = np.empty((n, len(self.labels)), np.float32)
+        it = self._it
+        for i in range(n):
+            self._frames_in()[0] = frames[i * FRAMES_PER_STEP:(i + 1) * FRAMES_PER_STEP]
+            it.invoke()
+            for state_in, state_out in self._state_io:
+                np.copyto(state_in(), state_out())
+            out[i] = self._scores_out()[0]
+        self._pending = frames[n * FRAMES_PER_STEP:]
+        self.steps += n
+        return out
+
+
+class IncrementalScorer:
+    """The live path of a stream step: audio at ``input_rate_hz`` in, in pieces of any size up to a second ->
+    only the feature frames that became complete (kwsapp.core.scrolling, polyphase resampling) -> ``StreamStep``.
+    ``feed`` returns (times_ms, scores) of the steps it completed; a step's time is the end of its last frame, in ms
+    from the start of what was fed."""
+
+    def __init__(self, step: StreamStep, input_rate_hz: int):
+        from .core.ringbuffer import AudioRingBuffer
+        from .core.scrolling import ScrollingSpectrogram
+
+        self.step = step
+        self.buffer = AudioRingBuffer(3 * int(input_rate_hz), int(input_rate_hz))
+        self.spectrogram = ScrollingSpectrogram(step.settings, 1.0, int(input_rate_hz))
+        s = step.settings
+        self._frame_ms = s.frame_step_ms
+        self._frame_end_ms = s.window_ms
+
+    def feed(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.buffer.write(np.asarray(samples, np.float32))
+        n = self.spectrogram.update(self.buffer)
+        first = self.step.steps
+        scores = self.step.push(self.spectrogram.columns[len(self.spectrogram.columns) - n:] if n else
+                                np.empty((0, self.step.settings.shape[1]), np.float32))
+        k = np.arange(first, first + len(scores))
+        return (FRAMES_PER_STEP * k + FRAMES_PER_STEP - 1) * self._frame_ms + self._frame_end_ms, scores
