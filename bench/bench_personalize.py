@@ -59,6 +59,11 @@ def main() -> int:
     ap.add_argument("--max-speakers", type=int, default=None)
     ap.add_argument("--others", type=int, default=300, help="other held-out speakers' clips scored for each speaker")
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--label-weight", type=float, default=None, help="the take's label's share of its target "
+                    "(default: trainer.personalize's)")
+    ap.add_argument("--take-share", type=float, default=None, help="take windows an epoch, as a share of the replay's "
+                    "(default: trainer.personalize's)")
+    ap.add_argument("--learning-rate", type=float, default=None, help="default: trainer.personalize's")
     ap.add_argument("--new-words", type=int, default=2, help="words of one's own taught per gathered speaker (0: skip)")
     ap.add_argument("--stream", default=str(REPO / "runs" / "streams" / "test"),
                     help="STEM of a test stream (STEM.wav, STEM.csv) for the new word's false alarms")
@@ -83,6 +88,7 @@ def main() -> int:
         print(f"{len(chosen)} speakers -> {args.speakers}")
         return 0
 
+    recipe = recipe_of(args)
     folder = ModelFolder.open(args.model)
     info = folder.read_json("training.json") or {}
     rule = SplitRule(**info["split_rule"]) if info.get("split_rule") else SplitRule()
@@ -98,7 +104,8 @@ def main() -> int:
     if args.max_speakers:
         speakers = speakers[:args.max_speakers]
     print(f"machine: {describe()}")
-    print(f"model {args.model}: none of the {len(speakers)} speakers heard in training; {args.epochs} epochs per fine-tune")
+    print(f"model {args.model}: none of the {len(speakers)} speakers heard in training; {args.epochs} epochs per fine-tune"
+          + "".join(f", {k} {v:g}" for k, v in recipe.items()))
     old = load_scorer(args.model)
     mine_all = clips[clips["speaker"].isin(speakers)].sort_values("path")
     feats = {p: features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings)
@@ -127,7 +134,7 @@ def main() -> int:
                     for p in g["path"].iloc[:k]:
                         shutil.copyfile(index.audio_dir / p, ex / label / Path(p).name)
                 t0 = time.perf_counter()
-                personalize(args.model, ex, work / f"m_{s}_{k}", epochs=args.epochs, hold_back=False)
+                personalize(args.model, ex, work / f"m_{s}_{k}", epochs=args.epochs, hold_back=False, **recipe)
                 seconds = time.perf_counter() - t0
                 new = load_scorer(work / f"m_{s}_{k}")
                 r = dict(speaker=s, k=k, commands=int(mine["label"].nunique()), own_n=len(own),
@@ -139,7 +146,8 @@ def main() -> int:
                       flush=True)
                 shutil.rmtree(work / f"m_{s}_{k}", ignore_errors=True)
                 if args.json:  # every row as it comes, so a run cut short keeps what it measured
-                    write_json(args.json, {"machine": describe(), "model": args.model, "per_speaker": rows_out})
+                    write_json(args.json, {"machine": describe(), "model": args.model, "recipe": recipe,
+                                           "per_speaker": rows_out})
         table = pd.DataFrame(rows_out, columns=["speaker", "k", "own_before", "own_after", "others_before",
                                                 "others_after", "seconds"])
         new_word = new_word_part(args, old, work, rng) if args.new_words else []
@@ -181,9 +189,15 @@ def main() -> int:
         print(f"mean: recognised {rec.mean():.1%} (lowest {rec.min():.1%}), new word's false alarms {fa.mean():.1f} "
               f"per hour (highest {fa.max():.1f})")
     if args.json:
-        write_json(args.json, {"machine": describe(), "model": args.model, "summary": summary,
+        write_json(args.json, {"machine": describe(), "model": args.model, "recipe": recipe, "summary": summary,
                                "per_speaker": rows_out, "new_word": new_word})
     return 0
+
+
+def recipe_of(args) -> dict:
+    """The fine-tune settings given on the command line (the others: trainer.personalize's defaults)."""
+    return {k: v for k, v in (("label_weight", args.label_weight), ("take_share", args.take_share),
+                              ("learning_rate", args.learning_rate)) if v is not None}
 
 
 def write_json(path, data: dict) -> None:
@@ -244,7 +258,8 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
         for p in takes["path"].iloc[:NEW_WORD_TAKES]:
             shutil.copyfile(index.audio_dir / p, ex / Path(p).name)
         t0 = time.perf_counter()
-        personalize(args.model, ex.parent, work / f"nm_{s}_{w}", epochs=args.epochs, hold_back=False)
+        personalize(args.model, ex.parent, work / f"nm_{s}_{w}", epochs=args.epochs, hold_back=False,
+                    **recipe_of(args))
         seconds = time.perf_counter() - t0
         new = load_scorer(work / f"nm_{s}_{w}")
         rest = takes["path"].iloc[NEW_WORD_TAKES:]

@@ -34,6 +34,7 @@ from .replay import read_replay
 # the take's own label's share of its target, the old model's scores having the rest (a word of the user's own: all of
 # it, the old model knows nothing of it). Chosen with bench/bench_personalize.py (docs/experiments.md), with the rate.
 LABEL_WEIGHT = 0.5
+TAKE_SHARE = 0.0         # take windows an epoch, as a share of the replay windows (0: each take once)
 HOLD_BACK_EVERY = 3      # every third take of a label with at least this many is held back for before / after
 LEARNING_RATE = 1e-4
 BATCH = 32
@@ -95,14 +96,17 @@ def extend_outputs(model, n_new: int, keras):
 
 
 def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: int, rng, settings,
-              replay: np.ndarray | None = None) -> None:
+              replay: np.ndarray | None = None, label_weight: float = LABEL_WEIGHT, take_share: float = TAKE_SHARE) -> None:
     """Each epoch: every training take, augmented afresh (shifts, gain, the room's noise), its target part its label
     and part the old model's scores (a new word: all label), plus room windows and every replay window (the model's
     own training sample, when its folder has one), both augmented too and taught as the old model hears them."""
     x_takes = np.stack([f for f, _ in train_takes])
     y_takes = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for _, lab in train_takes]]
-    w_takes = np.array([1.0 if lab in new_words else LABEL_WEIGHT for _, lab in train_takes], np.float32)[:, None]
-    reps = max(1, BATCH // max(len(x_takes), 1))
+    w_takes = np.array([1.0 if lab in new_words else label_weight for _, lab in train_takes], np.float32)[:, None]
+    # each take is seen this often an epoch, augmented afresh each time: at least a batch's worth of takes, and
+    # ``take_share`` of the replay's count
+    n_replay = 0 if replay is None else len(replay)
+    reps = max(1, BATCH // max(len(x_takes), 1), int(round(take_share * n_replay / max(len(x_takes), 1))))
     for _ in range(epochs):
         x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
         w = np.repeat(w_takes, reps, axis=0)
@@ -146,8 +150,11 @@ def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> fl
 
 
 def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,
-                hold_back: bool = True) -> dict:
-    """Fine-tune (see the module's text); ``hold_back=False`` trains on every take (a benchmark scores its own)."""
+                hold_back: bool = True, label_weight: float = LABEL_WEIGHT, take_share: float = TAKE_SHARE,
+                learning_rate: float = LEARNING_RATE) -> dict:
+    """Fine-tune (see the module's text); ``hold_back=False`` trains on every take (a benchmark scores its own);
+    ``label_weight``, ``take_share`` and ``learning_rate``: the recipe's settings (bench/bench_personalize.py tries
+    others)."""
     t0 = time.time()
     out_dir = Path(out_dir)
     src = ModelFolder.open(model_dir)
@@ -181,9 +188,9 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # a few takes must not move the statistics of all the training data
-    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy())
     fine_tune(model, train_takes, labels, new_words, room_windows(room_wav, settings, 200, rng), old_scores, epochs,
-              rng, settings, read_replay(src.path))
+              rng, settings, read_replay(src.path), label_weight, take_share)
     out_dir.mkdir(parents=True, exist_ok=True)
     from .train import save_inference_model, write_litert
 
