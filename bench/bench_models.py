@@ -4,12 +4,15 @@ streaming figures, compute per hop. Prints a Markdown table.
     python bench/bench_models.py --val runs/streams/val --test runs/streams/test [--test runs/streams/test20]
                                  MODEL_DIR [MODEL_DIR ...]
 
+A MODEL_DIR ending in ``:incremental`` is a ``dscnn_stream`` folder scored by its step every 40 ms on features
+computed as the audio arrives (``stream-eval --runtime incremental``), as its live path would.
+
 ``--val`` / ``--test`` name streams made by ``python -m trainer make-stream`` (STREAM.wav + STREAM.csv).
 For each model: the decision settings the validation sweep chooses, then on every test stream the figures
 with those settings and with the app's defaults. After the table, every model against the first on every
 stream (its chosen settings): the paired difference with a 95 % interval from a bootstrap over the stream's
-speakers (``trainer.stream_scoring.paired_difference``). Clip accuracy is read from MODEL_DIR/sample_test_metrics.json
-(``python -m trainer evaluate ... --json``) when it is there.
+speakers (``trainer.stream_scoring.paired_difference``). Clip accuracy is read from MODEL_DIR/<root>_test_metrics.json
+(train writes them) when they are there.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ sys.path.insert(0, str(REPO))
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings  # noqa: E402
 
 
+def clip_text(path: Path) -> str:
+    if not path.is_file():
+        return "-"
+    m = json.loads(path.read_text())
+    weakest = m["weakest_command"]
+    return f"{m['commands_right']:.1%} / {m['unknown_right']:.1%} / {weakest['label']} {weakest['accuracy']:.1%}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="+")
@@ -37,6 +48,9 @@ def main() -> int:
     ap.add_argument("--no-timing", action="store_true", help="leave out compute per hop (on a busy machine)")
     args = ap.parse_args()
     from bench.bench_hop import per_hop_ms
+    from bench.bench_streaming import incremental_hops
+
+    noise = np.random.default_rng(0).normal(0, 0.01, 16000 * 60).astype(np.float32)
     hop = args.hop_ms
     from kwsapp.runtime import LiteRtScorer
     from trainer.stream import read_truth, stream_eval, sweep
@@ -47,41 +61,49 @@ def main() -> int:
 
     print(f"streams: validation {args.val}; test {', '.join(args.test)}. Figures are correct / wrong / missed / "
           f"false alarms per hour; hop {hop:g} ms; {TOLERANCE_TEXT}.\n")
-    header = ["model", "parameters", "clip accuracy (sample test)", "per hop median / p99 (16 kHz)",
+    header = ["model", "parameters", "test clips, sample ; gathered: commands / other words unknown / weakest", "per hop median / p99 (16 kHz)",
               "chosen on validation"]
     for t in args.test:
         header += [f"{Path(t).name}, chosen", f"{Path(t).name}, app defaults"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     chosen_runs = {}  # (model, stream) -> stream_eval result with the model's chosen settings
-    for m in args.models:
+    runtimes = {}
+    for spec in args.models:
+        m, _, runtime = spec.partition(":")
+        runtimes[spec] = (m, runtime or "litert")
+    args.models = list(runtimes)
+    for spec in args.models:
+        m, runtime = runtimes[spec]
         info = json.loads((Path(m) / "training.json").read_text())
-        clip = Path(m) / "sample_test_metrics.json"
-        acc = f"{json.loads(clip.read_text())['accuracy']:.3f}" if clip.is_file() else "-"
+        acc = " ; ".join(clip_text(Path(m) / f"{root}_test_metrics.json") for root in ("speech_commands_sample", "gathered"))
         if args.no_timing:
             timing = "-"
         else:
-            ms = per_hop_ms(LiteRtScorer(m), hop_ms=hop)
+            ms = (incremental_hops(m, noise, 16000, hop) if runtime == "incremental"
+                  else per_hop_ms(LiteRtScorer(m), hop_ms=hop))
             timing = f"{float(np.median(ms)):.2f} / {float(np.percentile(ms, 99)):.2f} ms"
-        _, best = sweep(m, args.val + ".wav", args.val + ".csv", hop_ms=hop)
+        _, best = sweep(m, args.val + ".wav", args.val + ".csv", hop_ms=hop, runtime=runtime)
         chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
-        row = [f"{info.get('arch', 'reference')} w{info.get('width', 1)} ({Path(m).name})", f"{info['parameters']:,}",
+        row = [f"{info.get('arch', 'reference')} w{info.get('width', 1)} ({Path(m).name}, {runtime})", f"{info['parameters']:,}",
                acc, timing,
                f"th {chosen.threshold:g}, avg {chosen.average_window_ms:g} ms, refr {chosen.refractory_ms:g} ms, "
                f"min {chosen.minimum_count}, peak {chosen.peak_threshold:g}: {fmt(best)}"]
         if len(args.models) > 1:
-            chosen_runs[m, args.val] = stream_eval(m, args.val + ".wav", args.val + ".csv", hop_ms=hop, decisions=chosen)
+            chosen_runs[spec, args.val] = stream_eval(m, args.val + ".wav", args.val + ".csv", hop_ms=hop,
+                                                      decisions=chosen, runtime=runtime)
         for t in args.test:
-            chosen_runs[m, t] = stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=chosen)
-            row.append(fmt(chosen_runs[m, t]))
-            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=DecisionSettings())))
+            chosen_runs[spec, t] = stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=chosen, runtime=runtime)
+            row.append(fmt(chosen_runs[spec, t]))
+            row.append(fmt(stream_eval(m, t + ".wav", t + ".csv", hop_ms=hop, decisions=DecisionSettings(),
+                                       runtime=runtime)))
         print("| " + " | ".join(row) + " |", flush=True)
     print(f"\napp defaults: {asdict(DecisionSettings())}")
     first = args.models[0]
     found = {k: [(d["time_s"], d["label"]) for d in r["detections"]] for k, r in chosen_runs.items()}
     truth = {t: read_truth(t + ".csv") for t in [args.val, *args.test]} if len(args.models) > 1 else {}
     for m in args.models[1:]:
-        print(f"\n{Path(m).name} minus {Path(first).name}, each with its chosen settings (95 % intervals, paired "
+        print(f"\n{m} minus {first}, each with its chosen settings (95 % intervals, paired "
               f"bootstrap over the stream's speakers):")
         for t in truth:
             d = paired_difference(found[first, t], found[m, t], truth[t], chosen_runs[first, t]["hours"] * 3600)

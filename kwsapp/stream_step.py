@@ -93,10 +93,16 @@ class IncrementalScorer:
         self._frame_end_ms = s.window_ms
 
     def feed(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.buffer.write(np.asarray(samples, np.float32))
-        n = self.spectrogram.update(self.buffer)
+        samples = np.asarray(samples, np.float32)
         first = self.step.steps
-        scores = self.step.push(self.spectrogram.columns[len(self.spectrogram.columns) - n:] if n else
-                                np.empty((0, self.step.settings.shape[1]), np.float32))
+        piece = self.buffer.sample_rate_hz // 2  # the picture holds a second of frames: never more at once
+        scores = [self._feed(samples[a:a + piece]) for a in range(0, len(samples), piece)]
+        scores = np.concatenate(scores) if scores else np.empty((0, len(self.step.labels)), np.float32)
         k = np.arange(first, first + len(scores))
         return (FRAMES_PER_STEP * k + FRAMES_PER_STEP - 1) * self._frame_ms + self._frame_end_ms, scores
+
+    def _feed(self, samples: np.ndarray) -> np.ndarray:
+        self.buffer.write(samples)
+        n = self.spectrogram.update(self.buffer)
+        return self.step.push(self.spectrogram.columns[len(self.spectrogram.columns) - n:] if n else
+                              np.empty((0, self.step.settings.shape[1]), np.float32))

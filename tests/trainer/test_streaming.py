@@ -68,11 +68,14 @@ def test_the_live_path_at_the_feature_rate_computes_the_recordings_own_frames(st
     np.testing.assert_allclose(times, 40 * np.arange(len(times)) + 50)
 
 
-def test_resampled_input_steps_every_40_ms_too(stream_model):
-    scorer = IncrementalScorer(StreamStep(stream_model), 16000)
-    x = np.random.default_rng(3).normal(0, 0.05, 32000).astype(np.float32)
-    times = np.concatenate([scorer.feed(x[a:a + 1600])[0] for a in range(0, len(x), 1600)])
-    assert len(times) >= 48 and np.all(np.diff(times) == 40)
+def test_resampled_input_steps_every_40_ms_too_fed_in_any_pieces(stream_model):
+    x = np.random.default_rng(3).normal(0, 0.05, 48000).astype(np.float32)
+    small = IncrementalScorer(StreamStep(stream_model), 16000)
+    times, scores = map(np.concatenate, zip(*(small.feed(x[a:a + 1600]) for a in range(0, len(x), 1600))))
+    assert len(times) >= 73 and np.all(np.diff(times) == 40)
+    big_times, big_scores = IncrementalScorer(StreamStep(stream_model), 16000).feed(x)  # 3 s at once
+    np.testing.assert_array_equal(big_times, times)
+    np.testing.assert_allclose(big_scores, scores, atol=1e-5)
 
 
 def test_a_folder_without_a_step_says_so(tmp_path):
