@@ -83,3 +83,23 @@ def test_a_folder_without_a_step_says_so(tmp_path):
     (tmp_path / "model.tflite").write_bytes(b"")
     with pytest.raises(ModelFolderError, match="stream_step.tflite"):
         StreamStep(tmp_path)
+
+
+def test_the_command_line_exports_the_step_and_scores_a_recording_with_it(stream_model, tmp_path):
+    import json
+    import shutil
+
+    from tests.helpers import run_cli
+
+    folder = tmp_path / "m"
+    shutil.copytree(stream_model, folder)
+    (folder / "stream_step.tflite").unlink()
+    out = json.loads(run_cli("export-stream", "--model", folder).stdout.strip().splitlines()[-1])
+    assert out["max_abs_diff_vs_keras"] < 1e-4 and (folder / "stream_step.tflite").is_file()
+    write_wav(tmp_path / "s.wav", np.random.default_rng(4).normal(0, 0.05, 16000 * 6).astype(np.float32), 16000)
+    (tmp_path / "s.csv").write_text("time_s,label,clip\n2.5,yes,yes/a_nohash_0.wav\n")
+    r = run_cli("stream-eval", "--model", folder, "--wav", tmp_path / "s.wav", "--truth", tmp_path / "s.csv",
+                "--runtime", "incremental", "--json", tmp_path / "r.json")
+    assert r.stdout.startswith("hop 40 ms")
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["runtime"] == "incremental" and result["words"] == 1
