@@ -1,5 +1,8 @@
 """The streaming form of a dscnn_stream model: its step gives the whole model's scores, a few frames at a time."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
@@ -8,6 +11,7 @@ from kwsapp.core.features import DEFAULT_SETTINGS, log_specgram
 from kwsapp.core.labels import LABELS
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
 from kwsapp.stream_step import FRAMES_PER_STEP, IncrementalScorer, StreamStep
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +90,6 @@ def test_a_folder_without_a_step_says_so(tmp_path):
 
 
 def test_the_command_line_exports_the_step_and_scores_a_recording_with_it(stream_model, tmp_path):
-    import json
-    import shutil
-
-    from tests.helpers import run_cli
-
     folder = tmp_path / "m"
     shutil.copytree(stream_model, folder)
     (folder / "stream_step.tflite").unlink()
