@@ -43,6 +43,26 @@ def quiet_stderr():
         os.close(devnull)
 
 
+def litert_interpreter(path, num_threads: int = 1, input_shape=None):
+    """A LiteRT interpreter on the .tflite ``path`` with its tensors allocated (its first input resized to
+    ``input_shape`` first, when given). A missing runtime, or a file it cannot load, is a ModelFolderError naming it."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as exc:
+        raise ModelFolderError(f"the LiteRT runtime is not installed ({exc})") from None
+    try:
+        with quiet_stderr():  # LiteRT prints an INFO line about its CPU delegate
+            it = Interpreter(model_path=str(path), num_threads=num_threads)
+            inp = it.get_input_details()[0]
+            if input_shape is not None and list(inp["shape"]) != list(input_shape):
+                it.resize_tensor_input(inp["index"], list(input_shape))
+            it.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFolderError(f"{path}: cannot load the LiteRT model ({first})") from None
+    return it
+
+
 # windows per interpreter call on the batch path (export, evaluate, streams): small batches keep the activations in
 # the CPU's cache, large ones were slower per window (measured in docs/experiments.md)
 SCORE_BATCH = 32
@@ -56,23 +76,10 @@ class LiteRtScorer:
         path = self.folder.tflite_path
         if not path.is_file():
             raise ModelFolderError(f"{self.folder.path}: no {path.name}")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as exc:
-            raise ModelFolderError(f"the LiteRT runtime is not installed ({exc})") from None
         self.labels = self.folder.labels
         self.settings: FeatureSettings = self.folder.features
         frames, bins = self.settings.shape
-        try:
-            with quiet_stderr():  # LiteRT prints an INFO line about its CPU delegate
-                self._it = Interpreter(model_path=str(path), num_threads=num_threads)
-                inp = self._it.get_input_details()[0]
-                if list(inp["shape"]) != [1, frames, bins]:
-                    self._it.resize_tensor_input(inp["index"], [1, frames, bins])
-                self._it.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelFolderError(f"{path}: cannot load the LiteRT model ({first})") from None
+        self._it = litert_interpreter(path, num_threads, (1, frames, bins))
         self._in = self._it.get_input_details()[0]["index"]
         out = self._it.get_output_details()[0]
         if int(out["shape"][-1]) != len(self.labels):
@@ -90,15 +97,9 @@ class LiteRtScorer:
     def scores(self, feats: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:
         """Scores of a batch of windows (the export's path), through a second interpreter sized for ``batch_size``;
         a last, shorter batch is padded with silence and cut."""
-        from ai_edge_litert.interpreter import Interpreter
-
         feats = np.asarray(feats, dtype=np.float32)
         if getattr(self, "_batch_size", None) != batch_size:
-            frames, bins = self.settings.shape
-            with quiet_stderr():
-                it = Interpreter(model_path=str(self.folder.tflite_path), num_threads=1)
-                it.resize_tensor_input(it.get_input_details()[0]["index"], [batch_size, frames, bins])
-                it.allocate_tensors()
+            it = litert_interpreter(self.folder.tflite_path, 1, (batch_size, *self.settings.shape))
             self._batch_it, self._batch_size = it, batch_size
             self._batch_io = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
         it, n = self._batch_it, self._batch_size

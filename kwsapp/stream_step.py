@@ -21,26 +21,15 @@ class StreamStep:
     silent (floor-valued frames) before."""
 
     def __init__(self, model_dir):
-        from .runtime import quiet_stderr
+        from .runtime import litert_interpreter
 
         self.folder = ModelFolder.open(model_dir)
         path = self.folder.path / STEP_FILE
         if not path.is_file():
             raise ModelFolderError(f"{self.folder.path}: no {STEP_FILE} (python -m trainer export-stream writes it)")
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as exc:
-            raise ModelFolderError(f"the LiteRT runtime is not installed ({exc})") from None
         self.labels = self.folder.labels
         self.settings = self.folder.features
-        try:
-            with quiet_stderr():
-                it = Interpreter(model_path=str(path), num_threads=1)
-                it.allocate_tensors()
-        except (ValueError, RuntimeError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ModelFolderError(f"{path}: cannot load the LiteRT model ({first})") from None
-        self._it = it
+        self._it = it = litert_interpreter(path)
         runner = it.get_signature_runner()
         inputs, outputs = runner.get_input_details(), runner.get_output_details()
         missing = [n for n in ("frames",) + STATE_NAMES if n not in inputs]
