@@ -33,7 +33,7 @@ from .replay import read_replay
 
 # the take's own label's share of its target, the old model's scores having the rest (a word of the user's own: all of
 # it, the old model knows nothing of it). Chosen with bench/bench_personalize.py (docs/experiments.md), with the rate.
-LABEL_WEIGHT = 0.5
+LABEL_WEIGHT = 0.8
 TAKE_SHARE = 0.0         # take windows an epoch, as a share of the replay windows (0: each take once)
 HOLD_BACK_EVERY = 3      # every third take of a label with at least this many is held back for before / after
 LEARNING_RATE = 1e-4
