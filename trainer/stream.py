@@ -327,11 +327,13 @@ def verifier_hop_scores(model_dir, recording, hop_ms: float):
 
 
 def _stream_scores(model_dir, recording: WavFile, hop_ms: float, runtime: str):
-    """(labels, times_ms, scores, verify) of a recording for stream_eval and sweep."""
+    """(labels, times_ms, scores, verify, hop_ms) of a recording for stream_eval and sweep; the incremental runtime's
+    hop is its step's 40 ms."""
     if runtime == "incremental":
-        from kwsapp.stream_step import StreamStep
+        from kwsapp.core.modelfolder import ModelFolder
 
-        return StreamStep(model_dir).labels, *incremental_scores(model_dir, recording), None
+        times, scores = incremental_scores(model_dir, recording)
+        return ModelFolder.open(model_dir).labels, times, scores, None, float(np.median(np.diff(times)))
     if runtime == "keras":
         from .keras_model import KerasScorer
 
@@ -341,7 +343,7 @@ def _stream_scores(model_dir, recording: WavFile, hop_ms: float, runtime: str):
 
         scorer = load_scorer(model_dir)
     times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
-    return scorer.labels, times, scores, verifier_hop_scores(model_dir, recording, hop_ms)
+    return scorer.labels, times, scores, verifier_hop_scores(model_dir, recording, hop_ms), hop_ms
 
 
 def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
@@ -350,9 +352,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
     step every 40 ms, on features computed as the audio arrives; no verifier)."""
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
-    labels, times, scores, verify = _stream_scores(model_dir, recording, hop_ms, runtime)
-    if runtime == "incremental":
-        hop_ms = float(np.median(np.diff(times)))  # a step's 40 ms
+    labels, times, scores, verify, hop_ms = _stream_scores(model_dir, recording, hop_ms, runtime)
     found = decide(labels, times, scores, decisions, verify)
     result = score_detections(found, truth, recording.seconds).to_dict()
     result["intervals"] = speaker_intervals(found, truth, recording.seconds)
@@ -375,9 +375,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
-    labels, times, scores, verify = _stream_scores(model_dir, recording, hop_ms, runtime)
-    if runtime == "incremental":
-        hop_ms = float(np.median(np.diff(times)))  # a step's 40 ms
+    labels, times, scores, verify, hop_ms = _stream_scores(model_dir, recording, hop_ms, runtime)
     rows = []
     for th, win, ref, count, peak in itertools.product(thresholds, windows_ms, refractories_ms, minimum_counts,
                                                        peak_thresholds):
