@@ -50,7 +50,6 @@ def main() -> int:
     from bench.bench_hop import per_hop_ms
     from bench.bench_streaming import incremental_hops
 
-    noise = np.random.default_rng(0).normal(0, 0.01, 16000 * 60).astype(np.float32)
     hop = args.hop_ms
     from kwsapp.runtime import LiteRtScorer
     from trainer.stream import read_truth, stream_eval, sweep
@@ -68,18 +67,15 @@ def main() -> int:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     chosen_runs = {}  # (model, stream) -> stream_eval result with the model's chosen settings
-    runtimes = {}
     for spec in args.models:
         m, _, runtime = spec.partition(":")
-        runtimes[spec] = (m, runtime or "litert")
-    args.models = list(runtimes)
-    for spec in args.models:
-        m, runtime = runtimes[spec]
+        runtime = runtime or "litert"
         info = json.loads((Path(m) / "training.json").read_text())
         acc = " ; ".join(clip_text(Path(m) / f"{root}_test_metrics.json") for root in ("speech_commands_sample", "gathered"))
         if args.no_timing:
             timing = "-"
         else:
+            noise = np.random.default_rng(0).normal(0, 0.01, 16000 * 60).astype(np.float32)  # per_hop_ms's
             ms = (incremental_hops(m, noise, 16000, hop) if runtime == "incremental"
                   else per_hop_ms(LiteRtScorer(m), hop_ms=hop))
             timing = f"{float(np.median(ms)):.2f} / {float(np.percentile(ms, 99)):.2f} ms"

@@ -43,6 +43,7 @@ class StreamStep:
         for state_in, _ in self._state_io:
             state_in()[...] = 0
         self._pending = np.empty((0, self.settings.shape[1]), np.float32)
+        self.step_ms = FRAMES_PER_STEP * self.settings.frame_step_ms  # one result this often
         self.steps = 0
         # a second of silence first, in whole steps: the k-th step after it ends 4k + 3 frames into the stream
         self.push(np.full((WARM_UP_STEPS * FRAMES_PER_STEP, self.settings.shape[1]), self.settings.floor, np.float32))
@@ -95,3 +96,12 @@ class IncrementalScorer:
         n = self.spectrogram.update(self.buffer)
         return self.step.push(self.spectrogram.columns[len(self.spectrogram.columns) - n:] if n else
                               np.empty((0, self.step.settings.shape[1]), np.float32))
+
+
+def recording_scores(step: StreamStep, recording, piece_ms: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
+    """(times_ms, scores) of a whole recording (a kwsapp.core.audio.WavFile) through ``IncrementalScorer``, fed
+    ``piece_ms`` at a time as the app's hops would feed it: one result every ``step.step_ms``."""
+    scorer = IncrementalScorer(step, recording.sample_rate_hz)
+    piece = int(round(recording.sample_rate_hz * piece_ms / 1000))
+    parts = [scorer.feed(recording.read(a, min(a + piece, recording.n_frames))) for a in range(0, recording.n_frames, piece)]
+    return np.concatenate([t for t, _ in parts]), np.concatenate([x for _, x in parts])

@@ -277,21 +277,6 @@ def hop_scores(scorer, wave, rate: int, hop_ms: float, batch: int | None = None)
     return np.array(times), np.array(scores)
 
 
-def incremental_scores(model_dir, recording: WavFile, piece_ms: float = DEFAULT_HOP_MS):
-    """Scores of a recording as a streaming model's live path computes them (kwsapp.stream_step): fed
-    ``piece_ms`` at a time, one result every 4 frames (40 ms). (times_ms, scores), as ``hop_scores``."""
-    from kwsapp.stream_step import IncrementalScorer, StreamStep
-
-    scorer = IncrementalScorer(StreamStep(model_dir), recording.sample_rate_hz)
-    piece = int(round(recording.sample_rate_hz * piece_ms / 1000))
-    times, scores = [], []
-    for start in range(0, recording.n_frames, piece):
-        t, s = scorer.feed(recording.read(start, min(start + piece, recording.n_frames)))
-        times.append(t)
-        scores.append(s)
-    return np.concatenate(times), np.concatenate(scores)
-
-
 def announcements(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[int, str]]:
     """Replay the decision class over per-hop scores: (hop index, label) of every announcement. ``verify``:
     (kwsapp.runtime.Verifier, its per-hop scores), which keeps an announcement only if it agrees, as the app does."""
@@ -330,10 +315,10 @@ def _stream_scores(model_dir, recording: WavFile, hop_ms: float, runtime: str):
     """(labels, times_ms, scores, verify, hop_ms) of a recording for stream_eval and sweep; the incremental runtime's
     hop is its step's 40 ms."""
     if runtime == "incremental":
-        from kwsapp.core.modelfolder import ModelFolder
+        from kwsapp.stream_step import StreamStep, recording_scores
 
-        times, scores = incremental_scores(model_dir, recording)
-        return ModelFolder.open(model_dir).labels, times, scores, None, float(np.median(np.diff(times)))
+        step = StreamStep(model_dir)
+        return step.labels, *recording_scores(step, recording), None, step.step_ms
     if runtime == "keras":
         from .keras_model import KerasScorer
 

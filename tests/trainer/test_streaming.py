@@ -10,7 +10,7 @@ from kwsapp.core.audio import WavFile, write_wav
 from kwsapp.core.features import DEFAULT_SETTINGS, log_specgram
 from kwsapp.core.labels import LABELS
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from kwsapp.stream_step import FRAMES_PER_STEP, IncrementalScorer, StreamStep
+from kwsapp.stream_step import FRAMES_PER_STEP, IncrementalScorer, StreamStep, recording_scores
 from tests.helpers import run_cli
 
 
@@ -57,12 +57,10 @@ def test_frames_short_of_a_step_wait_for_the_next_push(stream_model):
 
 def test_the_live_path_at_the_feature_rate_computes_the_recordings_own_frames(stream_model, tmp_path):
     """At 8 kHz nothing is resampled: fed in pieces, the step sees the frames of the whole recording."""
-    from trainer.stream import incremental_scores
-
     rate = DEFAULT_SETTINGS.sample_rate_hz
     wave = np.random.default_rng(2).normal(0, 0.05, 3 * rate).astype(np.float32)
     write_wav(tmp_path / "r.wav", wave, rate)
-    times, scores = incremental_scores(stream_model, WavFile(tmp_path / "r.wav"), piece_ms=70)
+    times, scores = recording_scores(StreamStep(stream_model), WavFile(tmp_path / "r.wav"), piece_ms=70)
     # the wav holds 16-bit samples: the frames of what was written
     frames = log_specgram(WavFile(tmp_path / "r.wav").read(0, len(wave)), DEFAULT_SETTINGS)
     want = StreamStep(stream_model).push(frames)
