@@ -31,6 +31,7 @@ ACTIONS = ("run", "keys", "type", "notify")
 ARGUMENT = {"run": "argv", "keys": "keys", "type": "text", "notify": None}
 RUN_WAIT_S = 3.0  # a program that ends within this reports its exit status; one that runs on is "started"
 MODIFIERS = ("ctrl", "alt", "shift", "super")
+MAX_ACTIONS_BYTES = 1 << 20  # an actions file or settings value larger than this is refused unread
 
 
 class ActionsError(ValueError):
@@ -123,6 +124,8 @@ def binding_from_dict(entry, where: str) -> Binding:
         argv = entry.get("argv")
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a for a in argv):
             raise ActionsError(f"{where}: 'argv' must be a list of the program and its arguments (non-empty strings)")
+        if any("\0" in a for a in argv):
+            raise ActionsError(f"{where}: 'argv' holds a NUL character, which no program argument can carry")
         kwargs["argv"] = tuple(argv)
     elif action == "keys":
         keys = entry.get("keys")
@@ -135,6 +138,8 @@ def binding_from_dict(entry, where: str) -> Binding:
         text = entry.get("text")
         if not isinstance(text, str) or not text:
             raise ActionsError(f"{where}: 'text' must be the text to type")
+        if "\0" in text:
+            raise ActionsError(f"{where}: 'text' holds a NUL character, which cannot be typed")
         kwargs["text"] = text
     return Binding(label=label, action=action, enabled=enabled,
                    threshold=None if threshold is None else float(threshold), **kwargs)
@@ -155,15 +160,32 @@ def actions_from_dict(data, where: str) -> ActionSet:
     return ActionSet(enabled, tuple(binding_from_dict(b, f"{where}: bindings[{i}]") for i, b in enumerate(bindings)))
 
 
+def actions_from_json(text: str, where: str) -> ActionSet:
+    """Actions from the text of a file or a settings value; any fault is one :class:`ActionsError` naming ``where``."""
+    if len(text) > MAX_ACTIONS_BYTES:
+        raise ActionsError(f"{where}: {len(text):,} characters, more than an actions file may have "
+                           f"({MAX_ACTIONS_BYTES:,})")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ActionsError(f"{where}: not JSON ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise ActionsError(f"{where}: not actions (values nested too deep)") from None
+    return actions_from_dict(data, where)
+
+
 def load_actions(path) -> ActionSet:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_ACTIONS_BYTES:
+            raise ActionsError(f"{path}: {size:,} bytes, more than an actions file may have ({MAX_ACTIONS_BYTES:,})")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ActionsError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ActionsError(f"{path}: not JSON ({str(exc).splitlines()[0]})") from None
-    return actions_from_dict(data, str(path))
+    return actions_from_json(text, str(path))
 
 
 def save_actions(path, actions: ActionSet) -> None:

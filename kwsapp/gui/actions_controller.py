@@ -7,7 +7,7 @@ import json
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from ..core.actions import ActionResult, ActionRunner, ActionsError, ActionSet, actions_from_dict, load_actions, save_actions
+from ..core.actions import ActionResult, ActionRunner, ActionsError, ActionSet, actions_from_json, load_actions, save_actions
 
 SETTINGS_KEY = "actions/json"
 
@@ -37,11 +37,7 @@ class ActionsController(QObject):
         raw = self.settings.value(SETTINGS_KEY, None)
         if raw is None:
             return ActionSet()
-        try:
-            data = json.loads(str(raw))
-        except json.JSONDecodeError:
-            raise ActionsError(f"{self.settings.fileName()}: {SETTINGS_KEY} is not JSON") from None
-        return actions_from_dict(data, f"{self.settings.fileName()}: {SETTINGS_KEY}")
+        return actions_from_json(str(raw), f"{self.settings.fileName()}: {SETTINGS_KEY}")
 
     def set_actions(self, actions: ActionSet) -> None:
         """Keep ``actions`` where they came from (the ``--actions`` file, else the settings)."""

@@ -13,6 +13,7 @@ from kwsapp.core.actions import (
     ActionsError,
     ActionSet,
     Binding,
+    actions_from_json,
     load_actions,
     parse_keys,
     save_actions,
@@ -142,3 +143,31 @@ def test_unreadable_and_non_json_files_are_one_line(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ActionsError, match=r"bad.json: not JSON"):
         load_actions(tmp_path / "bad.json")
+
+
+NESTED = "[" * 2000 + "]" * 2000
+
+
+def test_values_nested_too_deep_or_too_large_are_one_line(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text(NESTED)
+    with pytest.raises(ActionsError) as e:
+        load_actions(f)
+    assert str(e.value).startswith(str(f)) and "nested too deep" in str(e.value)
+    with pytest.raises(ActionsError, match="^settings: not actions"):
+        actions_from_json('{"bindings": ' + NESTED + "}", "settings")
+    big = tmp_path / "big.json"
+    big.write_text('{"bindings": []}' + " " * (2 << 20))
+    with pytest.raises(ActionsError, match="more than an actions file may have"):
+        load_actions(big)
+    with pytest.raises(ActionsError, match="more than an actions file may have"):
+        actions_from_json(" " * (2 << 20), "settings")
+
+
+@pytest.mark.parametrize("entry", [
+    {"label": "yes", "action": "run", "argv": ["prog", "a\0b"], "enabled": True},
+    {"label": "go", "action": "type", "text": "hi\0there", "enabled": True},
+])
+def test_a_nul_byte_is_refused_when_the_file_is_loaded(entry):
+    with pytest.raises(ActionsError, match="NUL character"):
+        actions_from_json(json.dumps({"enabled": True, "bindings": [entry]}), "f.json")

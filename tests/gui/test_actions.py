@@ -108,7 +108,8 @@ def test_import_and_export_of_actions(make_window, tmp_path):
     assert [b.label for b in w.actions.actions.bindings] == ["stop"]  # unchanged
 
 
-@pytest.mark.parametrize("content", ["{not json", json.dumps({"bindings": [{"label": "yes", "action": "run"}]})])
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"bindings": [{"label": "yes", "action": "run"}]}),
+                                     "[" * 2000 + "]" * 2000])
 def test_a_bad_actions_file_stops_the_app_with_one_line(tmp_path, content):
     import subprocess
 
@@ -147,3 +148,16 @@ def test_that_was_wrong_saves_the_last_command_as_unknown(make_window, tmp_path,
     w.action_wrong.trigger()
     saved = list((tmp_path / "data" / "examples" / "unknown").glob("wrong_*.wav"))
     assert len(saved) == 1 and "Saved the 'go' at 4.0 s as an example of unknown" in w.message_bar.text()
+
+
+def test_the_app_starts_whatever_the_settings_hold_as_actions(make_window, settings_file):
+    from PySide6.QtCore import QSettings
+
+    for bad in ["[" * 2000 + "]" * 2000, "{not json", json.dumps({"enabled": True, "bindings": [{"label": 3}]})]:
+        s = QSettings(str(settings_file), QSettings.Format.IniFormat)
+        s.setValue("actions/json", bad)
+        s.sync()
+        w = make_window()
+        assert w.actions.actions.bindings == () and not w.action_actions_on.isChecked()
+        assert w.actions.load_problem and w.actions.load_problem.endswith("actions are off")
+        assert "\n" not in w.actions.load_problem
