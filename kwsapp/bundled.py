@@ -7,10 +7,14 @@ from pathlib import Path
 MODEL_FOLDER_NAME = "default_model"
 
 
-def bundled_model_dir() -> Path:
+def assets_dir() -> Path:
     try:  # installed, editable or not: the package kwsapp.assets is the repository's assets/ folder
         from importlib.resources import files
 
-        return Path(str(files("kwsapp.assets"))) / MODEL_FOLDER_NAME
+        return Path(str(files("kwsapp.assets")))
     except ModuleNotFoundError:  # a clone on the path without an install
-        return Path(__file__).resolve().parents[1] / "assets" / MODEL_FOLDER_NAME
+        return Path(__file__).resolve().parents[1] / "assets"
+
+
+def bundled_model_dir() -> Path:
+    return assets_dir() / MODEL_FOLDER_NAME

@@ -5,10 +5,7 @@ run by the LiteRT interpreter. (The Keras side, for training and evaluation, is 
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,47 +18,7 @@ from .core.decisions import (
 )
 from .core.features import FeatureSettings, features_from_wave
 from .core.modelfolder import ModelFolder, ModelFolderError
-
-
-@contextmanager
-def quiet_stderr():
-    """Point file descriptor 2 at /dev/null for the block (C++ logging ignores Python's sys.stderr): LiteRT and
-    TensorFlow print start-up lines there. Set KWSAPP_DEBUG=1 to see them."""
-    if os.environ.get("KWSAPP_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def litert_interpreter(path, num_threads: int = 1, input_shape=None):
-    """A LiteRT interpreter on the .tflite ``path`` with its tensors allocated (its first input resized to
-    ``input_shape`` first, when given). A missing runtime, or a file it cannot load, is a ModelFolderError naming it."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError as exc:
-        raise ModelFolderError(f"the LiteRT runtime is not installed ({exc})") from None
-    try:
-        with quiet_stderr():  # LiteRT prints an INFO line about its CPU delegate
-            it = Interpreter(model_path=str(path), num_threads=num_threads)
-            inp = it.get_input_details()[0]
-            if input_shape is not None and list(inp["shape"]) != list(input_shape):
-                it.resize_tensor_input(inp["index"], list(input_shape))
-            it.allocate_tensors()
-    except (ValueError, RuntimeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelFolderError(f"{path}: cannot load the LiteRT model ({first})") from None
-    return it
-
+from .engine.litert import litert_interpreter, quiet_stderr  # noqa: F401 (also imported from here)
 
 # windows per interpreter call on the batch path (export, evaluate, streams): small batches keep the activations in
 # the CPU's cache, large ones were slower per window (measured in docs/experiments.md)

@@ -1,0 +1,180 @@
+"""The speech-embedding front-end's training inputs, computed once and kept (like the feature cache): for every clip
+of a data folder, ``copies`` versions of its 1.5-s buffer as the head sees it (9 embeddings x 96), the recipe's
+augmentation applied to the waveform first (a shift of the word in the buffer, background noise of the clip's own
+split at a random SNR, a gain); copy 0 is the clip alone, centred. Silence: buffers of background noise alone.
+
+    CACHE/<folder key>/meta.json   what was computed, and from what
+    CACHE/<folder key>/copy<k>.npy (clips, windows, 96) float16, in the order of the folder's index
+    CACHE/<folder key>/silence_<split>.npy
+
+A clip that cannot be read is skipped and counted (its rows stay zero and ``meta.json`` lists it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kwsapp.core.audio import AudioError, read_wav, resample
+from kwsapp.core.files import write_atomic
+from kwsapp.engine.speech_embedding import RATE_HZ, FrontEndSettings
+
+from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
+
+VERSION = 1
+BUFFER_S = 1.5
+SILENCE_PER_SPLIT = {"training": 3000, "validation": 400, "testing": 400}
+
+
+@dataclass(frozen=True)
+class CacheRecipe:
+    copies: int = 4
+    max_offset_s: float = 0.5          # where the 1-s clip starts in the 1.5-s buffer: 0 .. this (copy 0: centred)
+    noise_probability: float = 0.8
+    snr_db_range: tuple[float, float] = (0.0, 25.0)
+    gain_db_range: tuple[float, float] = (-10.0, 10.0)
+    band_rate_hz: int = 16000
+    seed: int = 0
+
+
+def folder_key(root, rule: SplitRule, recipe: CacheRecipe) -> str:
+    text = json.dumps([str(Path(root).resolve()), rule.salt, rule.validation_percent, rule.testing_percent,
+                       rule.use_lists, recipe.__dict__, VERSION], sort_keys=True)
+    return f"{Path(root).name}-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+def _to_band16k(x: np.ndarray, rate: int, band_rate_hz: int) -> np.ndarray:
+    if band_rate_hz != rate:
+        x = resample(x, rate, band_rate_hz)
+        rate = band_rate_hz
+    return resample(x, rate, RATE_HZ).astype(np.float32) if rate != RATE_HZ else x.astype(np.float32)
+
+
+def _rms(x: np.ndarray) -> float:
+    from .stream import active_rms
+
+    return active_rms(x, RATE_HZ)
+
+
+class _Noise:
+    def __init__(self, files, band_rate_hz: int):
+        recs, self.errors = load_noise(files)
+        self.recs = [(r.path, _to_band16k(r.samples, r.sample_rate_hz, band_rate_hz)) for r in recs]
+
+    def window(self, split: str, n: int, rng) -> np.ndarray | None:
+        if not self.recs:
+            return None
+        lo, hi = NOISE_SEGMENTS.get(split, (0.0, 1.0))
+        _, x = self.recs[rng.integers(len(self.recs))]
+        a, b = int(lo * x.size), int(hi * x.size)
+        if b - a <= n:
+            seg = np.resize(x[a:b] if b > a else x, n)
+        else:
+            s = int(rng.integers(a, b - n))
+            seg = x[s:s + n]
+        r = float(np.sqrt(np.mean(np.square(seg))))
+        return seg / r if r > 1e-6 else None
+
+
+def _buffer(clip16k: np.ndarray, copy: int, split: str, noise: _Noise, recipe: CacheRecipe, rng) -> np.ndarray:
+    n = int(BUFFER_S * RATE_HZ)
+    x = clip16k[:RATE_HZ]
+    out = np.zeros(n, np.float32)
+    room = n - RATE_HZ
+    off = room // 2 if copy == 0 else int(rng.uniform(0, min(recipe.max_offset_s * RATE_HZ, room)))
+    out[off:off + x.size] = x
+    if copy == 0:
+        return out
+    out *= 10 ** (rng.uniform(*recipe.gain_db_range) / 20)
+    if rng.random() < recipe.noise_probability:
+        bed = noise.window(split, n, rng)
+        level = _rms(out)
+        if bed is not None and level > 1e-6:
+            out += bed * level / 10 ** (rng.uniform(*recipe.snr_db_range) / 20)
+    return np.clip(out, -1.0, 1.0)
+
+
+def _work(args):
+    """One worker: the buffers of a slice of the clips, embedded."""
+    paths, splits, first, recipe, noise_files, frontend_dir, windows = args
+    from kwsapp.engine.speech_embedding import SpeechEmbedding
+
+    fe = SpeechEmbedding(frontend_dir)
+    noise = _Noise(noise_files, recipe.band_rate_hz)
+    out = np.zeros((recipe.copies, len(paths), windows, 96), np.float16)
+    bad = []
+    for i, (p, split) in enumerate(zip(paths, splits)):
+        try:
+            rate, x = read_wav(p)
+        except AudioError as exc:
+            bad.append(str(exc))
+            continue
+        clip = _to_band16k(x, rate, recipe.band_rate_hz)
+        rng = np.random.default_rng([recipe.seed, first + i])
+        bufs = np.stack([_buffer(clip, c, split, noise, recipe, rng) for c in range(recipe.copies)])
+        out[:, i] = fe.embed_waves(bufs)[:, -windows:].astype(np.float16)
+    return first, out, bad
+
+
+def _silence(split: str, count: int, noise: _Noise, recipe: CacheRecipe, frontend_dir, windows: int) -> np.ndarray:
+    from kwsapp.engine.speech_embedding import SpeechEmbedding
+
+    from .dataset import silence_gains
+
+    fe = SpeechEmbedding(frontend_dir)
+    rng = np.random.default_rng([recipe.seed, 7, len(split)])
+    gains = silence_gains(count, rng)
+    n = int(BUFFER_S * RATE_HZ)
+    out = np.zeros((count, windows, 96), np.float16)
+    for i in range(count):
+        bed = noise.window(split, n, rng)
+        x = np.zeros(n, np.float32) if bed is None else np.clip(bed * 0.1 * gains[i], -1, 1).astype(np.float32)
+        out[i] = fe.embed_waves(x[None])[0, -windows:]
+    return out
+
+
+def build(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = CacheRecipe(), workers: int = 2,
+          windows: int = FrontEndSettings().windows, progress: bool = True) -> Path:
+    """Compute (or find) the cache of one data folder; returns its directory."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kwsapp.engine.speech_embedding import bundled_frontend_dir
+    from tqdm import tqdm
+
+    index = index_dataset(root, rule)
+    where = Path(cache_dir) / folder_key(root, rule, recipe)
+    if (where / "meta.json").is_file():
+        return where
+    where.mkdir(parents=True, exist_ok=True)
+    paths = [str(index.audio_dir / p) for p in index.clips["path"]]
+    splits = list(index.clips["split"])
+    fe_dir = bundled_frontend_dir()
+    step = 256
+    jobs = [(paths[a:a + step], splits[a:a + step], a, recipe, index.noise_files, fe_dir, windows)
+            for a in range(0, len(paths), step)]
+    arrays = [np.lib.format.open_memmap(where / f"copy{c}.npy.part", "w+", np.float16, (len(paths), windows, 96))
+              for c in range(recipe.copies)]
+    bad = []
+    with ProcessPoolExecutor(workers) as pool, tqdm(total=len(paths), desc=f"embeddings {Path(root).name}",
+                                                      unit="clip", disable=not progress) as bar:
+        for first, out, b in pool.map(_work, jobs):
+            for c in range(recipe.copies):
+                arrays[c][first:first + out.shape[1]] = out[c]
+            bad += b
+            bar.update(out.shape[1])
+    for c, a in enumerate(arrays):
+        a.flush()
+        del a
+        os.replace(where / f"copy{c}.npy.part", where / f"copy{c}.npy")
+    noise = _Noise(index.noise_files, recipe.band_rate_hz)
+    for split, count in SILENCE_PER_SPLIT.items():
+        sil = _silence(split, count, noise, recipe, fe_dir, windows)
+        write_atomic(where / f"silence_{split}.npy", lambda p, s=sil: np.save(open(p, "wb"), s))
+    meta = {"root": str(Path(root).resolve()), "clips": len(paths), "unreadable": bad, "recipe": recipe.__dict__,
+            "windows": windows, "version": VERSION}
+    write_atomic(where / "meta.json", lambda p: Path(p).write_text(json.dumps(meta, indent=1)))
+    return where
