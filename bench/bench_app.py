@@ -1,6 +1,6 @@
 """The running app, measured from outside: time until its window is painted, and CPU use while it listens.
 
-    python bench/bench_app.py [--seconds 60] [--launches 3] [--platform offscreen|xcb] [--against DIR] [--rounds N]
+    python -m bench.bench_app [--seconds 60] [--launches 3] [--platform offscreen|xcb] [--against DIR] [--rounds N]
 
 ``--against DIR``: another checkout of kwsapp (``git worktree add DIR COMMIT``), measured the same way in the same
 run, in turns (this one, that one, ... ``--rounds`` times), so that the two figures and their ratio share the machine.
@@ -23,11 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from kwsapp.core.audio import write_wav
+from tests.vmic import VirtualMicrophone
 
-from kwsapp.core.audio import write_wav  # noqa: E402
-from tests.vmic import VirtualMicrophone  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 

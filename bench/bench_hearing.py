@@ -1,6 +1,6 @@
 """Where a stream loses its words, before any decision: per word, how many hops of the model's raw scores heard it.
 
-    python bench/bench_hearing.py --model assets/default_model runs/streams/val runs/streams/test
+    python -m bench.bench_hearing --model assets/default_model runs/streams/val runs/streams/test
                                   [--threshold 0.5] [--hop-ms 100] [--few 7] [--speakers 5]
 
 Each STREAM is a stem: STREAM.wav and STREAM.csv as `make-stream` writes them. The model runs over the recording
@@ -14,14 +14,12 @@ instead, the speakers who lose the most, and the other words that raise a comman
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def report(name: str, rows, threshold: float, speakers: int, few: int, window_hops: int) -> None:
@@ -66,8 +64,8 @@ def main() -> int:
 
     from kwsapp.core.audio import read_wav
     from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
-    from kwsapp.runtime import load_scorer
-    from trainer.stream import hop_scores, read_truth
+    from kwsapp.engine.window import load_scorer
+    from trainer.stream import model_scores, read_truth
     from trainer.stream_scoring import EARLY_S, LATE_S, word_hearing
 
     hop_ms = args.hop_ms or DEFAULT_HOP_MS
@@ -78,7 +76,7 @@ def main() -> int:
     for stem in args.streams:
         truth = read_truth(stem + ".csv")
         rate, wave = read_wav(stem + ".wav")
-        times, scores = hop_scores(scorer, wave, rate, hop_ms)
+        times, scores = model_scores(scorer.folder.path, wave, rate, hop_ms)
         report(stem, word_hearing(scorer.labels, times, scores, truth, args.threshold), args.threshold,
                args.speakers, args.few, window_hops)
     return 0

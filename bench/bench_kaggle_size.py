@@ -3,7 +3,7 @@ clips) through the feature cache, one training epoch of the bundled recipe, ``ev
 each a process of its own, timed, with its peak memory; and the notebook's own test loop on the same test clips in
 the same run, for the ratio.
 
-    python bench/bench_kaggle_size.py [--root ../data/kaggle_size] [--scale 1] [--model assets/default_model]
+    python -m bench.bench_kaggle_size [--root ../data/kaggle_size] [--scale 1] [--model assets/default_model]
                                       [--notebook-clips N] [--stages cache epoch evaluate read submit notebook]
 
 The audio is generated (a tone per word in noise, 1 s at 16 kHz, written once and reused; about 7 GB at full size,
@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 TRAIN_CLIPS = 64_727
 TEST_CLIPS = 158_538

@@ -1,7 +1,7 @@
 """Compare model folders the way the README's table does: parameters, clip accuracy on held-out speakers,
 streaming figures, compute per hop. Prints a Markdown table.
 
-    python bench/bench_models.py --val runs/streams/val --test runs/streams/test [--test runs/streams/test20]
+    python -m bench.bench_models --val runs/streams/val --test runs/streams/test [--test runs/streams/test20]
                                  MODEL_DIR [MODEL_DIR ...]
 
 A MODEL_DIR ending in ``:incremental`` is a ``dscnn_stream`` folder scored by its step every 40 ms on features
@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings  # noqa: E402
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 
+REPO = Path(__file__).resolve().parents[1]
 
 def clip_text(path: Path) -> str:
     if not path.is_file():
@@ -51,7 +49,6 @@ def main() -> int:
     from bench.bench_streaming import incremental_hops
 
     hop = args.hop_ms
-    from kwsapp.runtime import LiteRtScorer
     from trainer.stream import read_truth, stream_eval, sweep
     from trainer.stream_scoring import TOLERANCE_TEXT, paired_difference
 
@@ -77,7 +74,7 @@ def main() -> int:
         else:
             noise = np.random.default_rng(0).normal(0, 0.01, 16000 * 60).astype(np.float32)  # per_hop_ms's
             ms = (incremental_hops(m, noise, 16000, hop) if runtime == "incremental"
-                  else per_hop_ms(LiteRtScorer(m), hop_ms=hop))
+                  else per_hop_ms(m, hop_ms=hop))
             timing = f"{float(np.median(ms)):.2f} / {float(np.percentile(ms, 99)):.2f} ms"
         _, best = sweep(m, args.val + ".wav", args.val + ".csv", hop_ms=hop, runtime=runtime)
         chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})

@@ -3,7 +3,7 @@ at the SNRs a stream is made at, measured the way ``make-stream`` measures them 
 over the noise's RMS). It shows how much of the streaming figures is the model's hearing in noise, before
 any decision is taken.
 
-    python bench/bench_noise.py --data ../shared/speech_commands_sample [--model DIR] [--split test]
+    python -m bench.bench_noise --data ../shared/speech_commands_sample [--model DIR] [--split test]
                                 [--snr-db 20 10 5] [--seed 0] [--feature-mix]
 
 With --feature-mix, each noisy row is followed by two where the same clip and noise are mixed the ways training
@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:

@@ -10,8 +10,8 @@ Then a word of one's own: a held-out speaker of the gathered data with many take
 for (the spoken digits) teaches it from 8 takes; scored on that speaker's other takes, on the other speakers' clips,
 and on a 10 dB test stream that never says the word (false alarms per hour of the new word, and of all labels).
 
-    python bench/bench_personalize.py --model runs/heldout47 [--k 1 2 3] [--max-speakers N] [--stream runs/streams/test]
-    python bench/bench_personalize.py --write-speakers   # choose the speakers again (bench/personalize_speakers.txt)
+    python -m bench.bench_personalize --model runs/heldout47 [--k 1 2 3] [--max-speakers N] [--stream runs/streams/test]
+    python -m bench.bench_personalize --write-speakers   # choose the speakers again (bench/personalize_speakers.txt)
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 SPEAKERS_FILE = REPO / "bench" / "personalize_speakers.txt"
 MIN_TAKES = 4      # a command counts when the speaker said it this often: up to 3 to learn from, the rest to test on
@@ -75,7 +74,7 @@ def main() -> int:
     from kwsapp.core.features import features_from_wave
     from kwsapp.core.labels import COMMANDS
     from kwsapp.core.modelfolder import ModelFolder
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
     from trainer.dataset import SplitRule, index_dataset, read_speaker_list
     from trainer.personalize import personalize
 
@@ -212,10 +211,10 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
     from kwsapp.core.features import features_from_wave
     from kwsapp.core.modelfolder import ModelFolder
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
     from trainer.dataset import SplitRule, index_dataset
     from trainer.personalize import personalize
-    from trainer.stream import WavFile, decide, hop_scores, read_truth
+    from trainer.stream import WavFile, decide, model_scores, read_truth
     from trainer.stream_scoring import in_reach, score_detections
 
     gathered = Path(args.gathered)
@@ -237,7 +236,7 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     print(f"\nnew word: {len(chosen)} (speaker, word) pairs of the gathered test speakers, words the stream never says")
     rec = WavFile(stream_wav)
     settings = DecisionSettings()
-    t_old, s_old = hop_scores(old, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)  # as the app hops
+    t_old, s_old = model_scores(old.folder.path, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)  # as the app hops
     all_before = score_detections(decide(old.labels, t_old, s_old, settings), truth, rec.seconds).false_alarms_per_hour
     others = test[~test["speaker"].isin([s for s, _ in chosen])]
     others = others.iloc[rng.permutation(len(others))[:args.others]]
@@ -264,7 +263,7 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
         new = load_scorer(work / f"nm_{s}_{w}")
         rest = takes["path"].iloc[NEW_WORD_TAKES:]
         pred = np.asarray(new.scores(feats(rest))).argmax(axis=1)
-        t_new, s_new = hop_scores(new, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)
+        t_new, s_new = model_scores(new.folder.path, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)
         found = decide(new.labels, t_new, s_new, settings)
         new_fa = [t for t, lab in found if lab == w and not any(in_reach(float(r[0]), t) and Path(r[2]).parent.name == w
                                                                   for r in truth if len(r) > 2)]

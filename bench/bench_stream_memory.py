@@ -1,6 +1,6 @@
 """Peak memory of make-stream and stream-eval as the recording grows: it should not grow with it.
 
-    python bench/bench_stream_memory.py [--data ../shared/speech_commands_sample] [--minutes 1 10 60]
+    python -m bench.bench_stream_memory [--data ../shared/speech_commands_sample] [--minutes 1 10 60]
 
 Each command runs in its own process; its peak resident memory is read from the kernel (ru_maxrss of the child).
 """
@@ -14,8 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.machine import describe  # noqa: E402
+from bench.machine import describe
 
 REPO = Path(__file__).resolve().parents[1]
 

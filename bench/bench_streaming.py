@@ -1,55 +1,38 @@
 """Per-hop compute of the live path, whole windows against a streaming model's steps, side by side in one run.
 
-    python bench/bench_streaming.py [--window assets/default_model ...] [--stream runs/g_stream_s0 ...]
+    python -m bench.bench_streaming [--window assets/default_model ...] [--stream runs/g_stream_s0 ...]
                                     [--rate 16000] [--seconds 20] [--rounds 3]
 
-``--window`` models run as the app runs them today (kwsapp.runtime.StreamingRecognizer: every hop, the newest 1 s
+``--window`` models run as the app runs them (the Listener, kwsapp.engine.listener: every hop, the newest 1 s
 at the device rate -> features -> model -> decision). ``--stream`` models (with ``stream_step.tflite``) run
-incrementally (kwsapp.stream_step.IncrementalScorer: every hop, only the new audio -> the feature frames that became
-complete -> one step per 4 frames -> a decision per step), and through whole windows too, for comparison. Each
+incrementally too (the Listener with the incremental kind: every hop, only the new audio -> the feature frames that
+became complete -> one step per 4 frames -> a decision per step), for comparison. Each
 round runs every path over the same generated noise, in turn; the figures are over all rounds' hops.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.machine import describe
+from kwsapp.core.decisions import DEFAULT_HOP_MS
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from bench.machine import describe  # noqa: E402
-from kwsapp.core.decisions import DEFAULT_HOP_MS, RecognizeCommands  # noqa: E402
 
 
 def window_hops(model_dir, wave, rate_hz: int, hop_ms: float) -> list[float]:
-    from kwsapp.runtime import LiteRtScorer, StreamingRecognizer
+    from bench.bench_hop import per_hop_ms
 
-    rec = StreamingRecognizer(LiteRtScorer(model_dir))
-    rec.step(wave[:rate_hz], rate_hz, 0.0)  # imports scipy, as the app does at start
-    rec.commands.reset()
-    return [h.compute_ms for h in rec.run_wave(wave, rate_hz, hop_ms)]
+    return list(per_hop_ms(model_dir, rate_hz, len(wave) / rate_hz, hop_ms))
 
 
 def incremental_hops(model_dir, wave, rate_hz: int, hop_ms: float) -> list[float]:
-    from kwsapp.stream_step import IncrementalScorer, StreamStep
+    from bench.bench_hop import per_hop_ms
 
-    step = StreamStep(model_dir)
-    scorer = IncrementalScorer(step, rate_hz)
-    commands = RecognizeCommands(step.labels)
-    scorer.feed(wave[:rate_hz])
-    piece = int(round(rate_hz * hop_ms / 1000))
-    out = []
-    for start in range(rate_hz, len(wave) - piece + 1, piece):
-        t0 = time.perf_counter()
-        times, scores = scorer.feed(wave[start:start + piece])
-        for t, s in zip(times, scores):
-            commands.process(s, float(t))
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+    return list(per_hop_ms(model_dir, rate_hz, len(wave) / rate_hz, hop_ms, runtime="incremental"))
 
 
 def main() -> int:

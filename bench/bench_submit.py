@@ -1,6 +1,6 @@
 """Export speed: kwsapp's `submit` against the reference notebook's own test loop, in one run.
 
-    python bench/bench_submit.py [--clips 5000] [--model assets/default_model] [--workers N]
+    python -m bench.bench_submit [--clips 5000] [--model assets/default_model] [--workers N]
 
 Writes a test folder of generated 1-s, 16 kHz clips (tone bursts in noise), then times
 1. kwsapp: trainer.submit.write_submission (parallel features, large batches, compiled model);
@@ -13,7 +13,6 @@ Both use the same model and files, and must give the same labels. Prints clips/s
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,11 +20,9 @@ from pathlib import Path
 import numpy as np
 from scipy.io import wavfile
 
+from bench.notebook import predict_test_set
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from bench.notebook import predict_test_set  # noqa: E402
-
 
 def make_test_folder(root: Path, n: int, seed: int = 0) -> None:
     audio = root / "test" / "audio"
@@ -66,7 +63,7 @@ def main() -> int:
         # its start (loading the model, or importing TensorFlow) is in the timing, as a user waits for it
         t = time.perf_counter()
         if Path(args.model, "model.tflite").is_file() and not args.keras:
-            from kwsapp.runtime import load_scorer
+            from kwsapp.engine.window import load_scorer
 
             predictor = load_scorer(args.model)
         else:

@@ -3,7 +3,7 @@ decides as the app does; each announcement it makes is kept only if the verifier
 a threshold on the same window or on one of the next LOOKAHEAD hops (the announcement then comes that much later).
 The verifier runs only on those few windows, so its cost is counted at the rate it runs.
 
-    python bench/bench_verifier.py --small assets/default_model --verifier runs/g_w2_s0 \\
+    python -m bench.bench_verifier --small assets/default_model --verifier runs/g_w2_s0 \\
         --val runs/streams/cval --test runs/streams/test --test runs/streams/gtest [--test ...]
 
 Everything is chosen on the validation stream by the rule `stream-sweep` uses (the most correct with at most 3 %
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings  # noqa: E402
 
 THRESHOLDS = [round(x, 2) for x in np.arange(0.40, 0.96, 0.05)]
 WINDOWS_MS = (500.0, 750.0, 1000.0)
@@ -67,8 +67,8 @@ def main() -> int:
     from bench.bench_hop import per_hop_ms
     from bench.machine import describe
     from kwsapp.core.audio import WavFile
-    from kwsapp.runtime import load_scorer
-    from trainer.stream import announcements, hop_scores, read_truth
+    from kwsapp.engine.window import load_scorer
+    from trainer.stream import announcements, model_scores, read_truth
     from trainer.stream_scoring import paired_difference, score_detections, speaker_intervals
 
     small, verifier = load_scorer(args.small), load_scorer(args.verifier)
@@ -78,8 +78,8 @@ def main() -> int:
     for name in [args.val, *args.test]:
         rec = WavFile(name + ".wav")
         t0 = time.perf_counter()
-        times, s = hop_scores(small, rec, rec.sample_rate_hz, args.hop_ms)
-        _, v = hop_scores(verifier, rec, rec.sample_rate_hz, args.hop_ms)
+        times, s = model_scores(small.folder.path, rec, rec.sample_rate_hz, args.hop_ms)
+        _, v = model_scores(verifier.folder.path, rec, rec.sample_rate_hz, args.hop_ms)
         streams[name] = dict(times=times, small=s, verifier=v, truth=read_truth(name + ".csv"), seconds=rec.seconds)
         print(f"scored {name}: {len(times)} hops, both models, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
@@ -110,8 +110,8 @@ def main() -> int:
               "small + verifier": best_of(rows_pair)}
     score_key = {"small alone": "small", "verifier alone": "verifier", "small + verifier": "small"}
 
-    ms_small = float(np.median(per_hop_ms(small, seconds=20)))
-    ms_verifier = float(np.median(per_hop_ms(verifier, seconds=20)))
+    ms_small = float(np.median(per_hop_ms(small.folder.path, seconds=20)))
+    ms_verifier = float(np.median(per_hop_ms(verifier.folder.path, seconds=20)))
     hops_per_hour = 3600_000 / args.hop_ms
 
     def fmt(r):

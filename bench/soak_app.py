@@ -1,6 +1,6 @@
 """The app listening for a long time, as a person leaves it running: does it stay up, and stay the same size?
 
-    python bench/soak_app.py [--minutes 10] [--json FILE]
+    python -m bench.soak_app [--minutes 10] [--json FILE]
 
 A private PulseAudio server is the microphone (tests/vmic.py); a minute of espeak-ng commands and other words over
 noise plays into it again and again. The app (its own process, its real window offscreen, the bundled model) runs
@@ -24,12 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from kwsapp.core.audio import write_wav
+from tests.vmic import VirtualMicrophone
 
-from kwsapp.core.audio import write_wav  # noqa: E402
-from tests.vmic import VirtualMicrophone  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 COMMANDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 OTHER_WORDS = ["bed", "cat", "house", "marvin"]

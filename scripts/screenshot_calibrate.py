@@ -1,6 +1,6 @@
 """docs/screenshot-calibrate.png: the calibration dialog on a room of talk, as a user would see it.
 
-    .venv/bin/python scripts/screenshot_calibrate.py [--out docs/screenshot-calibrate.png]
+    .venv/bin/python -m scripts.screenshot_calibrate [--out docs/screenshot-calibrate.png]
 
 The "user" is a held-out speaker of the shared sample (someone the bundled model never heard) whose three takes of
 each of their commands are their examples; the "room" is ten minutes of other words (no commands) said by other
@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:

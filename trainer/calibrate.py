@@ -93,19 +93,18 @@ def choose_thresholds(labels, room_times_ms, room_scores, room_hours: float, tak
 
 def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, lowest: float | None = None,
               hop_ms: float = DEFAULT_HOP_MS, settings: DecisionSettings | None = None) -> dict:
-    from kwsapp.runtime import load_scorer
+    from kwsapp.core.modelfolder import ModelFolder
 
-    from .stream import hop_scores, verifier_hop_scores
+    from .stream import recording_hops
 
     settings = settings or DecisionSettings()
     lowest = settings.threshold if lowest is None else lowest
-    scorer = load_scorer(model_dir)
-    labels = list(scorer.labels)
+    labels = list(ModelFolder.open(model_dir).labels)
     room = WavFile(room_wav)
     if room.seconds < 60:
         raise CalibrationError(f"{room_wav}: {room.seconds:.0f} s of room; record at least a minute (ten is better)")
-    room_times, room_scores = hop_scores(scorer, room, room.sample_rate_hz, hop_ms)
-    verify = verifier_hop_scores(model_dir, room, hop_ms)  # the room's false alarms as the app would raise them
+    # the room's false alarms as the app would raise them (the verifier's scores kept for every hop)
+    _, room_times, room_scores, verify, _ = recording_hops(model_dir, room, hop_ms)
     examples = Path(examples_dir)
     if not examples.is_dir():
         raise CalibrationError(f"{examples}: not a folder of <label>/*.wav takes")
@@ -114,7 +113,7 @@ def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, l
     for label, recordings in waves.items():
         for rate, x in recordings:
             pad = np.zeros(int(PAD_S * rate), np.float32)
-            t, s = hop_scores(scorer, np.concatenate([pad, x, pad]), rate, hop_ms)
+            _, t, s, _, _ = recording_hops(model_dir, np.concatenate([pad, x, pad]), hop_ms, rate_hz=rate)
             takes.setdefault(label, []).append(best_averaged_score(labels, t, s, settings, label))
     per_command = choose_thresholds(labels, room_times, room_scores, room.seconds / 3600, takes, settings,
                                     budget_per_hour, lowest, verify)

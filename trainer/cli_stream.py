@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from kwsapp.core.decisions import DEFAULT_HOP_MS
 from kwsapp.core.modelfolder import write_json_atomic
@@ -71,6 +72,9 @@ def add_stream_parsers(sub) -> None:
     p.add_argument("--truth", required=True, help="time_s,label CSV (make-stream writes it)")
     p.add_argument("--json", default=None, help="write the result (and every announcement) to this JSON file")
     p.add_argument("--runtime", choices=("litert", "keras", "incremental"), default="litert", help=RUNTIME_HELP)
+    p.add_argument("--anatomy", default=None, metavar="PLOT.png",
+                   help="also say where each word that was not announced correctly was lost, and what each false "
+                        "alarm fired on: a table, and this plot")
     add_decision_args(p)
 
     p = sub.add_parser("stream-sweep", help="choose threshold, averaging window and refractory time on a stream",
@@ -136,7 +140,7 @@ def cmd_stream_eval(args) -> int:
     from .stream_scoring import TOLERANCE_TEXT, StreamScore
 
     r = stream_eval(args.model, args.wav, args.truth, hop_ms=args.hop_ms, decisions=_decisions(args),
-                    runtime=args.runtime)
+                    runtime=args.runtime, with_anatomy=bool(args.anatomy))
     s = StreamScore(**{k: r[k] for k in StreamScore.__dataclass_fields__})
     d = r["decisions"]
     print(f"hop {r['hop_ms']:g} ms, threshold {d['threshold']:g}, averaging {d['average_window_ms']:g} ms, "
@@ -145,6 +149,13 @@ def cmd_stream_eval(args) -> int:
     print(s.line())
     if r["intervals"]:
         print(r["intervals"]["text"])
+    if args.anatomy:
+        from .anatomy import anatomy_table, save_anatomy_plot
+
+        name = Path(args.wav).stem
+        print(anatomy_table({name: r["anatomy"]}))
+        save_anatomy_plot({name: r["anatomy"]}, args.anatomy)
+        print(f"wrote {args.anatomy}")
     if args.json:
         write_json_atomic(args.json, r)
     return 0

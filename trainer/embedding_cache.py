@@ -142,8 +142,9 @@ def build(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = CacheRecipe(),
     """Compute (or find) the cache of one data folder; returns its directory."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from kwsapp.engine.speech_embedding import bundled_frontend_dir
     from tqdm import tqdm
+
+    from kwsapp.engine.speech_embedding import bundled_frontend_dir
 
     index = index_dataset(root, rule)
     where = Path(cache_dir) / folder_key(root, rule, recipe)

@@ -1,6 +1,6 @@
 """The TensorFlow side of a model folder: ``model.keras`` loaded in safe mode, scored by Keras (batches, or one window
 as the live path does), and exported to ``model.tflite``. The app never imports this: it runs ``model.tflite``
-with LiteRT (kwsapp.runtime)."""
+with LiteRT (kwsapp.engine)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from kwsapp.core.files import write_atomic
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from kwsapp.runtime import quiet_stderr
+from kwsapp.engine.litert import quiet_stderr
 
 from .tf_setup import import_tensorflow
 
@@ -35,7 +35,7 @@ def load_keras_model(path):
 class KerasScorer:
     """Scores of a model folder's ``model.keras`` through one compiled function of signature [None, frames, bins]:
     ``scores(batch)`` for evaluation, export and teachers, ``scorer(window)`` for one window (the interface of
-    kwsapp.runtime.LiteRtScorer). ``model.predict`` would cost about 36 ms a call."""
+    kwsapp.engine.window.LiteRtScorer). ``model.predict`` would cost about 36 ms a call."""
 
     def __init__(self, model_dir, model=None):
         self.folder = ModelFolder.open(model_dir)  # a bad folder is reported before TensorFlow loads

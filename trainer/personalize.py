@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kwsapp.core.audio import WavFile
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from kwsapp.core.decisions import DEFAULT_HOP_MS
 from kwsapp.core.examples import read_takes
 from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
@@ -138,15 +138,11 @@ def held_back_accuracy(score_fn, held, labels) -> float | None:
 
 
 def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> float:
-    from kwsapp.runtime import load_scorer
+    from .stream import listen, listener_for
 
-    from .stream import decide, hop_scores, verifier_hop_scores
-
-    scorer = load_scorer(model_dir)
     rec = WavFile(room_wav)
-    times, scores = hop_scores(scorer, rec, rec.sample_rate_hz, hop_ms)
-    verify = verifier_hop_scores(model_dir, rec, hop_ms)
-    return len(decide(scorer.labels, times, scores, DecisionSettings(), verify)) / (rec.seconds / 3600)
+    hops = listen(listener_for(model_dir, rec.sample_rate_hz, hop_ms), rec)
+    return sum(h.announced for h in hops) / (rec.seconds / 3600)
 
 
 def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,

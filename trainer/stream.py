@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, to_pcm16
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, RecognizeCommands
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 from kwsapp.core.words import frame_energies, frame_length, loud_frames, word_span
@@ -230,68 +230,65 @@ def read_truth(path) -> list[tuple[float, str, str]]:
         raise StreamError(f"{path}: expected a CSV with columns time_s,label ({exc})") from None
 
 
-def file_windows(wav: WavFile, hop_ms: float, clip_duration_ms: float):
-    """``kwsapp.runtime.sliding_windows`` over a file read BLOCK_S at a time: the same windows, flat memory."""
-    rate = wav.sample_rate_hz
-    clip = int(round(rate * clip_duration_ms / 1000))
-    hop = int(round(rate * hop_ms / 1000))
-    ends = range(hop, wav.n_frames + 1, hop)
-    per_block = max(1, int(BLOCK_S * rate) // hop)
-    for i in range(0, len(ends), per_block):
-        chunk = ends[i:i + per_block]
-        lo = max(0, chunk[0] - clip)
-        samples = wav.read(lo, chunk[-1])
-        for end in chunk:
-            yield end * 1000.0 / rate, samples[max(0, end - clip) - lo:end - lo]
+def listener_for(model_dir, rate_hz: int, hop_ms: float = DEFAULT_HOP_MS, runtime: str = "litert",
+                 decisions: DecisionSettings = DecisionSettings(), verify_every_hop: bool = False):
+    """The Listener (kwsapp.engine.listener) of a model folder for audio at ``rate_hz``; ``runtime`` keras runs the
+    folder's model.keras through the same path (trainer.keras_model.KerasScorer)."""
+    from kwsapp.engine.listener import Listener, open_listener
+
+    if runtime != "keras":
+        return open_listener(model_dir, rate_hz, decisions, hop_ms, runtime, verify_every_hop)
+    from kwsapp.engine.window import WindowSource, load_verifier
+
+    from .keras_model import KerasScorer
+
+    return Listener(WindowSource(KerasScorer(model_dir), rate_hz, hop_ms), rate_hz, decisions, load_verifier(model_dir),
+                    verify_every_hop)
 
 
-def hop_scores(scorer, wave, rate: int, hop_ms: float, batch: int | None = None):
-    """Raw scores of every hop over a recording (an array at ``rate``, or a :class:`WavFile`), as the app computes
-    them: (times_ms, scores). The windows go through the feature function and the model ``batch`` at a time (by
-    default kwsapp.runtime.SCORE_BATCH; a scorer without ``scores``, one at a time); a test checks the scores are the
-    app's, hop by hop."""
-    from kwsapp.core.audio import fix_length
-    from kwsapp.core.features import features_from_wave
-    from kwsapp.runtime import SCORE_BATCH, sliding_windows
+PIECE_MS = 100.0  # a recording is fed to the Listener this much at a time, as the app's hops would feed it
 
-    batch = batch or SCORE_BATCH
-    settings = scorer.settings
-    windows = (file_windows(wave, hop_ms, settings.clip_duration_ms) if isinstance(wave, WavFile)
-               else sliding_windows(wave, rate, hop_ms, settings.clip_duration_ms))
-    clip = int(round(rate * settings.clip_duration_ms / 1000))
-    batched = hasattr(scorer, "scores")
-    times, scores, pending = [], [], []
 
-    def flush():
-        feats = features_from_wave(np.stack(pending), rate, settings)
-        scores.extend(np.asarray(scorer.scores(feats, batch_size=batch)) if batched else (scorer(f) for f in feats))
-        pending.clear()
+def listen(listener, recording) -> list:
+    """Every Hop of a recording (a WavFile, read BLOCK_S at a time, or an array at the listener's rate)."""
+    if not isinstance(recording, WavFile):
+        return listener.feed(np.asarray(recording, np.float32))
+    piece = max(1, int(round(recording.sample_rate_hz * PIECE_MS / 1000)))
+    block = piece * max(1, int(BLOCK_S * 1000 / PIECE_MS))
+    hops = []
+    for b0 in range(0, recording.n_frames, block):
+        x = recording.read(b0, min(b0 + block, recording.n_frames))
+        for a in range(0, x.size, piece):
+            hops += listener.feed(x[a:a + piece])
+    return hops
 
-    for time_ms, window in windows:
-        times.append(time_ms)
-        pending.append(fix_length(np.asarray(window, dtype=np.float64), clip))
-        if len(pending) == batch:
-            flush()
-    if pending:
-        flush()
-    return np.array(times), np.array(scores)
+
+def hop_arrays(listener, hops):
+    """(labels, times_ms, scores, verify) of a recording's hops, for replaying other decision settings (``replay``);
+    ``verify`` is (the verifier, its scores at every hop) when the Listener was asked for them, else None."""
+    times = np.array([h.time_ms for h in hops])
+    scores = np.array([h.scores for h in hops]) if hops else np.empty((0, len(listener.labels)), np.float32)
+    verify = None
+    if listener.verify_every_hop:
+        verify = listener.verifier, np.array([h.verifier_scores for h in hops])
+    return listener.labels, times, scores, verify
+
+
+def replay(labels, times_ms, scores, settings: DecisionSettings, verify=None):
+    """The Listener's gate (the decision class, then the verifier) over per-hop scores kept from a recording, for
+    other decision settings: (hop index, Decision, the verifier's score or None, announced) for every hop.
+    ``verify``: (the verifier, its scores at every hop) or None."""
+    from kwsapp.engine.listener import Gate
+
+    gate = Gate(labels, settings, None if verify is None else verify[0])
+    for i, (t, s) in enumerate(zip(times_ms, scores)):
+        d, announced, checked = gate.decide(t, s, (lambda i=i: verify[1][i]) if verify is not None else None)
+        yield i, d, checked, announced
 
 
 def announcements(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[int, str]]:
-    """Replay the decision class over per-hop scores: (hop index, label) of every announcement. ``verify``:
-    (kwsapp.runtime.Verifier, its per-hop scores), which keeps an announcement only if it agrees, as the app does."""
-    rc = RecognizeCommands(labels, settings)
-    out = []
-    for i, (t, s) in enumerate(zip(times_ms, scores)):
-        d = rc.process(s, t)
-        if d.is_new_command:
-            if verify is not None:
-                verifier, vscores = verify
-                j = verifier.index.get(d.label)
-                if not verifier.keeps(None if j is None else float(vscores[i, j])):
-                    continue
-            out.append((i, d.label))
-    return out
+    """(hop index, label) of every announcement (``replay``)."""
+    return [(i, d.label) for i, d, _, kept in replay(labels, times_ms, scores, settings, verify) if kept]
 
 
 def decide(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> list[tuple[float, str]]:
@@ -299,51 +296,45 @@ def decide(labels, times_ms, scores, settings: DecisionSettings, verify=None) ->
     return [(times_ms[i] / 1000.0, lab) for i, lab in announcements(labels, times_ms, scores, settings, verify)]
 
 
-def verifier_hop_scores(model_dir, recording, hop_ms: float):
-    """(Verifier, its score at every hop) when the model folder has a verifier, else None. Scored at every hop here,
-    for the sweep's sake; the app scores only the hops that announce."""
-    from kwsapp.runtime import load_verifier
-
-    verifier = load_verifier(model_dir)
-    if verifier is None:
-        return None
-    _, vs = hop_scores(verifier.scorer, recording, recording.sample_rate_hz, hop_ms)
-    return verifier, vs
+def model_scores(model_dir, recording, rate_hz: int, hop_ms: float = DEFAULT_HOP_MS):
+    """(times_ms, scores): a model's raw scores of every hop of a recording (a WavFile, or an array at ``rate_hz``),
+    through its Listener (the benchmarks compare models on them)."""
+    listener = listener_for(model_dir, int(rate_hz), hop_ms)
+    _, times, scores, _ = hop_arrays(listener, listen(listener, recording))
+    return times, scores
 
 
-def _stream_scores(model_dir, recording: WavFile, hop_ms: float, runtime: str):
-    """(labels, times_ms, scores, verify, hop_ms) of a recording for stream_eval and sweep; the incremental runtime's
-    hop is its step's 40 ms."""
-    if runtime == "incremental":
-        from kwsapp.stream_step import StreamStep, recording_scores
-
-        step = StreamStep(model_dir)
-        return step.labels, *recording_scores(step, recording), None, step.step_ms
-    if runtime == "keras":
-        from .keras_model import KerasScorer
-
-        scorer = KerasScorer(model_dir)
-    else:
-        from kwsapp.runtime import load_scorer
-
-        scorer = load_scorer(model_dir)
-    times, scores = hop_scores(scorer, recording, recording.sample_rate_hz, hop_ms)
-    return scorer.labels, times, scores, verifier_hop_scores(model_dir, recording, hop_ms), hop_ms
+def recording_hops(model_dir, recording, hop_ms: float = DEFAULT_HOP_MS, runtime: str = "litert",
+                   rate_hz: int | None = None):
+    """(labels, times_ms, scores, verify, step_ms) of a recording (a WavFile, or an array at ``rate_hz``) through the
+    model's Listener, the verifier scored at every hop, for replaying decision settings; ``step_ms`` is the time
+    between results (the hop, or the kind's own step)."""
+    rate = recording.sample_rate_hz if isinstance(recording, WavFile) else int(rate_hz)
+    listener = listener_for(model_dir, rate, hop_ms, runtime, verify_every_hop=True)
+    return (*hop_arrays(listener, listen(listener, recording)), listener.step_ms)
 
 
 def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decisions: DecisionSettings = DecisionSettings(),
-                runtime: str = "litert") -> dict:
+                runtime: str = "litert", with_anatomy: bool = False) -> dict:
     """``runtime``: litert or keras (the model on 1-s windows every ``hop_ms``), or incremental (a streaming model's
-    step every 40 ms, on features computed as the audio arrives; no verifier)."""
+    step every 40 ms, on features computed as the audio arrives; no verifier). ``with_anatomy``: where each lost word
+    was lost, and what each false alarm fired on (trainer.anatomy), under ``anatomy``."""
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
-    labels, times, scores, verify, hop_ms = _stream_scores(model_dir, recording, hop_ms, runtime)
-    found = decide(labels, times, scores, decisions, verify)
+    listener = listener_for(model_dir, recording.sample_rate_hz, hop_ms, runtime, decisions)
+    hops = listen(listener, recording)
+    found = [(h.time_ms / 1000.0, h.decision.label) for h in hops if h.announced]
+    verify = None if listener.verifier is None else (listener.verifier, None)
+    hop_ms = listener.step_ms
     result = score_detections(found, truth, recording.seconds).to_dict()
     result["intervals"] = speaker_intervals(found, truth, recording.seconds)
     result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, runtime=runtime, decisions=asdict(decisions),
                   verifier=None if verify is None else {"threshold": verify[0].threshold},
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
+    if with_anatomy:
+        from .anatomy import anatomy
+
+        result["anatomy"] = anatomy(hops, truth)
     return result
 
 
@@ -360,7 +351,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
-    labels, times, scores, verify, hop_ms = _stream_scores(model_dir, recording, hop_ms, runtime)
+    labels, times, scores, verify, hop_ms = recording_hops(model_dir, recording, hop_ms, runtime)
     rows = []
     for th, win, ref, count, peak in itertools.product(thresholds, windows_ms, refractories_ms, minimum_counts,
                                                        peak_thresholds):

@@ -4,7 +4,7 @@ as state), and the scores are the last 16 positions averaged, then the same dens
 its scores are the full model's on frames ``4n-96 .. 4n+2`` (a test checks): the same numbers for a tenth of the
 work, since the full model recomputes every position of a 1-s window at each hop.
 
-``python -m trainer export-stream --model DIR`` writes ``DIR/stream_step.tflite`` (kwsapp.stream_step runs it).
+``python -m trainer export-stream --model DIR`` writes ``DIR/stream_step.tflite`` (kwsapp.engine.incremental runs it).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kwsapp.core.files import write_atomic
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from kwsapp.stream_step import FRAMES_PER_STEP, STATE_NAMES, STEP_FILE
+from kwsapp.engine.incremental import FRAMES_PER_STEP, STATE_NAMES, STEP_FILE
 
 from .models import STREAM_TIME_LAYERS
 
@@ -65,7 +65,7 @@ def step_model(model):
 
 def export_step(model_dir) -> Path:
     """Write ``MODEL_DIR/stream_step.tflite`` from its ``model.keras`` (a ``dscnn_stream`` model)."""
-    from kwsapp.runtime import quiet_stderr
+    from kwsapp.engine.litert import quiet_stderr
 
     from .keras_model import load_keras_model
 
@@ -86,7 +86,7 @@ def check_step(model_dir, seconds: float = 3.0, seed: int = 0) -> float:
     the whole model's (``model.keras``) on the same 99 frames (frames ``4k-96 .. 4k+2`` after step ``k``)."""
     import numpy as np
 
-    from kwsapp.stream_step import WARM_UP_STEPS, StreamStep
+    from kwsapp.engine.incremental import WARM_UP_STEPS, StreamStep
 
     from .keras_model import KerasScorer
 

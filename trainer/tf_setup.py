@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from kwsapp.runtime import quiet_stderr
+from kwsapp.engine.litert import quiet_stderr
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

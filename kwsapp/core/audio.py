@@ -127,6 +127,11 @@ class WavFile:
         return x
 
 
+def samples(rate_hz: float, ms: float) -> int:
+    """How many samples ``ms`` milliseconds are at ``rate_hz``."""
+    return int(round(rate_hz * ms / 1000))
+
+
 def fix_length(samples: np.ndarray, length: int) -> np.ndarray:
     """Pad with zeros at the front (the notebook's ``pad_audio``) or keep the first ``length`` samples."""
     n = samples.shape[-1]

@@ -85,6 +85,9 @@ class Decision:
     score: float          # its averaged score
     is_new_command: bool  # announce it
     scores: np.ndarray    # averaged scores of every class
+    # why the best label was not announced: "" (it was), "few_results", "not_command", "threshold", "peak",
+    # "refractory" (the first rule it failed, in this order)
+    held: str = ""
 
 
 class RecognizeCommands:
@@ -121,18 +124,18 @@ class RecognizeCommands:
         best = int(np.argmax(avg))
         label, score = self.labels[best], float(avg[best])
         if len(self._results) < s.minimum_count:
-            return Decision(time_ms, label, score, False, avg)
+            return Decision(time_ms, label, score, False, avg, "few_results")
         since_last = time_ms - self._last_time_ms
-        is_new = (
-            label not in self.NOT_ANNOUNCED
-            and score >= self._thresholds.get(label, s.threshold)
-            and scores[best] >= s.peak_threshold
-            and (label != self._last_label or since_last > s.refractory_ms)
-        )
+        held = ("not_command" if label in self.NOT_ANNOUNCED
+                else "threshold" if score < self._thresholds.get(label, s.threshold)
+                else "peak" if scores[best] < s.peak_threshold
+                else "refractory" if label == self._last_label and since_last <= s.refractory_ms
+                else "")
+        is_new = not held
         if is_new:
             self._last_label = label
             self._last_time_ms = time_ms
         elif label in self.NOT_ANNOUNCED and score >= s.threshold:
             # hearing silence or another word between two commands lets the same command be said again
             self._last_label = label
-        return Decision(time_ms, label, score, is_new, avg)
+        return Decision(time_ms, label, score, is_new, avg, held)

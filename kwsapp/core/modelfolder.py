@@ -4,7 +4,9 @@
       model.keras      the Keras model (loaded in safe mode)
       model.tflite     optional: the same model for the LiteRT runtime
       labels.json      the class names, in output order
-      features.json    FeatureSettings used for training
+      features.json    FeatureSettings used for training (a spectrogram model)
+      frontend.json    or: the pretrained front-end the model's head listens through, and frontend/ its files
+                       (kwsapp.engine.speech_embedding)
       training.json    how it was trained (data, split, arguments)
       metrics.json     validation / test accuracy, per class, confusion matrices
       history.csv      per-epoch loss and accuracy
@@ -26,6 +28,7 @@ KERAS_FILE = "model.keras"
 TFLITE_FILE = "model.tflite"
 LABELS_FILE = "labels.json"
 FEATURES_FILE = "features.json"
+FRONTEND_FILE = "frontend.json"
 TRAINING_FILE = "training.json"
 METRICS_FILE = "metrics.json"
 # a second, larger model that checks each announcement (optional): {"folder": "verifier", "threshold": 0.5}
@@ -53,7 +56,12 @@ def write_json_atomic(path: str | Path, data) -> None:
 class ModelFolder:
     path: Path
     labels: tuple[str, ...]
-    features: FeatureSettings
+    features: FeatureSettings | None  # None: the model hears through a front-end (frontend.json)
+
+    @property
+    def kind(self) -> str:
+        """"spectrogram" (features.json: the log spectrogram of 1-s windows) or "speech_embedding" (frontend.json)."""
+        return "spectrogram" if self.features is not None else "speech_embedding"
 
     @property
     def keras_path(self) -> Path:
@@ -68,17 +76,21 @@ class ModelFolder:
         path = Path(path)
         if not path.is_dir():
             raise ModelFolderError(f"{path}: not a model folder (no such directory)")
-        for name in (LABELS_FILE, FEATURES_FILE):
-            if not (path / name).is_file():
-                raise ModelFolderError(f"{path}: not a model folder ({name} is missing)")
+        if not (path / LABELS_FILE).is_file():
+            raise ModelFolderError(f"{path}: not a model folder ({LABELS_FILE} is missing)")
+        has_frontend = (path / FRONTEND_FILE).is_file()
+        if not has_frontend and not (path / FEATURES_FILE).is_file():
+            raise ModelFolderError(f"{path}: not a model folder ({FEATURES_FILE} is missing)")
         try:
             labels = json.loads((path / LABELS_FILE).read_text())
         except (ValueError, OSError) as exc:
             raise ModelFolderError(f"{path / LABELS_FILE}: not readable JSON ({exc})") from None
-        try:
-            features = FeatureSettings.from_dict(json.loads((path / FEATURES_FILE).read_text()))
-        except (ValueError, OSError) as exc:
-            raise ModelFolderError(f"{path / FEATURES_FILE}: {exc}") from None
+        features = None
+        if not has_frontend:
+            try:
+                features = FeatureSettings.from_dict(json.loads((path / FEATURES_FILE).read_text()))
+            except (ValueError, OSError) as exc:
+                raise ModelFolderError(f"{path / FEATURES_FILE}: {exc}") from None
         if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
             raise ModelFolderError(f"{path / LABELS_FILE}: expected a JSON list of class names")
         if not (path / KERAS_FILE).is_file() and not (path / TFLITE_FILE).is_file():

@@ -207,41 +207,40 @@ def to_band(wave: np.ndarray, rate_hz: int, band_rate_hz: int) -> np.ndarray:
 
 class EmbeddingStream:
     """The live path: 16-kHz samples in, in pieces of any size -> the embeddings that became complete, with the time
-    (ms from the first sample fed) of the end of each one's audio. Starts as if digital silence came before."""
+    (ms from the first sample fed) of the end of each one's audio. Starts as if ``lead_windows`` embeddings' worth of
+    digital silence came before; their embeddings are ``initial``."""
 
-    def __init__(self, frontend: SpeechEmbedding, history: int):
+    def __init__(self, frontend: SpeechEmbedding, lead_windows: int):
         self.fe = frontend
-        lead = MEL_WINDOW - MEL_HOP + EMBED_FRAMES * MEL_HOP  # silence before: the first embedding is ready at once
-        self.lead = (lead + MEL_HOP * EMBED_STEP - 1) // (MEL_HOP * EMBED_STEP) * (MEL_HOP * EMBED_STEP)
-        self._audio = np.zeros(self.lead, np.float32)  # samples from `_audio_from` on
+        chunk = MEL_HOP * MEL_CHUNK_FRAMES
+        need = MEL_CHUNK + chunk * (-(-(EMBED_FRAMES + EMBED_STEP * (lead_windows - 1)) // MEL_CHUNK_FRAMES) - 1)
+        self.lead = -(-need // chunk) * chunk  # whole chunks of silence first
+        self._audio = np.zeros(0, np.float32)  # samples from `_audio_from` on
         self._audio_from = 0
         self._mels = np.empty((0, MEL_BANDS), np.float32)  # mel frames from `_mels_from` on
         self._mels_from = 0
         self._next_chunk = 0   # the first mel frame not yet computed (a multiple of 8)
         self._next_embed = 0   # the first embedding not yet computed
-        self.history = np.zeros((history, EMBED_SIZE), np.float32)  # the last `history` embeddings, oldest first
-        self._total = self.lead
-        self.feed(np.empty(0, np.float32))
-        self.history[:] = self.history[-1]  # the head's first look is at silence throughout
-        self.start_ms = -self.lead * 1000.0 / RATE_HZ
+        self._total = 0
+        _, self.initial = self._push(np.zeros(self.lead, np.float32))
 
     def feed(self, samples16k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Returns (times_ms, embeddings) of the embeddings completed, oldest first; ``history`` holds them too."""
-        x = np.asarray(samples16k, np.float32)
+        """(times_ms, embeddings) of the embeddings completed, oldest first."""
+        return self._push(np.asarray(samples16k, np.float32))
+
+    def _push(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._audio = np.concatenate([self._audio, x])
         self._total += x.size
-        # mel chunks: frames [k, k + 8) need samples [160 k, 160 k + 1760)
-        new = []
+        new = []  # mel chunks: frames [k, k + 8) need samples [160 k, 160 k + 1760)
         while MEL_HOP * self._next_chunk + MEL_CHUNK <= self._total:
             a = MEL_HOP * self._next_chunk - self._audio_from
             new.append(self._audio[a:a + MEL_CHUNK])
             self._next_chunk += MEL_CHUNK_FRAMES
         if new:
-            mels = np.concatenate([self.fe.mels(w[None])[0] for w in new])
-            self._mels = np.concatenate([self._mels, mels])
-            keep_from = MEL_HOP * self._next_chunk - self._audio_from
-            self._audio = self._audio[keep_from:]
-            self._audio_from += keep_from
+            self._mels = np.concatenate([self._mels] + [self.fe.mels(w[None])[0] for w in new])
+            drop = MEL_HOP * self._next_chunk - self._audio_from
+            self._audio = self._audio[drop:]
+            self._audio_from += drop
         done = self._mels_from + len(self._mels)
         wins, ends = [], []
         while EMBED_STEP * self._next_embed + EMBED_FRAMES <= done:
@@ -253,13 +252,6 @@ class EmbeddingStream:
         if not wins:
             return np.empty(0), np.empty((0, EMBED_SIZE), np.float32)
         emb = self.fe.embed(np.stack(wins))
-        k = len(emb)
-        h = len(self.history)
-        if k >= h:
-            self.history[:] = emb[-h:]
-        else:
-            self.history[:-k] = self.history[k:]
-            self.history[-k:] = emb
         drop = EMBED_STEP * self._next_embed - self._mels_from
         self._mels = self._mels[drop:]
         self._mels_from += drop

@@ -1,7 +1,7 @@
 """The main window: wires the microphone, the inference worker and the widgets together.
 
 It owns no signal processing: the microphone writes into a ring buffer (kwsapp.audio_input), the
-worker thread reads it, computes features and scores (kwsapp.runtime), and this window paints what
+worker thread reads it, computes features and scores (kwsapp.engine), and this window paints what
 the worker reports. Errors are shown in the message bar at the top; the rest keeps working.
 """
 

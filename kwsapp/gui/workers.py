@@ -71,9 +71,12 @@ class InferenceWorker(QObject):
         super().__init__()
         self.hop_ms = float(hop_ms)
         self.decisions = decisions
-        self.recognizer = None
+        self.model_dir: str | None = None
+        self.listener = None      # kwsapp.engine.listener.Listener for the buffer's rate, made when audio comes
+        self.file_scorer = None   # (a file's scores) the model's own look at one clip
+        self.labels: tuple = ()
         self.buffer: AudioRingBuffer | None = None
-        self._last_written = -1
+        self._fed = 0  # samples of the buffer the listener has had
         self._scrolling = None  # (the buffer, its ScrollingSpectrogram)
         self._hop_timer = None
         self._display_timer = None
@@ -99,63 +102,82 @@ class InferenceWorker(QObject):
 
     @Slot(str)
     def load_model(self, path: str):
-        from ..core.modelfolder import ModelFolderError
-        from ..runtime import StreamingRecognizer, load_scorer, load_verifier
+        from ..core.modelfolder import ModelFolder, ModelFolderError
+        from ..engine.listener import open_listener
+        from ..engine.window import load_verifier
 
         t0 = time.perf_counter()
         try:
-            scorer = load_scorer(path)
+            folder = ModelFolder.open(path)
+            # opened once here, so that a folder that cannot listen fails now, not at the first audio
+            listener = open_listener(path, self.buffer.sample_rate_hz if self.buffer is not None else 16000,
+                                     self.decisions, self.hop_ms)
             verifier = load_verifier(path)
+            file_scorer = _file_scorer(path, folder)
         except ModelFolderError as exc:
             self.model_failed.emit(str(exc))
             return
         except Exception as exc:  # a converter or runtime error we did not foresee: still one line
             self.model_failed.emit(f"{path}: cannot load the model ({type(exc).__name__}: {exc})".splitlines()[0])
             return
-        self.recognizer = StreamingRecognizer(scorer, self.decisions, verifier)
-        self.model_loaded.emit(ModelInfo(str(Path(path)), tuple(scorer.labels), scorer.settings,
+        self.model_dir, self.file_scorer, self.labels = path, file_scorer, tuple(listener.labels)
+        self._use(listener if self.buffer is None or listener.rate == self.buffer.sample_rate_hz else None)
+        self.model_loaded.emit(ModelInfo(str(Path(path)), tuple(listener.labels), folder.features,
                                          time.perf_counter() - t0,
                                          verifier.scorer.folder.path.name if verifier is not None else None))
+
+    def _use(self, listener) -> None:
+        """Listen with ``listener`` (None: make one for the buffer's rate) from the buffer's newest audio on."""
+        if listener is None and self.model_dir is not None and self.buffer is not None:
+            from ..engine.listener import open_listener
+
+            listener = open_listener(self.model_dir, self.buffer.sample_rate_hz, self.decisions, self.hop_ms)
+        self.listener = listener
+        self._fed = self.buffer.total_written if self.buffer is not None else 0
 
     @Slot(object)
     def set_source(self, buffer):
         self.buffer = buffer
-        self._last_written = -1
-        if self.recognizer is not None:
-            self.recognizer.commands.reset()
+        try:
+            self._use(None)
+        except Exception as exc:
+            self.listener = None
+            self.failed.emit(f"cannot listen at {buffer.sample_rate_hz} Hz: {type(exc).__name__}: {exc}".splitlines()[0])
 
     @Slot(float)
     def set_hop_ms(self, hop_ms: float):
         self.hop_ms = float(hop_ms)
         if self._hop_timer is not None:
             self._hop_timer.setInterval(int(self.hop_ms))
+        if self.listener is not None:
+            self._use(None)
 
     @Slot(object)
     def set_decisions(self, decisions: DecisionSettings):
         self.decisions = decisions
-        if self.recognizer is not None:
-            from ..core.decisions import RecognizeCommands
-
-            self.recognizer.commands = RecognizeCommands(self.recognizer.scorer.labels, decisions)
+        if self.listener is not None:
+            self.listener.set_decisions(decisions)
 
     def _hop(self):
-        buf, rec = self.buffer, self.recognizer
-        if buf is None or rec is None:
+        buf, listener = self.buffer, self.listener
+        if buf is None or listener is None:
             return
         written = buf.total_written
-        if written == self._last_written or written == 0:
+        if written <= self._fed:
             return  # no new audio since the last hop
-        self._last_written = written
-        rate = buf.sample_rate_hz
-        n = int(round(rate * rec.settings.clip_duration_ms / 1000))
+        new = buf.span(self._fed, written)
+        if new is None:  # held up longer than the buffer holds: go on from what is there
+            new = buf.latest(min(written - self._fed, buf.capacity))
+        self._fed = written
         try:
-            res = rec.step(buf.latest(n), rate, written * 1000.0 / rate)
+            hops = listener.feed(new)
         except Exception as exc:
             self.failed.emit(f"inference failed: {type(exc).__name__}: {exc}".splitlines()[0])
             return
-        d = res.decision
-        self.hop_done.emit(HopReport(d.time_ms / 1000.0, d.label, float(d.score), bool(d.is_new_command),
-                                     d.scores, res.compute_ms))
+        for h in hops:
+            d = h.decision
+            self.hop_done.emit(HopReport(h.time_ms / 1000.0, d.label, float(d.score), bool(h.announced),
+                                         d.scores, h.compute_ms))
 
     def _display(self):
         """The picture's new columns and the level, when audio came since the last time (nothing is sent otherwise,
@@ -175,17 +197,23 @@ class InferenceWorker(QObject):
     @Slot(str)
     def classify_file(self, path: str):
         from ..core.audio import AudioError, read_wav
-        from ..core.features import features_from_wave
 
-        rec = self.recognizer
-        if rec is None:
+        scorer = self.file_scorer
+        if scorer is None:
             self.file_failed.emit(f"{path}: no model is loaded")
             return
         try:
-            rate, x = read_wav(path, max_seconds=rec.settings.clip_duration_ms / 1000)
+            rate, x = read_wav(path, max_seconds=1.0)
         except AudioError as exc:
             self.file_failed.emit(str(exc))
             return
-        scores = rec.scorer(features_from_wave(x, rate, rec.settings))
+        scores = scorer(x, rate)
         k = int(np.argmax(scores))
-        self.file_done.emit(FilePrediction(path, rec.scorer.labels[k], float(scores[k]), scores))
+        self.file_done.emit(FilePrediction(path, self.labels[k], float(scores[k]), scores))
+
+
+def _file_scorer(path: str, folder):
+    """The model's scores of one clip (up to 1 s), as ``evaluate`` scores clips: a function (samples, rate) -> scores."""
+    from ..engine.kinds import clip_scorer
+
+    return clip_scorer(path)

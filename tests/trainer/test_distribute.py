@@ -24,7 +24,7 @@ def test_mirrored_training_on_two_logical_cpus_writes_a_model_folder(synth_root,
     assert "MirroredStrategy over 2 replica(s)" in r.stderr
     info = json.loads((out / "training.json").read_text())
     assert info["distribute"] == "cpu:2" and len(pd.read_csv(out / "history.csv")) == 2
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
 
     scorer = load_scorer(out)  # the same model folder as any other: the app's runtime loads it
     assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
@@ -86,7 +86,7 @@ def test_multi_worker_training_with_two_workers_on_localhost(synth_root, tmp_pat
     info = json.loads((out / "training.json").read_text())
     assert info["distribute"] == "multiworker" and len(pd.read_csv(out / "history.csv")) == 2
     assert not (tmp_path / "w1").exists()  # the other worker leaves nothing
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
 
     scorer = load_scorer(out)
     assert scorer(np.zeros(scorer.settings.shape, np.float32)).shape == (12,)
@@ -131,6 +131,6 @@ def test_multi_worker_training_killed_after_an_epoch_resumes_where_it_stopped(sy
     after = texts[0].split("resumed after epoch")[1]
     assert re.findall(r"Epoch (\d)/4", after) == [str(e) for e in range(k + 1, 5)]  # only the epochs not done
     assert not (tmp_path / "w0" / ".checkpoint").exists() and not (tmp_path / "w1").exists()
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
 
     assert load_scorer(tmp_path / "w0").labels[-1] == "unknown"

@@ -43,10 +43,10 @@ def test_personalize_adds_a_word_and_writes_both_figures(tmp_path, needs_espeak)
     assert "false_alarms_per_hour" in before and "false_alarms_per_hour" in after
     assert "held-back takes (4): before" in r.stdout
     # the new folder is a model folder like any other: the app's runtime loads it, predict hears the new word
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
 
     assert load_scorer(out).labels == tuple(labels) and (out / "model.tflite").is_file()
-    from kwsapp.runtime import load_verifier
+    from kwsapp.engine.window import load_verifier
 
     assert load_verifier(out).check(np.zeros((99, 81), np.float32), "lights") is None  # the verifier came along
     p = run_cli("predict", "--model", out, *sorted((takes / "lights").glob("*.wav")))

@@ -340,7 +340,7 @@ def test_training_on_a_full_disk_leaves_no_half_model_folder(synth_root, tmp_pat
 
 
 def test_the_export_runs_litert_without_tensorflow_and_gives_keras_labels(trained_model, synth_root, tmp_path):
-    from kwsapp.runtime import load_scorer
+    from kwsapp.engine.window import load_scorer
     from trainer.keras_model import KerasScorer
     from trainer.submit import write_submission
 

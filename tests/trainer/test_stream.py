@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import BUNDLED_MODEL, run_cli
+from tests.helpers import run_cli
 from trainer.stream_scoring import (
     EARLY_S,
     LATE_S,
@@ -229,47 +229,6 @@ def test_stream_errors_are_one_line(tmp_path):
     r = run_cli("stream-eval", "--model", "assets/default_model", "--wav", tmp_path / "none.wav",
                 "--truth", tmp_path / "none.csv", check=False)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "none.csv" in r.stderr
-
-
-def test_a_file_read_in_blocks_gives_the_windows_of_the_whole_recording(tmp_path, monkeypatch):
-    from kwsapp.core.audio import WavFile, read_wav, write_wav
-    from kwsapp.runtime import sliding_windows
-    from trainer import stream as stream_mod
-
-    x = np.random.default_rng(0).normal(0, 0.1, 16000 * 7 + 123).astype(np.float32)
-    write_wav(tmp_path / "r.wav", x, 16000)
-    write_wav(tmp_path / "st.wav", np.stack([x, -x / 2], axis=1), 16000)  # stereo: the mean, as read_wav gives
-    monkeypatch.setattr(stream_mod, "BLOCK_S", 1.3)  # many blocks, with windows across their edges
-    for name in ("r.wav", "st.wav"):
-        rate, whole = read_wav(tmp_path / name)
-        want = list(sliding_windows(whole, rate, 100.0, 1000.0))
-        got = list(stream_mod.file_windows(WavFile(tmp_path / name), 100.0, 1000.0))
-        assert [t for t, _ in got] == [t for t, _ in want] and len(got) == 70
-        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, want))
-
-
-def test_hop_scores_in_batches_are_the_apps_scores_hop_by_hop():
-    """The batched scoring of streams gives, at every hop, what the app computes from that hop's window alone:
-    the short windows at the start, a last batch shorter than the others, both scorer kinds."""
-    from kwsapp.core.features import features_from_wave
-    from kwsapp.runtime import load_scorer, sliding_windows
-    from trainer.stream import hop_scores
-
-    scorer = load_scorer(BUNDLED_MODEL)
-    x = np.random.default_rng(1).normal(0, 0.05, 16000 * 4 + 77)
-    x[16000:24000] += 0.3 * np.sin(2 * np.pi * 440 * np.arange(8000) / 16000)
-    want = np.array([scorer(features_from_wave(w, 16000, scorer.settings))
-                     for _, w in sliding_windows(x, 16000, 100.0, 1000.0)])
-    times, got = hop_scores(scorer, x, 16000, 100.0, batch=16)  # 40 hops: two full batches and one of 8
-    assert got.shape == want.shape == (40, len(scorer.labels))
-    assert np.array_equal(times, np.arange(1, 41) * 100.0)
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
-
-    class OneAtATime:  # a scorer without a batch path
-        settings, labels = scorer.settings, scorer.labels
-        __call__ = staticmethod(scorer.__call__)
-
-    np.testing.assert_allclose(hop_scores(OneAtATime(), x, 16000, 100.0, batch=16)[1], want, rtol=0, atol=1e-6)
 
 
 @pytest.mark.slow

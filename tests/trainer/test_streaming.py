@@ -10,7 +10,7 @@ from kwsapp.core.audio import WavFile, write_wav
 from kwsapp.core.features import DEFAULT_SETTINGS, log_specgram
 from kwsapp.core.labels import LABELS
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from kwsapp.stream_step import FRAMES_PER_STEP, IncrementalScorer, StreamStep, recording_scores
+from kwsapp.engine.incremental import FRAMES_PER_STEP, IncrementalSource, StreamStep
 from tests.helpers import run_cli
 
 
@@ -60,7 +60,11 @@ def test_the_live_path_at_the_feature_rate_computes_the_recordings_own_frames(st
     rate = DEFAULT_SETTINGS.sample_rate_hz
     wave = np.random.default_rng(2).normal(0, 0.05, 3 * rate).astype(np.float32)
     write_wav(tmp_path / "r.wav", wave, rate)
-    times, scores = recording_scores(StreamStep(stream_model), WavFile(tmp_path / "r.wav"), piece_ms=70)
+    from kwsapp.engine.listener import open_listener
+    from trainer.stream import hop_arrays, listen
+
+    listener = open_listener(stream_model, rate, runtime="incremental")
+    _, times, scores, _ = hop_arrays(listener, listen(listener, WavFile(tmp_path / "r.wav")))
     # the wav holds 16-bit samples: the frames of what was written
     frames = log_specgram(WavFile(tmp_path / "r.wav").read(0, len(wave)), DEFAULT_SETTINGS)
     want = StreamStep(stream_model).push(frames)
@@ -72,10 +76,10 @@ def test_the_live_path_at_the_feature_rate_computes_the_recordings_own_frames(st
 
 def test_resampled_input_steps_every_40_ms_too_fed_in_any_pieces(stream_model):
     x = np.random.default_rng(3).normal(0, 0.05, 48000).astype(np.float32)
-    small = IncrementalScorer(StreamStep(stream_model), 16000)
+    small = IncrementalSource(StreamStep(stream_model), 16000)
     times, scores = map(np.concatenate, zip(*(small.feed(x[a:a + 1600]) for a in range(0, len(x), 1600))))
     assert len(times) >= 73 and np.all(np.diff(times) == 40)
-    big_times, big_scores = IncrementalScorer(StreamStep(stream_model), 16000).feed(x)  # 3 s at once
+    big_times, big_scores = IncrementalSource(StreamStep(stream_model), 16000).feed(x)  # 3 s at once
     np.testing.assert_array_equal(big_times, times)
     np.testing.assert_allclose(big_scores, scores, atol=1e-5)
 

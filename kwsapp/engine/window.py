@@ -1,24 +1,19 @@
-"""Live inference: one 1-s window at a time, through the same feature function and decision class
-the app and the streaming evaluation use. Qt-free and TensorFlow-free: the model is the folder's ``model.tflite``,
-run by the LiteRT interpreter. (The Keras side, for training and evaluation, is trainer.keras_model; its
-``KerasScorer`` has the same interface: ``labels``, ``settings``, ``__call__(features) -> scores``.)"""
+"""The spectrogram kind of model: the folder's ``model.tflite`` on the log spectrogram of the last 1-s window
+(kwsapp.core.features), run by LiteRT; and the verifier, a second such model that checks announcements.
+Qt-free and TensorFlow-free. (The Keras side, for training and evaluation, is trainer.keras_model; its
+``KerasScorer`` has the same interface: ``labels``, ``settings``, ``__call__(features) -> scores``.)
+
+``WindowSource`` is this kind's part of the Listener (kwsapp.engine.listener): audio in, one row of scores every
+hop, each the model's look at the newest window."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
-
 import numpy as np
 
-from .core.decisions import (
-    DEFAULT_HOP_MS,
-    Decision,
-    DecisionSettings,
-    RecognizeCommands,
-)
-from .core.features import FeatureSettings, features_from_wave
-from .core.modelfolder import ModelFolder, ModelFolderError
-from .engine.litert import litert_interpreter, quiet_stderr  # noqa: F401 (also imported from here)
+from ..core.audio import fix_length, samples
+from ..core.features import FeatureSettings, features_from_wave
+from ..core.modelfolder import ModelFolder, ModelFolderError
+from .litert import litert_interpreter, quiet_stderr
 
 # windows per interpreter call on the batch path (export, evaluate, streams): small batches keep the activations in
 # the CPU's cache, large ones were slower per window (measured in docs/experiments.md)
@@ -84,35 +79,23 @@ def load_scorer(model_dir) -> LiteRtScorer:
     return LiteRtScorer(folder.path)
 
 
-def sliding_windows(wave: np.ndarray, sample_rate_hz: int, hop_ms: float, clip_duration_ms: float):
-    """(time_ms, window) every hop over a recording, as the live app sees it: the window is the last
-    ``clip_duration_ms`` (shorter at the start), its time the end of the window from the recording's start."""
-    clip = int(round(sample_rate_hz * clip_duration_ms / 1000))
-    hop = int(round(sample_rate_hz * hop_ms / 1000))
-    for end in range(hop, len(wave) + 1, hop):
-        yield end * 1000.0 / sample_rate_hz, wave[max(0, end - clip):end]
-
-
-@dataclass
-class HopResult:
-    decision: Decision
-    features: np.ndarray
-    compute_ms: float
-    verified: float | None = None  # the verifier's score for an announcement it checked (kept or not)
-
-
 class Verifier:
-    """A second, larger model that checks each announcement on the same window: kept only if its own score for the
-    label reaches ``threshold`` (a label it does not know passes). It runs only on those hops."""
+    """A second, larger model that checks each announcement on the newest window of audio: kept only if its own
+    score for the label reaches ``threshold`` (a label it does not know passes). It runs only on those hops."""
 
     def __init__(self, scorer: LiteRtScorer, threshold: float):
         self.scorer, self.threshold = scorer, threshold
         self.index = {lab: i for i, lab in enumerate(scorer.labels)}
+        self.settings = scorer.settings
 
-    def check(self, feats: np.ndarray, label: str) -> float | None:
-        """The verifier's score for ``label`` (None when it has no such label)."""
+    def scores(self, window: np.ndarray, rate_hz: int) -> np.ndarray:
+        """The verifier's scores of the newest ``clip_duration_ms`` of audio."""
+        return self.scorer(features_from_wave(window, rate_hz, self.settings))
+
+    def check(self, window: np.ndarray, rate_hz: int, label: str) -> float | None:
+        """The verifier's score for ``label`` on the window (None when it has no such label)."""
         i = self.index.get(label)
-        return None if i is None else float(self.scorer(feats)[i])
+        return None if i is None else float(self.scores(window, rate_hz)[i])
 
     def keeps(self, score: float | None) -> bool:
         return score is None or score >= self.threshold
@@ -124,31 +107,36 @@ def load_verifier(model_dir) -> Verifier | None:
     return None if found is None else Verifier(LiteRtScorer(found[0].path), found[1])
 
 
-class StreamingRecognizer:
-    """Every hop: the newest 1 s at the device rate -> features -> scores -> smoothed decision (-> the verifier, when
-    the model has one and the decision announces)."""
+class WindowSource:
+    """Audio at ``input_rate_hz`` in, in pieces of any size: every ``hop_ms`` of audio, the scorer's scores of the
+    newest window (the model's clip length, zeros in front at the start). The hops fall every ``hop_ms`` of audio
+    from the first sample, whatever the pieces, so a recording gives the same hops however it is fed."""
 
-    def __init__(self, scorer, decisions: DecisionSettings = DecisionSettings(), verifier: Verifier | None = None):
+    def __init__(self, scorer, input_rate_hz: int, hop_ms: float):
         self.scorer = scorer
+        self.labels = scorer.labels
         self.settings: FeatureSettings = scorer.settings
-        self.commands = RecognizeCommands(scorer.labels, decisions)
-        self.verifier = verifier
+        self.rate = int(input_rate_hz)
+        self.step_ms = float(hop_ms)
+        self.hop = max(1, samples(self.rate, hop_ms))
+        self.clip = samples(self.rate, self.settings.clip_duration_ms)
+        self._tail = np.zeros(0, np.float32)  # the newest `clip` samples fed, at most
+        self._total = 0
+        self._next_end = self.hop
 
-    def step(self, window: np.ndarray, sample_rate_hz: int, time_ms: float) -> HopResult:
-        t0 = time.perf_counter()
-        feats = features_from_wave(window, sample_rate_hz, self.settings)
-        scores = self.scorer(feats)
-        decision = self.commands.process(scores, time_ms)
-        verified = None
-        if decision.is_new_command and self.verifier is not None:
-            # a rejected announcement keeps the decision class's state as it is (its refractory time runs)
-            verified = self.verifier.check(feats, decision.label)
-            if not self.verifier.keeps(verified):
-                decision = replace(decision, is_new_command=False)
-        return HopResult(decision, feats, (time.perf_counter() - t0) * 1000, verified)
-
-    def run_wave(self, wave: np.ndarray, sample_rate_hz: int, hop_ms: float = DEFAULT_HOP_MS):
-        """Slide over a recording as the live app would; yields a HopResult per hop.
-        The time of a hop is the end of its window, in ms from the start of the recording."""
-        for time_ms, window in sliding_windows(wave, sample_rate_hz, hop_ms, self.settings.clip_duration_ms):
-            yield self.step(window, sample_rate_hz, time_ms)
+    def feed(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(times_ms, scores) of every hop the new audio completed; a hop's time is the end of its window."""
+        x = np.asarray(x, np.float32)
+        times, out = [], []
+        start = self._total - self._tail.size  # sample number of _tail[0]
+        buf = np.concatenate([self._tail, x])
+        self._total += x.size
+        while self._next_end <= self._total:
+            end = self._next_end - start
+            window = fix_length(buf[max(0, end - self.clip):end], self.clip)
+            scores = self.scorer(features_from_wave(window, self.rate, self.settings))
+            times.append(self._next_end * 1000.0 / self.rate)
+            out.append(scores)
+            self._next_end += self.hop
+        self._tail = buf[-self.clip:]
+        return np.array(times), (np.array(out) if out else np.empty((0, len(self.labels)), np.float32))

@@ -1,12 +1,12 @@
-"""Scores of a stream, 4 feature frames at a time, by a model folder's ``stream_step.tflite`` (written by
-``python -m trainer export-stream`` for a ``dscnn_stream`` model; trainer.streaming says how it works). Qt-free and
-TensorFlow-free, like kwsapp.runtime."""
+"""The incremental kind: scores of a stream, 4 feature frames at a time, by a model folder's ``stream_step.tflite``
+(written by ``python -m trainer export-stream`` for a ``dscnn_stream`` model; trainer.streaming says how it works).
+Qt-free and TensorFlow-free. ``IncrementalSource`` is this kind's part of the Listener."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .core.modelfolder import ModelFolder, ModelFolderError
+from ..core.modelfolder import ModelFolder, ModelFolderError
 
 STEP_FILE = "stream_step.tflite"
 FRAMES_PER_STEP = 4  # the model's stride in time: one new position of its last layer every 4 frames (40 ms)
@@ -21,7 +21,7 @@ class StreamStep:
     silent (floor-valued frames) before."""
 
     def __init__(self, model_dir):
-        from .runtime import litert_interpreter
+        from .litert import litert_interpreter
 
         self.folder = ModelFolder.open(model_dir)
         path = self.folder.path / STEP_FILE
@@ -65,17 +65,19 @@ class StreamStep:
         return out
 
 
-class IncrementalScorer:
+class IncrementalSource:
     """The live path of a stream step: audio at ``input_rate_hz`` in, in pieces of any size up to a second ->
     only the feature frames that became complete (kwsapp.core.scrolling, polyphase resampling) -> ``StreamStep``.
     ``feed`` returns (times_ms, scores) of the steps it completed; a step's time is the end of its last frame, in ms
     from the start of what was fed."""
 
     def __init__(self, step: StreamStep, input_rate_hz: int):
-        from .core.ringbuffer import AudioRingBuffer
-        from .core.scrolling import ScrollingSpectrogram
+        from ..core.ringbuffer import AudioRingBuffer
+        from ..core.scrolling import ScrollingSpectrogram
 
         self.step = step
+        self.labels = step.labels
+        self.step_ms = step.step_ms
         self.buffer = AudioRingBuffer(3 * int(input_rate_hz), int(input_rate_hz))
         self.spectrogram = ScrollingSpectrogram(step.settings, 1.0, int(input_rate_hz))
         s = step.settings
@@ -96,12 +98,3 @@ class IncrementalScorer:
         n = self.spectrogram.update(self.buffer)
         return self.step.push(self.spectrogram.columns[len(self.spectrogram.columns) - n:] if n else
                               np.empty((0, self.step.settings.shape[1]), np.float32))
-
-
-def recording_scores(step: StreamStep, recording, piece_ms: float = 100.0) -> tuple[np.ndarray, np.ndarray]:
-    """(times_ms, scores) of a whole recording (a kwsapp.core.audio.WavFile) through ``IncrementalScorer``, fed
-    ``piece_ms`` at a time as the app's hops would feed it: one result every ``step.step_ms``."""
-    scorer = IncrementalScorer(step, recording.sample_rate_hz)
-    piece = int(round(recording.sample_rate_hz * piece_ms / 1000))
-    parts = [scorer.feed(recording.read(a, min(a + piece, recording.n_frames))) for a in range(0, recording.n_frames, piece)]
-    return np.concatenate([t for t, _ in parts]), np.concatenate([x for _, x in parts])
