@@ -141,7 +141,7 @@ def save_anatomy_plot(results: dict[str, dict], out_png, title: str = "Where the
 
     plt = _plt()
     names = list(results)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 0.45 * len(names) + 2.6), gridspec_kw={"width_ratios": [3, 1.2]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 0.45 * len(names) + 2.0), gridspec_kw={"width_ratios": [3, 1.2]})
     colors = ["#2e7d32", "#c62828", "#ef6c00", "#f9a825", "#6a1b9a", "#1565c0", "#5d4037", "#90a4ae"]
     y = np.arange(len(names))
     left = np.zeros(len(names))
@@ -158,7 +158,8 @@ def save_anatomy_plot(results: dict[str, dict], out_png, title: str = "Where the
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of the command words")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.55 / (0.45 * len(names) + 2.6) * 4), ncol=4, fontsize=8, frameon=False)
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower left", bbox_to_anchor=(0.06, 0.0), ncol=4, fontsize=8,
+               frameon=False)
     ax.set_title(title)
     left = np.zeros(len(names))
     for k, c in zip(FALSE_ALARM_KINDS, ["#8d6e63", "#7986cb", "#4db6ac", "#bdbdbd"]):
@@ -168,8 +169,9 @@ def save_anatomy_plot(results: dict[str, dict], out_png, title: str = "Where the
     ax2.set_yticks(y, [])
     ax2.invert_yaxis()
     ax2.set_xlabel("false alarms (count)")
-    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.55 / (0.45 * len(names) + 2.6) * 4), ncol=2, fontsize=8, frameon=False)
+    fig.legend(*ax2.get_legend_handles_labels(), loc="lower right", bbox_to_anchor=(0.99, 0.0), ncol=2, fontsize=8,
+               frameon=False)
     ax2.set_title("false alarms: what they fired on")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.75 / (0.45 * len(names) + 2.0), 1, 1))
     fig.savefig(out_png, dpi=110)
     plt.close(fig)

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from kwsapp.core.decisions import DEFAULT_HOP_MS
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.modelfolder import write_json_atomic
 
 from .cli_common import ROOT_HELP, add_split_args, split_rule
@@ -191,12 +191,14 @@ def cmd_stream_sweep(args) -> int:
 def cmd_calibrate(args) -> int:
     from dataclasses import replace
 
-    from kwsapp.gui.settings_store import SettingsReader, open_settings, save_decisions
+    from kwsapp.core.shared_settings import read_decisions, write_decisions
 
     from .calibrate import calibrate
 
-    settings = open_settings()
-    decisions = SettingsReader(settings).decisions()
+    decisions, problems = read_decisions()
+    for p in problems:
+        print(f"note: {p}", file=sys.stderr)
+    decisions = decisions or DecisionSettings()
     r = calibrate(args.model, args.room, args.examples, args.budget_per_hour, args.lowest, args.hop_ms, decisions)
     print(f"room {r['room_minutes']:.1f} min, budget {args.budget_per_hour:g} false alarms per hour per command, "
           f"thresholds from {r['lowest']:g} up")
@@ -212,8 +214,7 @@ def cmd_calibrate(args) -> int:
     if args.dry_run:
         print(f"command thresholds: {r['command_thresholds'] or 'none'} (not kept: --dry-run)")
     else:
-        save_decisions(settings, replace(decisions, command_thresholds=r["command_thresholds"]))
-        settings.sync()
-        print(f"command thresholds: {r['command_thresholds'] or 'none'}; kept in {settings.fileName()} (the app "
+        kept = write_decisions(replace(decisions, command_thresholds=r["command_thresholds"]))
+        print(f"command thresholds: {r['command_thresholds'] or 'none'}; kept in {kept} (the app "
               "reads them at its next start; its Defaults button clears them)")
     return 0

@@ -17,12 +17,7 @@ from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
 
 from .augment import AugmentSettings
 from .dataset import SplitRule
-
-# the architectures trainer.models builds, and the channel multipliers offered for them
-ARCHS = ("reference", "dscnn", "dscnn_wide", "dscnn_stream")
-WIDTHS = (1.0, 2.0)
-# the folder inside MODEL_DIR that holds an unfinished run (what --resume continues)
-CHECKPOINT_DIR = ".checkpoint"
+from .recipes import ARCHS, CHECKPOINT_DIR, RECIPE_HELP, RECIPES, WIDTHS  # noqa: F401 (the trainer reads them here)
 
 
 @dataclass
@@ -61,20 +56,6 @@ def default(name: str):
     """TrainConfig's default for the field ``name``."""
     f = next(f for f in fields(TrainConfig) if f.name == name)
     return f.default_factory() if callable(f.default_factory) else f.default
-
-
-# patience None: as many as the epochs (the cosine schedule runs to its end; the best epoch is kept)
-RECIPES = {
-    "notebook": dict(arch="reference", epochs=10, max_shift_ms=100.0, unknown_ratio=1.0, lr_schedule="constant",
-                     spec_augment=False, patience=4, balance_commands=False),
-    "live": dict(arch="dscnn_wide", epochs=40, max_shift_ms=300.0, unknown_ratio=1.5, lr_schedule="cosine",
-                 spec_augment=True, patience=None, balance_commands=True),
-}
-RECIPE_HELP = {
-    "notebook": "the notebook's CNN and training, for reproducing it",
-    "live": "the bundled model's recipe, for the app: the wide DS-CNN, larger shifts, more unknown, SpecAugment, "
-            "every command drawn equally often, a cosine learning rate",
-}
 
 
 def resolve_recipe(name: str, overrides: dict) -> dict:

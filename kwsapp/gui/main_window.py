@@ -36,7 +36,7 @@ from .level_meter import LevelMeter
 from .menus import build_menus, refresh_device_menu
 from .message_bar import MessageBar
 from .scores import ScoreBars
-from .settings_store import SettingsReader, open_settings, restore_geometry, save_decisions
+from .settings_store import SettingsReader, open_settings, restore_geometry, save_decisions, shared_decisions
 from .spectrogram import SpectrogramView
 from .workers import InferenceWorker
 
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         saved = SettingsReader(self.settings)  # every remembered value checked; a bad one falls back to its default
         self.device_spec = device if device is not None else saved.text("audio/device")
         hop = float(hop_ms if hop_ms is not None else saved.hop_ms())
-        decisions = saved.decisions()
+        decisions = shared_decisions(saved)
         self.mic = Microphone()
         self._listening_reported = False
         self._audio_wanted = False   # listening was asked for: a failed microphone is looked for again
@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
 
     # -- settings --------------------------------------------------------------------------------------
     def _decisions_changed(self, decisions: DecisionSettings):
-        save_decisions(self.settings, decisions)
+        save_decisions(decisions)
         self.request_decisions.emit(decisions)
 
     def _hop_changed(self, hop_ms: float):

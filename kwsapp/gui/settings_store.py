@@ -116,9 +116,28 @@ class SettingsReader:
         return DecisionSettings(**values, command_thresholds=text)
 
 
-def save_decisions(settings: QSettings, decisions: DecisionSettings) -> None:
-    for f in fields(DecisionSettings):
-        settings.setValue(f"decisions/{f.name}", getattr(decisions, f.name))
+def save_decisions(decisions: DecisionSettings) -> None:
+    """The decision settings go to the file the command line shares (kwsapp.core.shared_settings)."""
+    from ..core.shared_settings import write_decisions
+
+    try:
+        write_decisions(decisions)
+    except OSError:
+        pass  # a read-only configuration folder: the settings hold for this session
+
+
+def shared_decisions(saved: SettingsReader) -> DecisionSettings:
+    """The decision settings from the shared file; the first time, those this app kept in its QSettings before
+    (moved there once). A value that is not usable is noted with the others (``saved.problems``)."""
+    from ..core.shared_settings import read_decisions
+
+    decisions, problems = read_decisions()
+    saved.problems += problems
+    if decisions is None:
+        decisions = saved.decisions()
+        saved.settings.remove("decisions")
+        save_decisions(decisions)
+    return decisions
 
 
 def restore_geometry(window, saved: SettingsReader) -> None:

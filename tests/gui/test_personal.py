@@ -118,5 +118,7 @@ def test_calibrate_to_my_room_in_the_app(make_window, qtbot, tmp_path, monkeypat
     assert len(dlg.plot.getPlotItem().listDataItems()) >= 2  # the yes line and its chosen point
     dlg.use_button.click()
     assert w.panel.settings().command_thresholds == r["command_thresholds"]
-    assert w.settings.value("decisions/command_thresholds") == r["command_thresholds"]
+    from kwsapp.core.shared_settings import read_decisions
+
+    assert read_decisions()[0].command_thresholds == r["command_thresholds"]  # where the command line finds them
     assert "yes" in w.panel.per_command.text()

@@ -70,12 +70,11 @@ def test_the_cli_keeps_the_thresholds_where_the_app_reads_them(tmp_path, monkeyp
                 tmp_path / "takes", "--json", tmp_path / "cal.json")
     result = json.loads((tmp_path / "cal.json").read_text())
     assert result["commands"]["yes"]["takes"] == 2 and len(result["commands"]) == 10
-    assert "kept in " + str(settings) in r.stdout and "decisions" in settings.read_text()
-    from PySide6.QtCore import QSettings
+    from kwsapp.core.shared_settings import read_decisions, shared_settings_path
 
-    from kwsapp.gui.settings_store import SettingsReader
-
-    kept = SettingsReader(QSettings(str(settings), QSettings.IniFormat)).decisions()
+    assert "kept in " + str(shared_settings_path()) in r.stdout and shared_settings_path().parent == settings.parent
+    kept, problems = read_decisions()
+    assert not problems
     assert kept.command_thresholds == result["command_thresholds"]
     r = run_cli("calibrate", "--model", REPO / "assets" / "default_model", "--room", tmp_path / "takes" / "yes" /
                 "take0.wav", "--examples", tmp_path / "takes", check=False)
