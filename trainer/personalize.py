@@ -14,7 +14,9 @@ any other; the old folder is never touched.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from kwsapp.core.decisions import DEFAULT_HOP_MS
 from kwsapp.core.examples import read_takes
 from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
-from kwsapp.core.modelfolder import KERAS_FILE, REPLAY_FILE, TRAINING_FILE, VERIFIER_FILE, ModelFolder, write_json_atomic
+from kwsapp.core.modelfolder import INCOMPLETE_FILE, KERAS_FILE, REPLAY_FILE, TRAINING_FILE, VERIFIER_FILE, ModelFolder, write_json_atomic
 from kwsapp.core.words import word_window
 
 from .augment import AugmentSettings, augment_batch
@@ -147,7 +149,7 @@ def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> fl
 
 def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,
                 hold_back: bool = True, label_weight: float = LABEL_WEIGHT, take_share: float = TAKE_SHARE,
-                learning_rate: float = LEARNING_RATE) -> dict:
+                learning_rate: float = LEARNING_RATE, force: bool = False) -> dict:
     """Fine-tune (see the module's text); ``hold_back=False`` trains on every take (a benchmark scores its own);
     ``label_weight``, ``take_share`` and ``learning_rate``: the recipe's settings (bench/bench_personalize.py tries
     others)."""
@@ -158,6 +160,57 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
         raise PersonalizeError(f"{out_dir}: the new model needs a folder of its own (the old one is kept as it is)")
     if not src.keras_path.is_file():
         raise PersonalizeError(f"{src.path}: no {KERAS_FILE} to fine-tune")
+    work = _start_output(out_dir, force)
+    try:
+        result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,
+                              take_share, learning_rate, t0)
+        _finish_output(work, out_dir)
+    except OSError as exc:  # a full disk: the file that could not be written, and nothing left where models are looked for
+        shutil.rmtree(work, ignore_errors=True)
+        # the file being written (a copy names its source first, its target second)
+        names = [Path(n) for n in (getattr(exc, "filename2", None), exc.filename) if n]
+        inside = [n for n in names if n == work or work in n.parents]
+        where = out_dir / inside[0].relative_to(work) if inside else out_dir
+        raise PersonalizeError(f"{where}: cannot write it ({exc.strerror or exc}); {out_dir} was not made") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return result
+
+
+def _start_output(out_dir: Path, force: bool) -> Path:
+    """The folder the new model is written in: beside ``out_dir``, hidden, renamed into place when complete. An
+    ``out_dir`` that holds a model is refused unless ``force``; one that cannot be written is refused before any
+    training."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise PersonalizeError(f"{out_dir}: not a folder")
+        if any(out_dir.iterdir()) and not force:
+            raise PersonalizeError(f"{out_dir}: already holds files (another model?); choose a new folder, or "
+                                   f"--force to replace it")
+    parent = out_dir.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
+        (work / INCOMPLETE_FILE).write_text("an unfinished fine-tune (trainer personalize); delete this folder\n")
+    except OSError as exc:
+        raise PersonalizeError(f"{parent}: cannot write the new model there ({exc.strerror or exc})") from None
+    return work
+
+
+def _finish_output(work: Path, out_dir: Path) -> None:
+    """Rename the complete folder into place (a replaced one goes only once the new one is whole)."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.replaced-{os.getpid()}")
+        os.replace(out_dir, old)
+    os.replace(work, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _personalize(src, examples, out_dir: Path, work: Path, room_wav, epochs, seed, hold_back, label_weight,
+                 take_share, learning_rate, t0) -> dict:
     settings = src.features
     takes, skipped = take_features(examples, settings)
     old_labels = list(src.labels)
@@ -187,31 +240,31 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy())
     fine_tune(model, train_takes, labels, new_words, room_windows(room_wav, settings, 200, rng), old_scores, epochs,
               rng, settings, read_replay(src.path), label_weight, take_share)
-    out_dir.mkdir(parents=True, exist_ok=True)
     from .train import save_inference_model, write_litert
 
-    tmp = out_dir / ".personalize.keras"
+    tmp = work / ".personalize.keras"
     keras.saving.save_model(model, tmp)
-    save_inference_model(tmp, out_dir / KERAS_FILE)
+    save_inference_model(tmp, work / KERAS_FILE)
     tmp.unlink()
-    ModelFolder.write_metadata(out_dir, labels, settings)
-    write_litert(out_dir)
+    ModelFolder.write_metadata(work, labels, settings)
+    write_litert(work)
     if (src.path / REPLAY_FILE).is_file():  # the next fine-tune of the new model replays the same
-        shutil.copy2(src.path / REPLAY_FILE, out_dir / REPLAY_FILE)
+        shutil.copy2(src.path / REPLAY_FILE, work / REPLAY_FILE)
     verifier = src.verifier()
     if verifier is not None:  # the old model's verifier checks the new one's announcements (a new word it lets pass)
-        shutil.copytree(verifier[0].path, out_dir / verifier[0].path.name, dirs_exist_ok=True)
-        shutil.copy2(src.path / VERIFIER_FILE, out_dir / VERIFIER_FILE)
-    new = KerasScorer(out_dir)
+        shutil.copytree(verifier[0].path, work / verifier[0].path.name, dirs_exist_ok=True)
+        shutil.copy2(src.path / VERIFIER_FILE, work / VERIFIER_FILE)
+    (work / INCOMPLETE_FILE).unlink()  # every file of the model is there: what follows only measures it
+    new = KerasScorer(work)
     after = held_back_accuracy(new.scores, held, labels)
     result = {"labels": labels, "new_words": new_words, "takes": {k: len(v) for k, v in takes.items()},
               "held_back": len(held), "before": {"accuracy": before}, "after": {"accuracy": after},
               "epochs": epochs, "seconds": None, "skipped": skipped}
     if room_wav:
         result["before"]["false_alarms_per_hour"] = room_false_alarms(src.path, room_wav)
-        result["after"]["false_alarms_per_hour"] = room_false_alarms(out_dir, room_wav)
+        result["after"]["false_alarms_per_hour"] = room_false_alarms(work, room_wav)
     result["seconds"] = round(time.time() - t0, 1)
-    write_json_atomic(out_dir / TRAINING_FILE, {"personalized_from": src.path.name, "examples": Path(examples).name,
+    write_json_atomic(work / TRAINING_FILE, {"personalized_from": src.path.name, "examples": Path(examples).name,
                                                 "not_shipped": "the model and takes named here are not in this folder",
                                                 **{k: v for k, v in result.items() if k != "skipped"}})
     return result

@@ -36,6 +36,8 @@ VERIFIER_FILE = "verifier.json"
 HISTORY_FILE = "history.csv"
 # a small sample of the training features (optional; trainer.replay), for fine-tuning where the data is not
 REPLAY_FILE = "replay.npz"
+# in a folder still being written (a fine-tune killed before it finished leaves it): never a model
+INCOMPLETE_FILE = ".incomplete"
 
 
 class ModelFolderError(Exception):
@@ -76,6 +78,8 @@ class ModelFolder:
         path = Path(path)
         if not path.is_dir():
             raise ModelFolderError(f"{path}: not a model folder (no such directory)")
+        if (path / INCOMPLETE_FILE).exists():
+            raise ModelFolderError(f"{path}: an unfinished model (its writing was stopped before the end); delete it")
         if not (path / LABELS_FILE).is_file():
             raise ModelFolderError(f"{path}: not a model folder ({LABELS_FILE} is missing)")
         has_frontend = (path / FRONTEND_FILE).is_file()

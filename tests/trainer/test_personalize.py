@@ -48,7 +48,7 @@ def test_personalize_adds_a_word_and_writes_both_figures(tmp_path, needs_espeak)
     assert load_scorer(out).labels == tuple(labels) and (out / "model.tflite").is_file()
     from kwsapp.engine.window import load_verifier
 
-    assert load_verifier(out).check(np.zeros((99, 81), np.float32), "lights") is None  # the verifier came along
+    assert load_verifier(out).check(np.zeros(16000, np.float32), 16000, "lights") is None  # the verifier came along
     p = run_cli("predict", "--model", out, *sorted((takes / "lights").glob("*.wav")))
     heard = [line.split()[1] for line in p.stdout.splitlines()]
     assert heard.count("lights") >= 5, p.stdout
@@ -77,3 +77,59 @@ def test_a_word_of_ones_own_alone_does_not_take_every_word_for_itself(tmp_path, 
     old = run_cli("predict", "--model", bundled, *sorted(others.glob("*/*.wav")))
     kept = sum(a.split()[1] == b for a, b in zip(old.stdout.splitlines(), heard))
     assert kept >= 12, (old.stdout, p.stdout)  # of 16
+
+
+def test_a_full_disk_leaves_no_folder_that_loads_and_names_the_file_that_failed(tmp_path, needs_espeak, monkeypatch):
+    import errno
+    import shutil
+
+    from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
+    from trainer import personalize as p
+
+    takes, out = tmp_path / "takes", tmp_path / "models" / "mine"
+    make_takes(takes, tmp_path, {"yes": 2})
+    real_copy = shutil.copy2
+
+    def full(src, dst, *a, **k):  # what the kernel says when the disk fills while the replay set is copied
+        if str(src).endswith("replay.npz"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(src), None, str(dst))
+        return real_copy(src, dst, *a, **k)
+
+    monkeypatch.setattr(p.shutil, "copy2", full)
+    with pytest.raises(p.PersonalizeError) as e:
+        p.personalize(REPO / "assets" / "default_model", takes, out, epochs=1)
+    assert str(e.value).startswith(f"{out / 'replay.npz'}: cannot write it (No space left on device)")
+    assert not out.exists() and list((tmp_path / "models").iterdir()) == []  # nothing half-written anywhere
+    with pytest.raises(ModelFolderError):
+        ModelFolder.open(out)
+    monkeypatch.setattr(p.shutil, "copy2", real_copy)
+    # a fine-tune killed while writing (SIGKILL runs no clean-up) leaves its hidden folder, which never loads
+    monkeypatch.setattr(p.shutil, "rmtree", lambda *a, **k: None)
+    with pytest.raises(p.PersonalizeError):
+        monkeypatch.setattr(p, "write_litert", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")),
+                            raising=False)
+        monkeypatch.setattr("trainer.train.write_litert", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
+        p.personalize(REPO / "assets" / "default_model", takes, out, epochs=1)
+    left = list((tmp_path / "models").iterdir())
+    assert len(left) == 1 and left[0].name.startswith(".mine.partial-") and (left[0] / "model.keras").is_file()
+    with pytest.raises(ModelFolderError, match="unfinished"):
+        ModelFolder.open(left[0])
+    monkeypatch.undo()
+    shutil.rmtree(left[0])
+    p.personalize(REPO / "assets" / "default_model", takes, out, epochs=1)
+    assert ModelFolder.open(out).verifier() is not None  # whole: the verifier came along
+    # an --out that holds a model is refused unless asked, before any training
+    r = run_cli("personalize", "--model", REPO / "assets" / "default_model", "--examples", takes, "--out", out,
+                "--epochs", 1, check=False)
+    assert r.returncode == 2 and "already holds files" in r.stderr and "--force" in r.stderr
+    before = (out / "model.tflite").stat().st_mtime_ns
+    run_cli("personalize", "--model", REPO / "assets" / "default_model", "--examples", takes, "--out", out,
+            "--epochs", 1, "--force")
+    assert (out / "model.tflite").stat().st_mtime_ns != before
+    assert sorted(x.name for x in (tmp_path / "models").iterdir()) == ["mine"]
+    # a place that cannot hold a folder is refused before training (a file where its parent should be: as root,
+    # permissions would not stop the test)
+    (tmp_path / "afile").write_text("x")
+    r = run_cli("personalize", "--model", REPO / "assets" / "default_model", "--examples", takes, "--out",
+                tmp_path / "afile" / "m", check=False)
+    assert r.returncode == 2 and "cannot write the new model there" in r.stderr and r.stderr.count("\n") == 1
