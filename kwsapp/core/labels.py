@@ -27,3 +27,24 @@ def label_of_word(word: str) -> str:
         return word
     return UNKNOWN
 
+
+
+MAX_LABEL_LENGTH = 40
+
+
+def label_problem(label) -> str | None:
+    """What is wrong with a name for a word of one's own (one rule, checked wherever a label is made: the recorder,
+    the examples folder, personalize), or None. A label becomes a folder name, a line of labels.json and a key of
+    ``LABEL=THRESHOLD,...``: no comma, ``=``, slash, control character, leading dot or surrounding spaces."""
+    if not isinstance(label, str) or not label:
+        return "a label cannot be empty"
+    if label != label.strip():
+        return f"{label!r}: a label cannot start or end with a space"
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"{label[:20]!r}...: a label has at most {MAX_LABEL_LENGTH} characters"
+    if label.startswith("."):
+        return f"{label!r}: a label cannot start with a dot"
+    bad = next((c for c in label if c in ",=/\\" or not c.isprintable()), None)
+    if bad is not None:
+        return f"{label!r}: a label cannot hold {bad!r}"
+    return None

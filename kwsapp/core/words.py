@@ -49,3 +49,24 @@ def word_window(x: np.ndarray, rate: int, seconds: float = 1.0) -> np.ndarray:
     middle = (span[0] + span[1]) * frame_length(rate) // 2
     start = int(np.clip(middle - n // 2, 0, x.size - n))
     return x[start:start + n]
+
+
+MIN_TAKE_S = 0.25         # a take shorter than this holds no word
+SILENT_DBFS = -60.0       # a take whose loudest 10 ms are quieter than this is silence
+STANDS_OUT_DB = 12.0      # the word's loudest 10 ms must be this far above the take's median frame
+
+
+def take_problem(x: np.ndarray, rate: int) -> str | None:
+    """Why a recorded take holds no word to learn from (too short, silent, nothing standing out of the background),
+    or None."""
+    x = np.asarray(x, np.float64)
+    if x.size < MIN_TAKE_S * rate:
+        return f"{x.size / rate:.2f} s long: too short to hold a word"
+    e = frame_energies(x, rate)
+    top = float(e.max()) if e.size else 0.0
+    if top <= 10 ** (SILENT_DBFS / 10):
+        return "silent (nothing above -60 dBFS)"
+    median = float(np.median(e))
+    if median > 0 and 10 * np.log10(top / median) < STANDS_OUT_DB:
+        return f"no word stands out of the background (the loudest part is {10 * np.log10(top / median):.0f} dB above the rest)"
+    return None

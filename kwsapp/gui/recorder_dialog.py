@@ -28,11 +28,14 @@ from PySide6.QtWidgets import (
 from ..core.audio import AudioError, read_wav
 from ..core.examples import examples_dir, save_example
 from ..core.features import features_from_wave
-from ..core.labels import SILENCE, UNKNOWN
-from ..core.words import word_window
+from ..core.labels import SILENCE, UNKNOWN, label_problem
+from ..core.words import take_problem, word_window
 
 TAKE_S = 1.6          # how long each take listens after its cue
 GAP_MS = 700          # a pause between takes, to breathe
+
+
+MAX_REFUSED_IN_A_ROW = 3
 
 
 class RecorderDialog(QDialog):
@@ -87,6 +90,8 @@ class RecorderDialog(QDialog):
         lay.addWidget(QLabel(f"Saved in {self.folder}"))
         lay.addLayout(buttons)
         self._left = 0
+        self.refused = 0          # takes refused (no word in them) since the dialog opened
+        self._refused_in_row = 0
         self._from = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -108,8 +113,12 @@ class RecorderDialog(QDialog):
     # -- recording: on cue, TAKE_S of the microphone's ring buffer --------------------------------------------
     def start(self) -> bool:
         label = self.current_label()
-        if not label or "/" in label or label.startswith(".") or label in (SILENCE, UNKNOWN):
+        if not label or label in (SILENCE, UNKNOWN):
             self.cue.setText("Choose a command, or type a word of your own.")
+            return False
+        problem = label_problem(self.label.currentText())
+        if problem:
+            self.cue.setText(f"Not a name for a word: {problem}.")
             return False
         if self.window_.mic.buffer is None:
             self.cue.setText("Not listening: turn listening on (Audio > Listen) to record.")
@@ -132,14 +141,27 @@ class RecorderDialog(QDialog):
 
     def _take_done(self) -> None:
         buf = self.window_.mic.buffer
-        self._left -= 1
         x = buf.span(self._from, self._from + int(TAKE_S * buf.sample_rate_hz)) if buf is not None else None
-        if x is not None and x.size:
-            path = save_example(self.current_label(), word_window(x, buf.sample_rate_hz), buf.sample_rate_hz, self.folder)
-            self.refresh()
-            items = self.takes.findItems(path.name, Qt.MatchExactly)
-            if items:
-                self.takes.setCurrentItem(items[0])
+        problem = "nothing was recorded" if x is None or not x.size else take_problem(x, buf.sample_rate_hz)
+        if problem:  # refused on the spot, and taken again (three in a row: something is wrong with the input)
+            self.refused += 1
+            self._refused_in_row += 1
+            if self._refused_in_row >= MAX_REFUSED_IN_A_ROW:
+                self._refused_in_row = 0
+                self.record_button.setEnabled(True)
+                self.cue.setText(f"Stopped: {MAX_REFUSED_IN_A_ROW} takes in a row were not kept ({problem}). "
+                                 "Is the right microphone on, and not muted?")
+                return
+            self.cue.setText(f"That take was not kept: {problem}. Again…")
+            QTimer.singleShot(GAP_MS * 2, self._next)
+            return
+        self._refused_in_row = 0
+        self._left -= 1
+        path = save_example(self.current_label(), word_window(x, buf.sample_rate_hz), buf.sample_rate_hz, self.folder)
+        self.refresh()
+        items = self.takes.findItems(path.name, Qt.MatchExactly)
+        if items:
+            self.takes.setCurrentItem(items[0])
         self.cue.setText("…")
         QTimer.singleShot(GAP_MS, self._next)
 

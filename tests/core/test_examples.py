@@ -41,3 +41,34 @@ def test_a_label_is_a_folder_name_and_nothing_else(tmp_path):
     for bad in ("", "../x", ".hidden"):
         with pytest.raises(ValueError):
             save_example(bad, np.zeros(10, np.float32), RATE, tmp_path)
+
+
+@pytest.mark.parametrize("label,ok", [("lights", True), ("turn on", True), ("café", True), ("a,b", False),
+                                      ("x=1", False), ("a\nb", False), (".hidden", False), (" yes", False),
+                                      ("yes ", False), ("a/b", False), ("", False), ("x" * 41, False)])
+def test_one_rule_for_a_label(label, ok):
+    from kwsapp.core.labels import label_problem
+
+    assert (label_problem(label) is None) == ok
+
+
+def test_takes_without_a_word_and_folders_that_are_not_labels_are_left_out_and_named(tmp_path):
+    from kwsapp.core.examples import read_takes, save_example
+    from kwsapp.core.words import take_problem
+
+    rate = 16000
+    rng = np.random.default_rng(0)
+    word = rng.normal(0, 0.002, rate).astype(np.float32)
+    word[4000:9000] += 0.3 * np.sin(np.arange(5000) * 0.2).astype(np.float32)
+    assert take_problem(word, rate) is None
+    assert "silent" in take_problem(np.zeros(rate, np.float32), rate)
+    assert "too short" in take_problem(word[:1], rate)
+    assert "stands out" in take_problem(rng.normal(0, 0.05, rate).astype(np.float32), rate)
+    save_example("yes", word, rate, tmp_path)
+    save_example("yes", np.zeros(rate, np.float32), rate, tmp_path)
+    (tmp_path / "a,b").mkdir()
+    with pytest.raises(ValueError, match="cannot hold ','"):
+        save_example("a,b", word, rate, tmp_path)
+    takes, skipped = read_takes(tmp_path)
+    assert list(takes) == ["yes"] and len(takes["yes"]) == 1
+    assert len(skipped) == 2 and any("silent" in s for s in skipped) and any("not a label" in s for s in skipped)

@@ -122,3 +122,53 @@ def test_calibrate_to_my_room_in_the_app(make_window, qtbot, tmp_path, monkeypat
 
     assert read_decisions()[0].command_thresholds == r["command_thresholds"]  # where the command line finds them
     assert "yes" in w.panel.per_command.text()
+
+
+def test_the_recorder_refuses_a_take_without_a_word_and_takes_it_again(make_window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    from kwsapp.core.ringbuffer import AudioRingBuffer
+    from kwsapp.gui import dialog_openers
+    from kwsapp.gui.recorder_dialog import GAP_MS, TAKE_S
+
+    rate = 16000
+    monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
+    w = make_window()
+    buf = AudioRingBuffer(rate * 10, rate)
+    monkeypatch.setattr(w.mic, "buffer", buf)
+    state = {"n": 0}
+
+    def feed():  # the microphone: digital silence for the first take's time, then a tone word now and then
+        n = rate // 20
+        state["n"] += n
+        t = state["n"] / rate
+        if t < TAKE_S + 0.2:
+            x = np.zeros(n, np.float32)
+        else:
+            x = np.random.default_rng(state["n"]).normal(0, 0.002, n).astype(np.float32)
+            if (t % 1.0) < 0.25:
+                x += 0.3 * np.sin(np.arange(n) * 0.3).astype(np.float32)
+        buf.write(x)
+
+    mic = QTimer()
+    mic.timeout.connect(feed)
+    mic.start(50)
+    try:
+        rec = dialog_openers.open_recorder(w)
+        rec.label.setCurrentText("a,b")
+        assert not rec.start() and "cannot hold ','" in rec.cue.text()  # the label is refused where it is made
+        rec.label.setCurrentText("beep")
+        rec.count.setValue(2)
+        seen = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: seen.append(rec.cue.text()))
+        timer.start(20)
+        assert rec.start()
+        qtbot.waitUntil(lambda: rec.record_button.isEnabled(), timeout=int((TAKE_S * 4 + GAP_MS * 8 / 1000) * 1000) + 10_000)
+        timer.stop()
+        assert rec.refused == 1 and any("not kept: silent" in s for s in seen), set(seen)
+        assert len(list((tmp_path / "data" / "examples" / "beep").glob("take_*.wav"))) == 2
+        assert "Done: 2 takes" in rec.cue.text()
+        rec.close()
+    finally:
+        mic.stop()
