@@ -16,6 +16,7 @@ class ActionsController(QObject):
     result = Signal(object)          # ActionResult, delivered on the GUI thread
     changed = Signal(object)         # ActionSet
     problem = Signal(str)            # a one-line message for the window
+    paused = Signal(str)             # what the window says while actions are paused ("" when they are not)
 
     def __init__(self, settings: QSettings, actions_file: str | None = None, parent=None):
         super().__init__(parent)
@@ -24,6 +25,7 @@ class ActionsController(QObject):
         self.notify = None  # set by the window when it has a tray icon
         self.actions = ActionSet()
         self.load_problem: str | None = None
+        self.paused_for: set[str] = set()
         try:
             self.actions = self._load()
         except ActionsError as exc:
@@ -56,7 +58,25 @@ class ActionsController(QObject):
             self.set_actions(ActionSet(on, self.actions.bindings))
 
     def fire(self, label: str, score: float) -> int:
+        if self.paused_for:
+            return 0  # recording examples, calibrating or fine-tuning: a command said for them runs nothing
         return self._runner.fire(self.actions, label, score)
+
+    def pause(self, reason: str) -> None:
+        """Run nothing while ``reason`` lasts (several may overlap); ``resume(reason)`` ends it."""
+        self.paused_for.add(reason)
+        self.paused.emit(self.pause_text())
+
+    def resume(self, reason: str) -> None:
+        if reason in self.paused_for:
+            self.paused_for.discard(reason)
+            self.paused.emit(self.pause_text())
+
+    def pause_text(self) -> str:
+        """What the window says of it ("" when nothing is paused)."""
+        if not self.paused_for or not self.actions.enabled:
+            return ""
+        return f"Actions are paused while {' and '.join(sorted(self.paused_for))}."
 
     def import_file(self, path: str) -> None:
         self.set_actions(load_actions(path))  # ActionsError goes to the caller, which shows it
@@ -82,6 +102,8 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
     window.action_actions_on.toggled.connect(ctl.set_enabled)
     ctl.changed.connect(lambda a: window.action_actions_on.setChecked(a.enabled))
     ctl.problem.connect(window.message_bar.show_message)
+    ctl.paused.connect(lambda text: window.message_bar.show_message(text, error=False, topic="actions-paused") if text
+                       else window.message_bar.clear("actions-paused"))
     if ctl.load_problem:
         window.message_bar.show_message(ctl.load_problem)
 

@@ -110,6 +110,7 @@ def open_recorder(window):
 
     labels = window.model_info.labels if window.model_info is not None else window.scores.labels
     dlg = window.recorder_dialog = RecorderDialog(window, labels)
+    pause_actions_while(window, dlg, "recording examples")
     dlg.show()
     return dlg
 
@@ -119,6 +120,7 @@ def open_finetune(window):
 
     dlg = window.finetune_dialog = FinetuneDialog(window.model_dir, window)
     dlg.model_ready.connect(window.load_model)
+    pause_actions_while(window, dlg, "fine-tuning")
     dlg.show()
     return dlg
 
@@ -127,5 +129,13 @@ def open_calibrate(window):
     from .calibrate_dialog import CalibrateDialog
 
     dlg = window.calibrate_dialog = CalibrateDialog(window)
+    pause_actions_while(window, dlg, "calibrating")
     dlg.show()
     return dlg
+
+
+def pause_actions_while(window, dlg, reason: str) -> None:
+    """No action runs while the dialog is open: the words said for it are not commands (and the window says so)."""
+    window.actions.pause(reason)
+    dlg.finished.connect(lambda *_: window.actions.resume(reason))
+    dlg.destroyed.connect(lambda *_: window.actions.resume(reason))

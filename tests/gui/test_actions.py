@@ -161,3 +161,25 @@ def test_the_app_starts_whatever_the_settings_hold_as_actions(make_window, setti
         assert w.actions.actions.bindings == () and not w.action_actions_on.isChecked()
         assert w.actions.load_problem and w.actions.load_problem.endswith("actions are off")
         assert "\n" not in w.actions.load_problem
+
+
+def test_actions_pause_while_recording_calibrating_or_fine_tuning(make_window, qtbot, tmp_path, monkeypatch):
+    from kwsapp.gui import dialog_openers
+
+    monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "ran.txt"
+    actions = tmp_path / "actions.json"
+    actions.write_text(json.dumps({"enabled": True, "bindings": [
+        {"label": "yes", "action": "run", "argv": writer(out), "enabled": True}]}))
+    w = make_window(actions_file=str(actions))
+    rec = dialog_openers.open_recorder(w)
+    assert "paused while recording examples" in w.message_bar.text()
+    announce(w, "yes")
+    assert w.actions.fire("yes", 0.9) == 0
+    cal = dialog_openers.open_calibrate(w)
+    rec.close()
+    assert "paused while calibrating" in w.message_bar.text()
+    cal.close()
+    assert not w.actions.paused_for and not (w.message_bar.isVisible() and "paused" in w.message_bar.text())
+    announce(w, "yes")
+    qtbot.waitUntil(lambda: out.is_file() and out.read_text() == "x\n", timeout=10_000)  # once: after the dialogs
