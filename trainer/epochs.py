@@ -84,9 +84,21 @@ class EpochPlan:
         return items[order], ys[order]
 
 
-def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray, teachers=None):
+def even(x, y, multiple_of: int):
+    """A batch made a multiple of ``multiple_of`` rows (tf.distribute's mirrored replicas each take an equal share;
+    Keras fails on a last batch that does not split evenly) by repeating its first rows: at most
+    ``multiple_of - 1`` of them, never an empty share."""
+    short = -len(x) % multiple_of
+    if not short:
+        return x, y
+    take = np.arange(short) % len(x)
+    return np.concatenate([x, x[take]]), np.concatenate([y, y[take]])
+
+
+def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: np.ndarray, teachers=None,
+                          multiple_of: int = 1):
     """``teachers``: None, or a callable from a batch of features to scores (``distill.Teachers``) that
-    supplies ``cfg.teacher_weight`` of every target."""
+    supplies ``cfg.teacher_weight`` of every target. ``multiple_of``: every batch a multiple of this many rows."""
     import keras
 
     class TrainingData(keras.utils.PyDataset):
@@ -112,7 +124,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
             return int(np.ceil(self.plan.n_total / cfg.batch_size))
 
         def __getitem__(self, i):
-            return self.part(i, 0, 1)
+            return even(*self.part(i, 0, 1), multiple_of)
 
         def part(self, i, r: int, parts: int):
             """Rows r, r + parts, r + 2 parts, ... of batch ``i``: one replica's share of it in multi-worker
@@ -141,7 +153,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
     return TrainingData()
 
 
-def make_eval_dataset(sources, es, batch_size: int):
+def make_eval_dataset(sources, es, batch_size: int, multiple_of: int = 1):
     import keras
 
     class EvalData(keras.utils.PyDataset):
@@ -158,6 +170,6 @@ def make_eval_dataset(sources, es, batch_size: int):
             return len(self.batches)
 
         def __getitem__(self, i):
-            return self.batches[i], self.ys[i]
+            return even(self.batches[i], self.ys[i], multiple_of)
 
     return EvalData()

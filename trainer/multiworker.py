@@ -189,7 +189,10 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
         if since_best >= cfg.patience:
             first = cfg.epochs  # it had stopped early
     latch = SigintLatch()
-    for epoch in range(first, cfg.epochs):
+
+    def run_epoch(epoch: int) -> bool:
+        """One epoch on every worker; True when training stops early."""
+        nonlocal best, since_best
         t0 = time.time()
         train_data.set_epoch(epoch)
         lr = learning_rate_of(epoch)
@@ -229,7 +232,20 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
             raise KeyboardInterrupt
         if since_best >= cfg.patience:
             _log(f"early stop: no better validation accuracy for {cfg.patience} epochs")
-            break
+            return True
+        return False
+
+    # another worker that stops (killed, its machine lost) makes the collectives fail here with a gRPC error
+    lost = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
+            tf.errors.DeadlineExceededError, tf.errors.InternalError)
+    for epoch in range(first, cfg.epochs):
+        try:
+            if run_epoch(epoch):
+                break
+        except lost as exc:
+            raise ClusterError(f"another worker of the cluster stopped during epoch {epoch + 1} "
+                               f"({type(exc).__name__}); start every worker again with the same command and "
+                               "--resume") from None
     ckpt_file.unlink(missing_ok=True)
     previous_checkpoint(ckpt_file).unlink(missing_ok=True)
     with contextlib.suppress(OSError):

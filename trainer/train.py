@@ -180,12 +180,14 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     settings = cfg.features
     noise_bank = training_noise_bank(sources, cfg.seed, settings)
     teachers = Teachers(teacher_folders) if teacher_folders else None
-    train_data = make_training_dataset(sources, cfg, noise_bank, teachers)
+    # mirrored replicas on one machine share every batch equally (multi-worker training splits its own)
+    even = strategy.num_replicas_in_sync if strategy is not None and cfg.distribute != "multiworker" else 1
+    train_data = make_training_dataset(sources, cfg, noise_bank, teachers, multiple_of=even)
     _log(_describe_epoch(train_data.plan, cfg, teachers))
     val_es = eval_set(sources, VALIDATION, settings, balance_unknown=True)
     if len(val_es) == 0:
         raise TrainError("the validation split is empty: nothing to stop early on")
-    val_data = make_eval_dataset(sources, val_es, 512)
+    val_data = make_eval_dataset(sources, val_es, 512, multiple_of=even)
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = build_model(cfg.arch, settings.shape, len(LABELS), cfg.width)

@@ -134,3 +134,37 @@ def test_multi_worker_training_killed_after_an_epoch_resumes_where_it_stopped(sy
     from kwsapp.engine.window import load_scorer
 
     assert load_scorer(tmp_path / "w0").labels[-1] == "unknown"
+
+
+def test_a_batch_that_does_not_split_evenly_over_the_replicas_trains(tmp_path):
+    """66 clips, batches of 7: mirrored over two logical CPUs, every batch's last row is split 4 / 3 otherwise."""
+    from tests.helpers import make_tone_dataset
+
+    words = {w: 300 + 100 * i for i, w in enumerate(["yes", "no", "up", "down", "left", "right", "on", "off", "stop",
+                                                      "go", "cat"])}
+    root = make_tone_dataset(tmp_path / "d", words, [f"{i:08x}" for i in range(6)])
+    r = run_cli("train", "--data", root, "--out", tmp_path / "m", "--epochs", 2, "--distribute", "cpu:2",
+                "--workers", 1, "--batch-size", 7)
+    assert "MirroredStrategy over 2 replica(s)" in r.stderr and (tmp_path / "m" / "model.tflite").is_file()
+
+
+def test_when_a_worker_dies_the_others_say_in_one_line_to_resume(synth_root, tmp_path):
+    cluster = {"worker": [f"localhost:{free_port()}", f"localhost:{free_port()}"]}
+    logs = [tmp_path / f"w{i}.log" for i in range(2)]
+    procs = start_workers(synth_root, tmp_path, cluster, 6)
+    try:
+        deadline = time.time() + 600
+        while "Epoch 1/6" not in logs[1].read_text():
+            assert time.time() < deadline and all(p.poll() is None for p in procs), logs[0].read_text()[-3000:]
+            time.sleep(0.2)
+        os.killpg(procs[1].pid, signal.SIGKILL)
+        procs[1].wait()
+        procs[0].wait(timeout=300)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+    err = logs[0].read_text()
+    last = err.strip().splitlines()[-1]
+    assert procs[0].returncode == 2, err[-3000:]
+    assert last.startswith("error: another worker of the cluster stopped") and "--resume" in last, err[-2000:]
