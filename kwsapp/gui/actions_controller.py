@@ -108,7 +108,7 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
         window.message_bar.show_message(ctl.load_problem)
 
     def done(r: ActionResult) -> None:
-        window.history.add_note(describe_result(r), ok=r.ok)
+        window.history.add_note(describe_result(r), ok=r.ok, label=r.label)
         window.append_detection({"label": r.label, "action": r.to_dict()})
 
     ctl.result.connect(done)

@@ -32,13 +32,20 @@ from .trainer_process import TrainerProcess
 PULL_MS = 500  # how often the room's audio is taken from the ring buffer (which holds 10 s)
 
 
+MIN_ROOM_MINUTES = 1.0
+# one colour per command, none shared (Okabe-Ito's eight, then two more that stand apart from them)
+COMMAND_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999933",
+                   "#7f7f7f", "#8c564b"]
+
+
 class CalibrateDialog(QDialog):
     def __init__(self, window, parent=None):
         super().__init__(parent or window)
         self.setWindowTitle("Calibrate to my room")
         self.resize(760, 560)
         self.window_ = window
-        self.minutes = QDoubleSpinBox(minimum=1.0, maximum=60.0, value=5.0, decimals=1, suffix=" min")
+        # no minimum while typing: a minimum of 1 made "0.5" become 5 as it was typed; start() says what is too short
+        self.minutes = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=5.0, decimals=1, suffix=" min")
         self.budget = QDoubleSpinBox(minimum=0.0, maximum=60.0, value=1.0, decimals=1, suffix=" per hour")
         form = QFormLayout()
         form.addRow("listen to the room for", self.minutes)
@@ -50,6 +57,8 @@ class CalibrateDialog(QDialog):
         self.plot.setLabel("bottom", "your takes that would be missed (share)")
         self.plot.setLabel("left", "false alarms per hour in this room")
         self.plot.addLegend()
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # never "(x0.001)" over a scale of zeros
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.use_button = QPushButton("Use these thresholds")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self.use)
@@ -76,6 +85,9 @@ class CalibrateDialog(QDialog):
         buf = self.window_.mic.buffer
         if buf is None:
             self.status.setText("Not listening: turn listening on (Audio > Listen) first.")
+            return False
+        if self.minutes.value() < MIN_ROOM_MINUTES:
+            self.status.setText(f"Listen for at least {MIN_ROOM_MINUTES:g} minute: a shorter room says too little.")
             return False
         self._chunks, self._next, self._rate = [], buf.total_written, buf.sample_rate_hz
         self.progress.setRange(0, int(self.minutes.value() * 60))
@@ -121,6 +133,9 @@ class CalibrateDialog(QDialog):
         self.process.cancel()
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status.setText("Cancelled: nothing was kept; the thresholds are as they were.")
 
     # -- the result --------------------------------------------------------------------------------------------
     def _finished(self, code: int, summary: str):
@@ -144,16 +159,19 @@ class CalibrateDialog(QDialog):
 
     def draw(self, result: dict) -> None:
         self.plot.clear()
-        colors = pg.colormap.get("CET-C6").getLookupTable(nPts=max(len(result["commands"]), 1))
-        for (label, v), color in zip(result["commands"].items(), colors):
+        top = 0.0
+        for (label, v), color in zip(result["commands"].items(), COMMAND_COLOURS * 2):
             pts = [(m, f) for _, f, m in v["curve"] if m is not None]
             if not pts:
                 continue  # no takes of it: no misses to draw
             x, y = np.array(pts).T
-            pen = pg.mkPen(tuple(int(c) for c in color[:3]), width=2)
+            pen = pg.mkPen(color, width=2)
             self.plot.plot(x, y, pen=pen, name=f"{label} ({v['threshold']:.2f})")
             self.plot.plot([v["missed"]], [v["false_alarms_per_hour"]], pen=None, symbol="o", symbolSize=9,
                            symbolBrush=pen.color())
+            top = max(top, float(np.max(y)))
+        self.plot.setYRange(0, max(top, 1.0) * 1.05)  # a room with no false alarm: a flat line at 0 of 1
+        self.plot.setXRange(0, 1)
 
     def use(self) -> None:
         if self.result is not None:

@@ -1,8 +1,7 @@
 """The recognised command, large, with its averaged score; fades back to a placeholder after a while.
 
-The number is the same as the command's bar: the score averaged over the decision window. A word is announced as
-soon as that average crosses the threshold, and the average keeps rising for a few hops while the word is still in
-the window, so the display follows it up to its peak while the word is shown."""
+The number is the announced score (the average over the decision window when the word was announced), said the same
+way as in the history and the tray: one number for one announcement."""
 
 from __future__ import annotations
 
@@ -15,6 +14,11 @@ PLACEHOLDER = "no command yet"
 HOLD_MS = 2000
 WORD_STYLE = "font-size: 56px; font-weight: bold; color: {};"
 PLACEHOLDER_STYLE = "font-size: 28px; color: #999;"
+
+
+def score_text(score: float) -> str:
+    """A score as the window says it everywhere (the big label, the history, the tray): a percentage."""
+    return f"{score:.0%}"
 
 
 def say_hint(labels) -> str:
@@ -51,14 +55,8 @@ class CommandDisplay(QWidget):
         self._show_score()
         self._clear.start(HOLD_MS)
 
-    def follow(self, label: str, score: float) -> None:
-        """A later hop's averaged score of the best label: the shown command's peak, while it is shown."""
-        if self._clear.isActive() and label == getattr(self, "label", None) and score > self.score:
-            self.score = score
-            self._show_score()
-
     def _show_score(self) -> None:
-        self.confidence.setText(f"score {self.score:.0%} (averaged)" + (f"  ·  {self.note}" if self.note else ""))
+        self.confidence.setText(f"score {score_text(self.score)}" + (f"  ·  {self.note}" if self.note else ""))
 
     def _fade(self) -> None:
         self.word.setStyleSheet(WORD_STYLE.format("#999"))

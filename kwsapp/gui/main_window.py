@@ -28,7 +28,7 @@ from ..bundled import bundled_model_dir
 from ..core.decisions import DecisionSettings
 from ..core.labels import LABELS
 from .actions_controller import attach_actions
-from .command_label import CommandDisplay
+from .command_label import HOLD_MS, CommandDisplay, score_text
 from .decision_panel import DecisionPanel
 from .history import HistoryList
 from .hotkey import attach_hotkey
@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self.status_overflows = QLabel("overflows 0")
         self.status_inference = QLabel("inference -")
         self._compute_ms: list[float] = []
+        self._file_shown_until = 0.0  # a wav opened: its scores stay on the bars until then (time.monotonic)
         self.status_model = QLabel("model: loading…")
         for w in (self.status_device, self.status_overflows, self.status_inference, self.status_model):
             self.statusBar().addPermanentWidget(w)
@@ -293,14 +294,13 @@ class MainWindow(QMainWindow):
 
     # -- reports from the worker ------------------------------------------------------------------------
     def _hop(self, r):
-        self.scores.set_scores(r.scores)
+        if time.monotonic() >= self._file_shown_until:  # a wav just opened keeps its own scores on the bars a while
+            self.scores.set_scores(r.scores)
         self._compute_ms.append(r.compute_ms)
         if len(self._compute_ms) == STATUS_HOPS:  # the status text once every few hops: each change lays out the bar
             self.status_inference.setText(f"inference {statistics.median(self._compute_ms):.2f} ms/hop")
             self._compute_ms.clear()
-        if not r.is_new_command:
-            self.command.follow(r.label, r.score)
-        else:
+        if r.is_new_command:
             self.command.show_command(r.label, r.score)
             self.history.add(r.label, r.score)
             entry = {"time_s": round(r.time_s, 3), "label": r.label, "score": round(r.score, 4)}
@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
             self.append_detection(entry)
             self.actions.fire(r.label, r.score)
             if self.tray is not None:
-                self.tray_last.setText(f"last: {r.label} ({r.score:.0%})")
+                self.tray_last.setText(f"last: {r.label} ({score_text(r.score)})")
 
     def append_detection(self, entry: dict) -> None:
         """One JSON line in the --detections-log file: an announcement, or an action's result."""
@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
         name = Path(p.path).name
         self.command.show_command(p.label, p.score, note=name)
         self.scores.set_scores(p.scores)
+        self._file_shown_until = time.monotonic() + HOLD_MS / 1000
         self.history.add(p.label, p.score, source=name)
 
     def dragEnterEvent(self, event):

@@ -32,7 +32,10 @@ def test_an_announcement_runs_its_program_once_and_logs_the_result(make_window, 
     announce(w, "yes")
     announce(w, "yes", new=False)  # a later hop of the same word: not an announcement
     announce(w, "no")              # no binding
-    qtbot.waitUntil(lambda: "run: ran" in w.history.item(0).text(), timeout=10_000)
+    qtbot.waitUntil(lambda: w.history.count() == 3, timeout=10_000)
+    # newest first: "no", then "yes" with its result just below it (not above, as if it were the newest)
+    texts = [w.history.item(i).text() for i in range(3)]
+    assert " no " in texts[0] and " yes " in texts[1] and "run: ran" in texts[2], texts
     assert ran.read_text() == "x\n"
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert [x["label"] for x in lines if "time_s" in x] == ["yes", "no"]

@@ -33,8 +33,8 @@ def test_history_shows_a_files_name_and_keeps_its_path_as_tooltip(qtbot):
     h.add("yes", 0.91, source=path)
     h.add("stop", 0.84)
     newest, oldest = h.item(0), h.item(1)
-    assert "stop" in newest.text() and "0.84" in newest.text() and newest.toolTip() == ""
-    assert oldest.text().endswith("yes    0.91  (and_a_long_file_name_take_17.wav)") and oldest.toolTip() == path
+    assert "stop" in newest.text() and "84%" in newest.text() and newest.toolTip() == ""
+    assert oldest.text().endswith("yes     91%  (and_a_long_file_name_take_17.wav)") and oldest.toolTip() == path
     assert "/home" not in oldest.text() and h.textElideMode() == Qt.ElideRight
 
 

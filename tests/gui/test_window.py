@@ -250,9 +250,10 @@ def test_help_about_names_the_version_the_settings_file_and_the_shortcuts(make_w
     assert len(shown) == 1 and str(settings_file) in shown[0] and "Ctrl+L" in shown[0] and "kwsapp 0." in shown[0]
 
 
-def test_the_shown_score_is_the_bars_number_and_follows_the_word_to_its_peak(make_window):
+def test_one_number_for_an_announcement_said_the_same_way_everywhere(make_window, qtbot, tmp_path):
     import numpy as np
 
+    from kwsapp.core.audio import write_wav
     from kwsapp.core.labels import LABELS
     from kwsapp.gui.workers import HopReport
 
@@ -263,10 +264,16 @@ def test_the_shown_score_is_the_bars_number_and_follows_the_word_to_its_peak(mak
         scores[LABELS.index(label)] = score
         w._hop(HopReport(time_s=1.0, label=label, score=score, is_new_command=new, scores=scores, compute_ms=1.0))
 
-    hop("yes", 0.58, True)   # announced as the average crosses the threshold ...
-    assert "58%" in w.command.confidence.text()
-    hop("yes", 0.87, False)  # ... and the average goes on rising while the word is in the window
-    assert "87%" in w.command.confidence.text() and w.scores.value("yes") == 870
-    hop("no", 0.9, False)    # another label's score is not this word's
-    hop("yes", 0.70, False)  # nor is the way down
-    assert "87%" in w.command.confidence.text() and w.command.word.text() == "yes"
+    hop("stop", 0.60, True)
+    hop("stop", 0.85, False)  # the average goes on rising while the word is in the window: the bar shows it ...
+    assert w.scores.value("stop") == 850
+    assert "score 60%" in w.command.confidence.text()  # ... the announcement keeps its own number, as the history
+    assert w.history.item(0).text().split()[1:] == ["stop", "60%"]
+    # a wav opened from the menu: its scores stay on the bars while its result is shown, whatever the microphone says
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=30_000)
+    write_wav(tmp_path / "tone.wav", np.sin(np.arange(16000) * 0.2).astype(np.float32) * 0.3, 16000)
+    w.classify_file(str(tmp_path / "tone.wav"))
+    qtbot.waitUntil(lambda: "tone.wav" in w.command.confidence.text(), timeout=30_000)
+    shown = [w.scores.value(lab) for lab in LABELS]
+    hop("yes", 0.95, False)
+    assert [w.scores.value(lab) for lab in LABELS] == shown
