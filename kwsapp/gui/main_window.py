@@ -201,9 +201,15 @@ class MainWindow(QMainWindow):
         print(f"kwsapp: model ready: {info.path}", flush=True)
 
     def _model_failed(self, message: str):
-        self.status_model.setText("model: none")
-        self.message_bar.show_message(f"Model not loaded: {message}. Listening goes on; open another model "
-                                      "(File > Open model folder) or use the bundled one (Model menu).")
+        old = self.model_info  # the worker keeps listening with the model it had
+        if old is not None:
+            self.status_model.setText(f"model: {Path(old.path).name} (the one asked for did not load)")
+            self.message_bar.show_message(f"Model not loaded: {message}. {Path(old.path).name} goes on listening; "
+                                          "open another model (File > Open model folder) or the bundled one (Model menu).")
+        else:
+            self.status_model.setText("model: none")
+            self.message_bar.show_message(f"Model not loaded: {message}. Listening goes on; open another model "
+                                          "(File > Open model folder) or use the bundled one (Model menu).")
         print(f"kwsapp: model failed: {message}", file=sys.stderr, flush=True)
 
     # -- audio -----------------------------------------------------------------------------------------

@@ -277,3 +277,13 @@ def test_one_number_for_an_announcement_said_the_same_way_everywhere(make_window
     shown = [w.scores.value(lab) for lab in LABELS]
     hop("yes", 0.95, False)
     assert [w.scores.value(lab) for lab in LABELS] == shown
+
+
+def test_a_model_that_fails_to_load_leaves_the_old_one_named_and_listening(make_window, qtbot, tmp_path):
+    w = make_window()
+    qtbot.waitUntil(lambda: w.model_info is not None, timeout=30_000)
+    (tmp_path / "broken").mkdir()
+    w.load_model(str(tmp_path / "broken"))
+    qtbot.waitUntil(lambda: "Model not loaded" in w.message_bar.text(), timeout=30_000)
+    assert w.status_model.text().startswith(f"model: {BUNDLED_MODEL.name} (the one asked for did not load)")
+    assert Path(w.worker.model_dir) == BUNDLED_MODEL and Path(w.model_info.path) == BUNDLED_MODEL  # still the one heard
