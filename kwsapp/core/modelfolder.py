@@ -102,8 +102,8 @@ class ModelFolder:
         return cls(path=path, labels=tuple(labels), features=features)
 
     def verifier(self) -> tuple["ModelFolder", float] | None:
-        """The verifier this folder names (a model folder inside it, with the same features and no label the main
-        model lacks) and its threshold, or None."""
+        """The verifier this folder names (a model folder inside it, of any kind, with no label the main model
+        lacks) and its threshold, or None."""
         spec = self.path / VERIFIER_FILE
         if not spec.is_file():
             return None
@@ -119,8 +119,8 @@ class ModelFolder:
         if self.path.resolve() not in where.parents:  # inside this folder: a model folder names nothing elsewhere
             raise ModelFolderError(f"{spec}: the verifier must be a folder inside {self.path}")
         v = ModelFolder.open(where)
-        if v.features != self.features or not set(v.labels) <= set(self.labels):
-            raise ModelFolderError(f"{spec}: the verifier hears other features or labels than the model")
+        if not set(v.labels) <= set(self.labels):
+            raise ModelFolderError(f"{spec}: the verifier has labels the model lacks")
         return v, float(threshold)
 
     @staticmethod

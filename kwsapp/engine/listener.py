@@ -62,7 +62,7 @@ class Listener:
         self.gate = Gate(self.labels, decisions, verifier)
         self.decisions = decisions
         # the newest audio, for the verifier's window
-        self._keep = samples(self.rate, verifier.settings.clip_duration_ms) if verifier is not None else 0
+        self._keep = samples(self.rate, verifier.CLIP_MS) if verifier is not None else 0
         self._tail = np.zeros(0, np.float32)
         self._fed = 0
 

@@ -80,17 +80,19 @@ def load_scorer(model_dir) -> LiteRtScorer:
 
 
 class Verifier:
-    """A second, larger model that checks each announcement on the newest window of audio: kept only if its own
-    score for the label reaches ``threshold`` (a label it does not know passes). It runs only on those hops."""
+    """A second model that checks each announcement on the newest second of audio: kept only if its own score for the
+    label reaches ``threshold`` (a label it does not know passes). It runs only on those hops. Any kind of model can
+    be one: it scores the window as a clip (kwsapp.engine.kinds.clip_scorer)."""
 
-    def __init__(self, scorer: LiteRtScorer, threshold: float):
-        self.scorer, self.threshold = scorer, threshold
-        self.index = {lab: i for i, lab in enumerate(scorer.labels)}
-        self.settings = scorer.settings
+    CLIP_MS = 1000.0  # the audio it is given: the newest second
+
+    def __init__(self, score_clip, labels, threshold: float, folder=None):
+        self.score_clip, self.labels, self.threshold, self.folder = score_clip, tuple(labels), threshold, folder
+        self.index = {lab: i for i, lab in enumerate(self.labels)}
 
     def scores(self, window: np.ndarray, rate_hz: int) -> np.ndarray:
-        """The verifier's scores of the newest ``clip_duration_ms`` of audio."""
-        return self.scorer(features_from_wave(window, rate_hz, self.settings))
+        """The verifier's scores of the newest second of audio."""
+        return self.score_clip(window, rate_hz)
 
     def check(self, window: np.ndarray, rate_hz: int, label: str) -> float | None:
         """The verifier's score for ``label`` on the window (None when it has no such label)."""
@@ -103,8 +105,13 @@ class Verifier:
 
 def load_verifier(model_dir) -> Verifier | None:
     """The verifier a model folder names (verifier.json), or None."""
+    from .kinds import clip_scorer
+
     found = ModelFolder.open(model_dir).verifier()
-    return None if found is None else Verifier(LiteRtScorer(found[0].path), found[1])
+    if found is None:
+        return None
+    folder, threshold = found
+    return Verifier(clip_scorer(folder.path), folder.labels, threshold, folder)
 
 
 class WindowSource:

@@ -124,7 +124,7 @@ class InferenceWorker(QObject):
         self._use(listener if self.buffer is None or listener.rate == self.buffer.sample_rate_hz else None)
         self.model_loaded.emit(ModelInfo(str(Path(path)), tuple(listener.labels), folder.features,
                                          time.perf_counter() - t0,
-                                         verifier.scorer.folder.path.name if verifier is not None else None))
+                                         verifier.folder.path.name if verifier is not None else None))
 
     def _use(self, listener) -> None:
         """Listen with ``listener`` (None: make one for the buffer's rate) from the buffer's newest audio on."""
