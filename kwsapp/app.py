@@ -33,7 +33,32 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--minimized", action="store_true", help="start in the tray (or minimised, without a tray)")
     ap.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
     ap.add_argument("--screenshot", metavar="FILE", help="save a picture of the window just before --quit-after ends it")
+    ap.add_argument("--new-instance", action="store_true",
+                    help="open another window that listens too (by default a second start brings the first forward)")
+    ap.add_argument("--install-desktop-entry", action="store_true",
+                    help="add kwsapp and its icon to the desktop's application menu (for this user), then exit")
+    ap.add_argument("--uninstall-desktop-entry", action="store_true",
+                    help="remove the menu entry, the icon and the start-at-login entry, then exit")
     return ap
+
+
+def desktop_entry_command(args) -> int | None:
+    """--install-desktop-entry / --uninstall-desktop-entry: done here, no window; None when neither was asked."""
+    if not (args.install_desktop_entry or args.uninstall_desktop_entry):
+        return None
+    from . import desktop
+
+    try:
+        if args.install_desktop_entry:
+            for p in desktop.install_menu_entry():
+                print(f"wrote {p}")
+        else:
+            removed = desktop.uninstall_menu_entry()
+            print("\n".join(f"removed {p}" for p in removed) or "nothing to remove")
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def argument_problem(args) -> str | None:
@@ -59,6 +84,9 @@ def argument_problem(args) -> str | None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    done = desktop_entry_command(args)
+    if done is not None:
+        return done
     problem = argument_problem(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -73,10 +101,21 @@ def main(argv=None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("kwsapp")
     app.setOrganizationName("kwsapp")
+    app.setDesktopFileName("kwsapp")
+    from .gui.single_instance import SingleInstance
+
+    instance = None
+    if not args.new_instance:
+        instance = SingleInstance()
+        if instance.forward_to_running():
+            print("kwsapp: already running: its window was brought forward (--new-instance opens another)", flush=True)
+            return 0
     from .gui.main_window import MainWindow
 
     window = MainWindow(model_dir=args.model, device=args.device, hop_ms=args.hop_ms,
                         detections_log=args.detections_log, actions_file=args.actions)
+    if instance is not None:
+        instance.listen(window.bring_forward)
 
     def excepthook(kind, value, tb):
         if os.environ.get("KWSAPP_DEBUG"):

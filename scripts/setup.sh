@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libglib2.0-0 libgl1 libxkbcommon0 libegl1 libfreetype6 libfontconfig1 libdbus-1-3   # Qt
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0        # Qt on X11
   xvfb
+  dbus dunst libnotify-bin desktop-file-utils     # notifications (notify-send) and the tests of the desktop entry
 )
 
 missing=()

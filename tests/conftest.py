@@ -28,6 +28,10 @@ def needs_espeak():
 def _isolated_cache(tmp_path_factory, monkeypatch):
     # Tests never write into the user's ~/.cache.
     monkeypatch.setenv("KWSAPP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "feature-cache"))
+    # nor into the user's desktop: menu entries, autostart, the shared decision settings
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("XDG_DATA_HOME", str(base / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "xdg-config"))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ The file::
                   {"label": "go", "action": "type", "text": "hello", "enabled": false},
                   {"label": "stop", "action": "notify", "enabled": true, "threshold": 0.9}]}
 
-Qt-free: the app gives :class:`ActionRunner` a ``notify`` function (its tray icon) and shows the results.
+Qt-free: the app gives :class:`ActionRunner` a ``notify`` function (the desktop's notification service, else its
+tray icon; it returns None when it notified, else why not) and shows the results.
 """
 
 from __future__ import annotations
@@ -261,9 +262,9 @@ class ActionRunner:
         if act == "run":
             return self._run_program(binding, label)
         if act == "notify":
-            if self.notify is None:
-                return ActionResult(label, act, False, "no tray icon to notify through")
-            self.notify(label)
+            why = "nothing to notify through" if self.notify is None else self.notify(label)
+            if why:
+                return ActionResult(label, act, False, why)
             return ActionResult(label, act, True, f"notified: {label}")
         why = keyboard_unavailable()
         if why:

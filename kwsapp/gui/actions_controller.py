@@ -22,7 +22,7 @@ class ActionsController(QObject):
         super().__init__(parent)
         self.settings = settings
         self.actions_file = actions_file
-        self.notify = None  # set by the window when it has a tray icon
+        self.tray_message = None  # set by the window when it has a tray icon: the fallback of notifications
         self.actions = ActionSet()
         self.load_problem: str | None = None
         self.paused_for: set[str] = set()
@@ -31,7 +31,7 @@ class ActionsController(QObject):
         except ActionsError as exc:
             self.load_problem = f"{exc}; actions are off"
         # the runner's thread emits; Qt queues the signal to this object's (the GUI) thread
-        self._runner = ActionRunner(on_result=self.result.emit, notify=lambda label: self.notify and self.notify(label))
+        self._runner = ActionRunner(on_result=self.result.emit, notify=self._notify)
 
     def _load(self) -> ActionSet:
         if self.actions_file:
@@ -40,6 +40,19 @@ class ActionsController(QObject):
         if raw is None:
             return ActionSet()
         return actions_from_json(str(raw), f"{self.settings.fileName()}: {SETTINGS_KEY}")
+
+    def _notify(self, label: str) -> str | None:
+        """The desktop's notification service (with or without a tray); the tray's balloon when there is none.
+        Runs on the actions' thread; None when notified, else why not."""
+        from ..desktop import notify
+
+        why = notify(f"heard: {label}", "kwsapp")
+        if why is None:
+            return None
+        if self.tray_message is not None:
+            self.tray_message(label)  # QSystemTrayIcon.showMessage queues to the GUI thread
+            return None
+        return why
 
     def set_actions(self, actions: ActionSet) -> None:
         """Keep ``actions`` where they came from (the ``--actions`` file, else the settings)."""
@@ -114,5 +127,5 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
     ctl.result.connect(done)
     window.tray = make_tray(window)
     if window.tray is not None:
-        ctl.notify = lambda label: window.tray.showMessage("kwsapp", f"heard: {label}")
+        ctl.tray_message = lambda label: window.tray.showMessage("kwsapp", f"heard: {label}")
     return ctl

@@ -32,6 +32,7 @@ from .command_label import HOLD_MS, CommandDisplay, score_text
 from .decision_panel import DecisionPanel
 from .history import HistoryList
 from .hotkey import attach_hotkey
+from .icon import app_icon
 from .level_meter import LevelMeter
 from .menus import build_menus, refresh_device_menu
 from .message_bar import MessageBar
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
                  actions_file: str | None = None):
         super().__init__()
         self.setWindowTitle("kwsapp: keyword spotting")
+        self.setWindowIcon(app_icon())
         self.settings = settings or open_settings()
         self.setAcceptDrops(True)
         self.detections_log = Path(detections_log) if detections_log else None
@@ -386,6 +388,13 @@ class MainWindow(QMainWindow):
         """Quit, even when closing the window would only hide it in the tray."""
         self._quitting = True
         self.close()
+
+    def bring_forward(self) -> None:
+        """Another start of kwsapp asked for this window (kwsapp.gui.single_instance)."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        print("kwsapp: brought forward by another start", flush=True)
 
     def shutdown(self):
         self.actions.close()

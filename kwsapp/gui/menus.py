@@ -11,6 +11,25 @@ from .settings_store import SettingsReader
 from .user_examples import mark_wrong
 
 
+def autostart_enabled() -> bool:
+    from ..desktop import autostart_enabled as enabled
+
+    return enabled()
+
+
+def set_autostart_from_menu(window, on: bool) -> None:
+    from ..desktop import set_autostart
+
+    try:
+        path = set_autostart(on)
+    except OSError as exc:
+        window.message_bar.show_message(f"{exc.filename or ''}: cannot {'add' if on else 'remove'} the start-at-login "
+                                        f"entry ({exc.strerror or exc})")
+        return
+    window.message_bar.show_message(f"kwsapp will start at login, minimised and listening ({path})." if on else
+                                    "kwsapp will not start at login any more.", error=False)
+
+
 def build_menus(window) -> None:
     """The menu bar: File, Audio, Model, Help; each action is kept on the window as ``window.action_*``."""
     mb = window.menuBar()
@@ -24,6 +43,12 @@ def build_menus(window) -> None:
     window.action_commands = file_menu.addAction("&Commands…", lambda: dialog_openers.open_commands(window))
     window.action_import_actions = file_menu.addAction("&Import actions…", lambda: dialog_openers.import_actions(window))
     window.action_export_actions = file_menu.addAction("E&xport actions…", lambda: dialog_openers.export_actions(window))
+    file_menu.addSeparator()
+    window.action_autostart = file_menu.addAction("Start at &login")
+    window.action_autostart.setCheckable(True)
+    window.action_autostart.setToolTip("start kwsapp, minimised and listening, when you log in (an XDG autostart entry)")
+    window.action_autostart.setChecked(autostart_enabled())
+    window.action_autostart.toggled.connect(lambda on: set_autostart_from_menu(window, on))
     file_menu.addSeparator()
     window.action_quit = window.action_quit_app = file_menu.addAction("&Quit", window.quit_app)
     window.action_quit.setShortcut(QKeySequence.Quit)

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QMenu, QStyle, QSystemTrayIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from .icon import app_icon
 
 
 def make_tray(window) -> QSystemTrayIcon | None:
     """A tray icon wired to the window's own actions, or None when the desktop has no system tray."""
     if not QSystemTrayIcon.isSystemTrayAvailable():
         return None
-    icon = window.style().standardIcon(QStyle.SP_MediaVolume) if not QIcon.hasThemeIcon("audio-input-microphone") \
-        else QIcon.fromTheme("audio-input-microphone")
-    tray = QSystemTrayIcon(icon, window)
+    tray = QSystemTrayIcon(app_icon(), window)
     tray.setToolTip("kwsapp: keyword spotting")
     menu = QMenu(window)
     window.tray_last = menu.addAction("no command yet")
@@ -21,6 +20,7 @@ def make_tray(window) -> QSystemTrayIcon | None:
     menu.addSeparator()
     menu.addAction(window.action_listen)
     menu.addAction(window.action_actions_on)
+    menu.addAction(window.action_autostart)
     menu.addAction("Show the window", lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
     menu.addSeparator()
     menu.addAction(window.action_quit_app)

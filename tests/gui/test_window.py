@@ -287,3 +287,15 @@ def test_a_model_that_fails_to_load_leaves_the_old_one_named_and_listening(make_
     qtbot.waitUntil(lambda: "Model not loaded" in w.message_bar.text(), timeout=30_000)
     assert w.status_model.text().startswith(f"model: {BUNDLED_MODEL.name} (the one asked for did not load)")
     assert Path(w.worker.model_dir) == BUNDLED_MODEL and Path(w.model_info.path) == BUNDLED_MODEL  # still the one heard
+
+
+def test_the_menu_option_writes_and_removes_the_autostart_entry(make_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from kwsapp import desktop
+
+    w = make_window()
+    assert not w.action_autostart.isChecked()
+    w.action_autostart.setChecked(True)
+    assert desktop.autostart_enabled() and "start at login" in w.message_bar.text()
+    w.action_autostart.setChecked(False)
+    assert not desktop.autostart_enabled()

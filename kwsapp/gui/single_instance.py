@@ -1,0 +1,58 @@
+"""One kwsapp per user session: a second start finds the first through a local socket, asks it to show its window,
+and exits, instead of opening the microphone twice. ``kwsapp --new-instance`` skips this."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+CONNECT_MS = 500
+
+
+def server_name() -> str:
+    """One name per user and settings file (tests and portable installs keep their own)."""
+    import hashlib
+
+    where = os.environ.get("KWSAPP_SETTINGS", "")
+    tag = hashlib.sha1(where.encode()).hexdigest()[:8] if where else "default"
+    return f"kwsapp-{getpass.getuser()}-{tag}"
+
+
+class SingleInstance:
+    def __init__(self, name: str | None = None):
+        self.name = name or server_name()
+        self.server: QLocalServer | None = None
+
+    def forward_to_running(self) -> bool:
+        """True when another kwsapp answered (and was asked to show its window)."""
+        sock = QLocalSocket()
+        sock.connectToServer(self.name)
+        if not sock.waitForConnected(CONNECT_MS):
+            return False
+        sock.write(b"show\n")
+        sock.waitForBytesWritten(CONNECT_MS)
+        sock.disconnectFromServer()
+        return True
+
+    def listen(self, on_show) -> bool:
+        """Answer later starts by calling ``on_show``; False when the name could not be taken (then every start
+        opens its own window, as before)."""
+        QLocalServer.removeServer(self.name)  # a socket left by a kwsapp that crashed
+        self.server = QLocalServer()
+        self.server.setSocketOptions(QLocalServer.UserAccessOption)
+
+        def accept():
+            while self.server.hasPendingConnections():
+                conn = self.server.nextPendingConnection()
+                conn.readyRead.connect(lambda c=conn: self._read(c, on_show))
+                conn.disconnected.connect(conn.deleteLater)
+
+        self.server.newConnection.connect(accept)
+        return self.server.listen(self.name)
+
+    @staticmethod
+    def _read(conn, on_show) -> None:
+        if bytes(conn.readAll()).startswith(b"show"):
+            on_show()
