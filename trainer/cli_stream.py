@@ -177,8 +177,9 @@ def cmd_stream_sweep(args) -> int:
               f"{r['peak_threshold']:>5.2f} {r['correct']:>8.1%} "
               f"{r['wrong']:>6.1%} {r['missed']:>7.1%} {r['false_alarms_per_hour']:>6.1f}" + ("" if ok(r) else "  (over a limit)"))
     print(f"chosen: threshold {best['threshold']:g}, averaging window {best['average_window_ms']:g} ms, refractory "
-          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']}, peak threshold {best['peak_threshold']:g} "
-          f"-> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
+          f"{best['refractory_ms']:g} ms, minimum count {best['minimum_count']}, peak threshold {best['peak_threshold']:g}"
+          + (f", verifier threshold {best['verifier_threshold']:g} (verifier.json)" if "verifier_threshold" in best else "")
+          + f" -> correct {best['correct']:.1%}, wrong {best['wrong']:.1%}, "
           f"missed {best['missed']:.1%}, {best['false_alarms_per_hour']:.1f} false alarms per hour"
           + ("" if ok(best) else " (no setting meets both limits)"))
     if best["intervals"]:

@@ -179,3 +179,66 @@ def build(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = CacheRecipe(),
             "windows": windows, "version": VERSION}
     write_atomic(where / "meta.json", lambda p: Path(p).write_text(json.dumps(meta, indent=1)))
     return where
+
+
+def _negatives_work(args):
+    """Buffers of other words anywhere in the window (cut at either edge too), as a stream shows them."""
+    paths, splits, first, recipe, noise_files, frontend_dir, windows, copies = args
+    from kwsapp.engine.speech_embedding import SpeechEmbedding
+
+    fe = SpeechEmbedding(frontend_dir)
+    noise = _Noise(noise_files, recipe.band_rate_hz)
+    n = int(BUFFER_S * RATE_HZ)
+    out = np.zeros((copies, len(paths), windows, 96), np.float16)
+    for i, (p, split) in enumerate(zip(paths, splits)):
+        try:
+            rate, x = read_wav(p)
+        except AudioError:
+            continue
+        clip = _to_band16k(x, rate, recipe.band_rate_hz)[:RATE_HZ]
+        rng = np.random.default_rng([recipe.seed, 99, first + i])
+        bufs = []
+        for _ in range(copies):
+            buf = np.zeros(n, np.float32)
+            off = int(rng.uniform(-0.6, 1.1) * RATE_HZ)  # where the clip starts: before the buffer, or near its end
+            a, b = max(0, off), min(n, off + clip.size)
+            if b > a:
+                buf[a:b] = clip[a - off:b - off]
+            buf *= 10 ** (rng.uniform(*recipe.gain_db_range) / 20)
+            bed = noise.window(split, n, rng)
+            level = _rms(clip)
+            if bed is not None and level > 1e-6 and rng.random() < recipe.noise_probability:
+                buf += bed * level / 10 ** (rng.uniform(*recipe.snr_db_range) / 20)
+            bufs.append(np.clip(buf, -1, 1))
+        out[:, i] = fe.embed_waves(np.stack(bufs))[:, -windows:].astype(np.float16)
+    return first, out
+
+
+def build_negatives(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = CacheRecipe(), copies: int = 2,
+                    workers: int = 2, windows: int = FrontEndSettings().windows) -> Path:
+    """Stream-like negatives of one data folder: its other words (label unknown) at any place in the 1.5-s buffer,
+    cut by its edges too, ``copies`` each: NEG/negatives.npy (copies, rows, windows, 96) and NEG/rows.npy (their
+    rows in the folder's index)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kwsapp.core.labels import UNKNOWN
+    from kwsapp.engine.speech_embedding import bundled_frontend_dir
+
+    index = index_dataset(root, rule)
+    where = Path(cache_dir) / (folder_key(root, rule, recipe) + f"-negatives{copies}")
+    if (where / "rows.npy").is_file():
+        return where
+    where.mkdir(parents=True, exist_ok=True)
+    rows = np.flatnonzero(np.array(index.clips["label"]) == UNKNOWN)
+    paths = [str(index.audio_dir / p) for p in index.clips["path"].iloc[rows]]
+    splits = list(index.clips["split"].iloc[rows])
+    step = 256
+    jobs = [(paths[a:a + step], splits[a:a + step], a, recipe, index.noise_files, bundled_frontend_dir(), windows,
+             copies) for a in range(0, len(paths), step)]
+    out = np.zeros((copies, len(paths), windows, 96), np.float16)
+    with ProcessPoolExecutor(workers) as pool:
+        for first, part in pool.map(_negatives_work, jobs):
+            out[:, first:first + part.shape[1]] = part
+    write_atomic(where / "negatives.npy", lambda p: np.save(open(p, "wb"), out))
+    write_atomic(where / "rows.npy", lambda p: np.save(open(p, "wb"), rows))
+    return where

@@ -41,6 +41,8 @@ class HeadConfig:
     recipe: CacheRecipe = field(default_factory=CacheRecipe)
     windows: int = 9
     workers: int = 2
+    negatives_ratio: float = 0.0  # stream-like negatives (other words cut anywhere) per epoch, in average commands
+    negative_copies: int = 2
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Folder:
     split: np.ndarray
     copies: list         # memory-mapped (clips, windows, 96) arrays
     silence: dict        # split -> (n, windows, 96)
+    negatives: np.ndarray | None = None  # (copies, rows, windows, 96): other words cut anywhere
+    negative_rows: np.ndarray | None = None
 
 
 def load_folders(cfg: HeadConfig) -> list[Folder]:
@@ -60,8 +64,15 @@ def load_folders(cfg: HeadConfig) -> list[Folder]:
         index = index_dataset(root, cfg.split)
         copies = [np.load(where / f"copy{c}.npy", mmap_mode="r") for c in range(cfg.recipe.copies)]
         silence = {s: np.load(where / f"silence_{s}.npy") for s in ("training", "validation", "testing")}
+        neg = rows = None
+        if cfg.negatives_ratio > 0:
+            from .embedding_cache import build_negatives
+
+            nw = build_negatives(root, cfg.split, cfg.cache_dir, cfg.recipe, cfg.negative_copies, cfg.workers,
+                                 cfg.windows)
+            neg, rows = np.load(nw / "negatives.npy", mmap_mode="r"), np.load(nw / "rows.npy")
         out.append(Folder(Path(root).name, np.array([lut[x] for x in index.clips["label"]]),
-                          np.array(index.clips["split"]), copies, silence))
+                          np.array(index.clips["split"]), copies, silence, neg, rows))
     return out
 
 
@@ -95,6 +106,20 @@ def epoch_rows(folders: list[Folder], rng, unknown_ratio: float, silence_ratio: 
     n_unk = int(unknown_ratio * mean)
     rows += [unk[k] for k in rng.choice(len(unk), n_unk, replace=len(unk) < n_unk)]
     return rows, int(silence_ratio * mean)
+
+
+def stream_negatives(folders, count: int, rng) -> np.ndarray:
+    """``count`` stream-like negatives drawn from the training split of every folder that has them."""
+    pool = [(f, k) for f, F in enumerate(folders) if F.negatives is not None
+            for k in np.flatnonzero(F.split[F.negative_rows] == "training")]
+    if not pool or count <= 0:
+        return np.zeros((0, folders[0].copies[0].shape[1], EMBED_SIZE), np.float32)
+    pick = rng.choice(len(pool), count, replace=len(pool) < count)
+    out = np.empty((count, folders[0].copies[0].shape[1], EMBED_SIZE), np.float32)
+    for j, p in enumerate(pick):
+        f, k = pool[p]
+        out[j] = folders[f].negatives[rng.integers(len(folders[f].negatives)), k]
+    return out
 
 
 def gather(folders, rows, rng, copies: int, clean: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +170,10 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
         xs = sil[rng.choice(len(sil), n_sil)].astype(np.float32)
         x = np.concatenate([x, xs])
         y = np.concatenate([y, np.full(n_sil, LABELS.index(SILENCE))])
+        if cfg.negatives_ratio > 0:
+            xn = stream_negatives(folders, int(cfg.negatives_ratio * n_sil / cfg.silence_ratio), rng)
+            x = np.concatenate([x, xn])
+            y = np.concatenate([y, np.full(len(xn), LABELS.index(UNKNOWN))])
         perm = rng.permutation(len(x))
         h = model.fit(x[perm], y[perm], batch_size=cfg.batch_size, epochs=1, verbose=0)
         pv = model.predict(xv, batch_size=1024, verbose=0)
@@ -195,7 +224,8 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--band-rate-hz", type=int, default=16000)
+    ap.add_argument("--negatives-ratio", type=float, default=0.0)
     a = ap.parse_args()
     m = train_head(HeadConfig(data=a.data, out=a.out, epochs=a.epochs, seed=a.seed,
-                              recipe=CacheRecipe(band_rate_hz=a.band_rate_hz)))
+                              recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio))
     print(json.dumps(m, indent=1))

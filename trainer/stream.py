@@ -340,9 +340,11 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
 def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=None, windows_ms=None, refractories_ms=None,
           minimum_counts=(1, 2), peak_thresholds=(0.0, 0.8, 0.85, 0.9), max_wrong: float = 0.03,
-          max_fa_per_hour: float = 6.0, command_thresholds: str = "", runtime: str = "litert") -> tuple[list[dict], dict]:
+          max_fa_per_hour: float = 6.0, command_thresholds: str = "", runtime: str = "litert",
+          verifier_thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) -> tuple[list[dict], dict]:
     """Score every combination of the decision settings on one stream (the model runs once; ``runtime`` as in
-    ``stream_eval``).
+    ``stream_eval``); with a verifier, then its threshold (``verifier_thresholds``) at the chosen settings
+    (``best["verifier_threshold"]``: what verifier.json should say).
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
     one with the fewest false alarms plus wrong answers."""
@@ -372,6 +374,24 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
     else:
         best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
     chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
+    if verify is not None:  # then the verifier's own threshold, the decision settings held at their choice
+        import copy
+
+        tried = []
+        for vth in verifier_thresholds:
+            v = copy.copy(verify[0])
+            v.threshold = vth
+            r = score_detections(decide(labels, times, scores, chosen, (v, verify[1])), truth, recording.seconds)
+            tried.append({**asdict(chosen), **r.to_dict(), "verifier_threshold": vth})
+        rows += tried
+        ok = [r for r in tried if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
+        if ok:
+            pick = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"], r["verifier_threshold"]))
+            if pick["correct"] > best["correct"]:
+                best = pick
+        best.setdefault("verifier_threshold", verify[0].threshold)
+        verify = (copy.copy(verify[0]), verify[1])
+        verify[0].threshold = best["verifier_threshold"]
     best = {**best, "intervals": speaker_intervals(decide(labels, times, scores, chosen, verify), truth,
                                                    recording.seconds)}
     return rows, best
