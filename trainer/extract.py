@@ -14,7 +14,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from kwsapp.core.audio import AudioError, fix_length, read_wav
+from kwsapp.core.audio import AudioError, fix_length, read_wav, samples
 from kwsapp.core.features import FeatureSettings, log_specgram, prepare_wave
 
 
@@ -39,7 +39,7 @@ def features_for_files(paths: Sequence[str], settings: FeatureSettings) -> tuple
             continue
         by_rate.setdefault(rate, []).append((i, x))
     for rate, items in by_rate.items():
-        n_in = int(round(rate * settings.clip_duration_ms / 1000))
+        n_in = samples(rate, settings.clip_duration_ms)
         for s in range(0, len(items), SUB_BATCH):
             part = items[s:s + SUB_BATCH]
             idx = [i for i, _ in part]

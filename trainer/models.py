@@ -23,12 +23,18 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .config import ARCHS
+from kwsapp.core.features import DEFAULT_SETTINGS
+from kwsapp.core.labels import LABELS
+
+from .recipes import ARCHS
+
+SHAPE = DEFAULT_SETTINGS.shape  # (frames, bins) of the default features: 99 x 81
+N_CLASSES = len(LABELS)
 
 BN_MOMENTUM = 0.9  # DS-CNN normalises after every layer: its running statistics must settle within an epoch
 
 
-def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1) -> keras.Model:
+def reference_cnn(input_shape=SHAPE, n_classes: int = N_CLASSES, width: float = 1) -> keras.Model:
     def w(n):
         return int(round(n * width))
 
@@ -52,7 +58,7 @@ def reference_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1) -
     return keras.Model(inp, out, name=f"reference_cnn_w{width:g}")
 
 
-def ds_cnn(input_shape=(99, 81), n_classes: int = 12, width: float = 1, blocks: int = 4,
+def ds_cnn(input_shape=SHAPE, n_classes: int = N_CLASSES, width: float = 1, blocks: int = 4,
            block_multiplier: int = 2) -> keras.Model:
     c = int(round(32 * width))
     inp = keras.Input(shape=input_shape, name="log_specgram")
@@ -87,7 +93,7 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def ds_cnn_stream(input_shape=(99, 81), n_classes: int = 12, width: float = 1, block_multiplier: int = 3,
+def ds_cnn_stream(input_shape=SHAPE, n_classes: int = N_CLASSES, width: float = 1, block_multiplier: int = 3,
                   body_only: bool = False):
     """``dscnn_stream`` (see the module's text). Its layers are named, so that trainer.streaming can apply the same
     ones to a few frames at a time. ``body_only``: the layers up to the last block, as a list (for the step)."""
@@ -123,11 +129,17 @@ def ds_cnn_stream(input_shape=(99, 81), n_classes: int = 12, width: float = 1, b
     return keras.Model(inp, out, name=f"ds_cnn_stream_w{width:g}")
 
 
+# the architectures, one line each: the name --arch takes, and what builds it (input shape, classes, width)
+BUILDERS = {
+    "reference": reference_cnn,
+    "dscnn": lambda shape, n, width: ds_cnn(shape, n, width, **DSCNN_VARIANTS["dscnn"]),
+    "dscnn_wide": lambda shape, n, width: ds_cnn(shape, n, width, **DSCNN_VARIANTS["dscnn_wide"]),
+    "dscnn_stream": ds_cnn_stream,
+}
+assert tuple(BUILDERS) == ARCHS, "trainer.recipes.ARCHS (what the app offers) names the same architectures"
+
+
 def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> keras.Model:
-    if arch == "reference":
-        return reference_cnn(tuple(input_shape), n_classes, width)
-    if arch in DSCNN_VARIANTS:
-        return ds_cnn(tuple(input_shape), n_classes, width, **DSCNN_VARIANTS[arch])
-    if arch == "dscnn_stream":
-        return ds_cnn_stream(tuple(input_shape), n_classes, width)
-    raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")
+    if arch not in BUILDERS:
+        raise ValueError(f"unknown architecture {arch!r} (choose from {', '.join(ARCHS)})")
+    return BUILDERS[arch](tuple(input_shape), n_classes, width)

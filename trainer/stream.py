@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, to_pcm16
+from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, samples, to_pcm16
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
@@ -253,7 +253,7 @@ def listen(listener, recording) -> list:
     """Every Hop of a recording (a WavFile, read BLOCK_S at a time, or an array at the listener's rate)."""
     if not isinstance(recording, WavFile):
         return listener.feed(np.asarray(recording, np.float32))
-    piece = max(1, int(round(recording.sample_rate_hz * PIECE_MS / 1000)))
+    piece = max(1, samples(recording.sample_rate_hz, PIECE_MS))
     block = piece * max(1, int(BLOCK_S * 1000 / PIECE_MS))
     hops = []
     for b0 in range(0, recording.n_frames, block):

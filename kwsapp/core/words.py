@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .audio import samples
+
 # a frame belongs to the word when its energy is within this many dB of the loudest frame's
 WORD_WITHIN_DB = 10.0
 FRAME_MS = 10.0  # frames of a waveform, for its energies
@@ -12,7 +14,7 @@ FRAME_MS = 10.0  # frames of a waveform, for its energies
 
 def frame_length(sample_rate_hz: int, frame_ms: float = FRAME_MS) -> int:
     """Samples in a frame of ``frame_ms``."""
-    return max(1, int(round(sample_rate_hz * frame_ms / 1000)))
+    return max(1, samples(sample_rate_hz, frame_ms))
 
 
 def frame_energies(wave: np.ndarray, sample_rate_hz: int, frame_ms: float = FRAME_MS) -> np.ndarray:

@@ -85,7 +85,7 @@ class Listener:
         hops = []
         for t, s in zip(times, scores):
             if self._keep:
-                end = min(self._fed, int(round(t * self.rate / 1000))) - start
+                end = min(self._fed, samples(self.rate, t)) - start
                 window = fix_length(buf[max(0, end - self._keep):max(0, end)], self._keep)
                 vs = self.verifier.scores(window, self.rate) if self.verify_every_hop else None
                 d, announced, checked = self.gate.decide(t, s, (lambda v=vs, w=window: v if v is not None
