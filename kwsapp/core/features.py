@@ -18,7 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .audio import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, fix_length, resample, samples
+from .audio import MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, fix_length, resample
+from .audio import samples as samples_in
 
 WINDOWS = ("hann", "hamming", "blackman", "boxcar")
 OLD_FRAME_STEP_KEY = "hop_ms"  # what features.json called frame_step_ms before 2026-12-02
@@ -44,7 +45,7 @@ class FeatureSettings:
 
     @property
     def clip_samples(self) -> int:
-        return samples(self.sample_rate_hz, self.clip_duration_ms)
+        return samples_in(self.sample_rate_hz, self.clip_duration_ms)
 
     @property
     def nperseg(self) -> int:
@@ -112,7 +113,7 @@ def prepare_wave(samples: np.ndarray, sample_rate_hz: int, settings: FeatureSett
 
     Works in float64 like the notebook (which resampled int16 arrays): float32 rounding of the
     resampled wave would show in the near-silent bins after the log."""
-    n_in = samples(sample_rate_hz, settings.clip_duration_ms)
+    n_in = samples_in(sample_rate_hz, settings.clip_duration_ms)
     clip = fix_length(np.asarray(samples, dtype=np.float64), n_in)
     return resample(clip, sample_rate_hz, settings.sample_rate_hz)
 
