@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--screenshot", metavar="FILE", help="save a picture of the window just before --quit-after ends it")
     ap.add_argument("--new-instance", action="store_true",
                     help="open another window that listens too (by default a second start brings the first forward)")
+    ap.add_argument("--toggle-listening", action="store_true",
+                    help="turn the running kwsapp's listening on or off, then exit (for a desktop keyboard shortcut, "
+                         "where a global hotkey cannot work, as on Wayland)")
     ap.add_argument("--install-desktop-entry", action="store_true",
                     help="add kwsapp and its icon to the desktop's application menu (for this user), then exit")
     ap.add_argument("--uninstall-desktop-entry", action="store_true",
@@ -82,11 +85,27 @@ def argument_problem(args) -> str | None:
     return None
 
 
+def toggle_running() -> int:
+    """--toggle-listening: ask the running kwsapp to turn listening on or off."""
+    from PySide6.QtCore import QCoreApplication
+
+    from .gui.single_instance import SingleInstance
+
+    _app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])  # noqa: F841 (the socket needs one)
+    if SingleInstance().forward_to_running(b"toggle"):
+        print("kwsapp: listening toggled")
+        return 0
+    print("error: kwsapp is not running (start it first)", file=sys.stderr)
+    return 2
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     done = desktop_entry_command(args)
     if done is not None:
         return done
+    if args.toggle_listening:
+        return toggle_running()
     problem = argument_problem(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -115,7 +134,7 @@ def main(argv=None) -> int:
     window = MainWindow(model_dir=args.model, device=args.device, hop_ms=args.hop_ms,
                         detections_log=args.detections_log, actions_file=args.actions)
     if instance is not None:
-        instance.listen(window.bring_forward)
+        instance.listen(window.bring_forward, window.toggle_listening)
 
     def excepthook(kind, value, tb):
         if os.environ.get("KWSAPP_DEBUG"):

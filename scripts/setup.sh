@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0        # Qt on X11
   xvfb
   dbus dunst libnotify-bin desktop-file-utils     # notifications (notify-send) and the tests of the desktop entry
+  weston wtype                                    # Wayland: a headless compositor for the tests; typing there
 )
 
 missing=()

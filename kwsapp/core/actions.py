@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 from dataclasses import asdict, dataclass, field
@@ -205,11 +206,19 @@ class ActionResult:
         return asdict(self)
 
 
+def wayland_session() -> bool:
+    return os.environ.get("XDG_SESSION_TYPE") == "wayland" or (bool(os.environ.get("WAYLAND_DISPLAY"))
+                                                              and not os.environ.get("DISPLAY"))
+
+
 def keyboard_unavailable() -> str | None:
-    """Why keys and typing cannot work in this session, or None when they can (an X11 display)."""
-    if os.environ.get("WAYLAND_DISPLAY") and os.environ.get("XDG_SESSION_TYPE") == "wayland":
-        return ("a Wayland session does not let one program press keys in another program's window; "
-                "log in to an X11 session for key and type actions")
+    """Why keys and typing cannot work in this session, or None when they can (an X11 display, or Wayland with
+    ``wtype``, which speaks the compositor's virtual-keyboard protocol)."""
+    if wayland_session():
+        if shutil.which("wtype"):
+            return None
+        return ("a Wayland session does not let one program press keys in another program's window; install wtype "
+                "(where the desktop offers a virtual keyboard, as wlroots desktops do) or log in to an X11 session")
     if not os.environ.get("DISPLAY"):
         return "key and type actions need an X11 display (DISPLAY is not set)"
     return None
@@ -269,6 +278,8 @@ class ActionRunner:
         why = keyboard_unavailable()
         if why:
             return ActionResult(label, act, False, why)
+        if wayland_session():
+            return self._wtype(binding, label)
         from pynput.keyboard import Controller, Key  # X11 through XTest; imported only when used
 
         kb = Controller()
@@ -289,6 +300,28 @@ class ActionRunner:
             for m in reversed(mod_keys):
                 kb.release(m)
         return ActionResult(label, act, True, f"pressed {binding.keys}")
+
+    @staticmethod
+    def _wtype(binding: Binding, label: str) -> ActionResult:
+        """Keys and typing on Wayland, through wtype (its arguments as a list: no shell)."""
+        if binding.action == "type":
+            argv, done = ["wtype", "--", binding.text], f"typed {len(binding.text)} characters"
+        else:
+            mods, key = parse_keys(binding.keys)
+            names = [{"super": "logo"}.get(m, m) for m in mods]
+            argv = ["wtype"] + [a for m in names for a in ("-M", m)] + (["-k", key] if len(key) > 1 else ["--", key])
+            if len(key) > 1:
+                argv += [a for m in reversed(names) for a in ("-m", m)]
+            done = f"pressed {binding.keys}"
+        try:
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               timeout=RUN_WAIT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return ActionResult(label, binding.action, False, f"wtype: {exc}")
+        if r.returncode != 0:
+            last = r.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {r.returncode}"]
+            return ActionResult(label, binding.action, False, f"wtype: {last[0][:200]}")
+        return ActionResult(label, binding.action, True, done)
 
     @staticmethod
     def _run_program(binding: Binding, label: str) -> ActionResult:

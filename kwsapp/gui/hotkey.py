@@ -69,10 +69,21 @@ class GlobalHotkey(QObject):
         return self._listener.is_alive()
 
 
+# what the hotkey field says on Wayland, with the way that works there
+WAYLAND_HOTKEY = ("a Wayland desktop does not let a program see keys pressed in other programs' windows, so this "
+                  "hotkey cannot work here; instead, give the desktop's own keyboard shortcut (its Settings > Keyboard) "
+                  "the command 'kwsapp --toggle-listening', which turns the running kwsapp's listening on or off")
+
+
 def attach_hotkey(window, keys: str, mode: str) -> GlobalHotkey | None:
     """The window's hotkey from its settings; a problem is a message in the window, never fatal. Returns the
     hotkey (None when there is none). In the hold mode the window listens only while the keys are held."""
     if not keys:
+        return None
+    from ..core.actions import wayland_session
+
+    if wayland_session():
+        window.message_bar.show_message(f"Hotkey {keys}: {WAYLAND_HOTKEY}; it is off.")
         return None
     try:
         hotkey = GlobalHotkey(keys, window)
@@ -106,6 +117,13 @@ def ask_hotkey(window) -> None:
     form.addRow("mode", mode)
     form.addRow(QLabel("toggle: each press turns listening on or off. hold: listen only while the keys are held "
                        "(push to talk). X11 only."))
+    from ..core.actions import wayland_session
+
+    if wayland_session():
+        note = QLabel(f"This is a Wayland desktop: {WAYLAND_HOTKEY}.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #b00020;")
+        form.addRow(note)
     buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
     buttons.accepted.connect(dlg.accept)
     buttons.rejected.connect(dlg.reject)

@@ -396,6 +396,12 @@ class MainWindow(QMainWindow):
         self.activateWindow()
         print("kwsapp: brought forward by another start", flush=True)
 
+    def toggle_listening(self) -> None:
+        """``kwsapp --toggle-listening`` from another start (a desktop keyboard shortcut, where hotkeys cannot work)."""
+        self.action_listen.toggle()
+        print(f"kwsapp: listening {'on' if self.action_listen.isChecked() else 'off'} (asked by another start)",
+              flush=True)
+
     def shutdown(self):
         self.actions.close()
         if self.hotkey is not None:

@@ -25,20 +25,20 @@ class SingleInstance:
         self.name = name or server_name()
         self.server: QLocalServer | None = None
 
-    def forward_to_running(self) -> bool:
-        """True when another kwsapp answered (and was asked to show its window)."""
+    def forward_to_running(self, request: bytes = b"show") -> bool:
+        """True when another kwsapp answered (and was asked to show its window, or ``request``)."""
         sock = QLocalSocket()
         sock.connectToServer(self.name)
         if not sock.waitForConnected(CONNECT_MS):
             return False
-        sock.write(b"show\n")
+        sock.write(request + b"\n")
         sock.waitForBytesWritten(CONNECT_MS)
         sock.disconnectFromServer()
         return True
 
-    def listen(self, on_show) -> bool:
-        """Answer later starts by calling ``on_show``; False when the name could not be taken (then every start
-        opens its own window, as before)."""
+    def listen(self, on_show, on_toggle=None) -> bool:
+        """Answer later starts by calling ``on_show`` (or ``on_toggle`` for ``kwsapp --toggle-listening``); False when
+        the name could not be taken (then every start opens its own window, as before)."""
         QLocalServer.removeServer(self.name)  # a socket left by a kwsapp that crashed
         self.server = QLocalServer()
         self.server.setSocketOptions(QLocalServer.UserAccessOption)
@@ -46,13 +46,16 @@ class SingleInstance:
         def accept():
             while self.server.hasPendingConnections():
                 conn = self.server.nextPendingConnection()
-                conn.readyRead.connect(lambda c=conn: self._read(c, on_show))
+                conn.readyRead.connect(lambda c=conn: self._read(c, on_show, on_toggle))
                 conn.disconnected.connect(conn.deleteLater)
 
         self.server.newConnection.connect(accept)
         return self.server.listen(self.name)
 
     @staticmethod
-    def _read(conn, on_show) -> None:
-        if bytes(conn.readAll()).startswith(b"show"):
+    def _read(conn, on_show, on_toggle) -> None:
+        data = bytes(conn.readAll())
+        if data.startswith(b"show"):
             on_show()
+        elif data.startswith(b"toggle") and on_toggle is not None:
+            on_toggle()

@@ -97,6 +97,9 @@ def test_a_failing_or_missing_program_is_a_one_line_result(tmp_path):
 
 
 def test_keys_without_an_x11_display_say_why(monkeypatch):
+    import kwsapp.core.actions as actions
+
+    monkeypatch.setattr(actions.shutil, "which", lambda name: None)  # no wtype
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     r = ActionRunner().run(Binding("up", "keys", keys="ctrl+Up", enabled=True), "up")
