@@ -198,11 +198,36 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
                 p = model.predict(np.asarray(F.copies[copy][idx], np.float32), batch_size=1024, verbose=0).argmax(1)
                 metrics[f"{F.name}/{split}/copy{copy}"] = clip_metrics(F.labels[idx], p)
     write_json_atomic(out / METRICS_FILE, metrics)
+    from .personalize_embedding import write_replay
+
+    write_replay(out, *replay_set(folders, np.random.default_rng([cfg.seed, 5])))
     write_json_atomic(out / TRAINING_FILE, {"kind": "speech_embedding head", "config": {
         **{k: v for k, v in asdict(cfg).items() if k not in ("split", "recipe")}, "split": asdict(cfg.split),
         "recipe": asdict(cfg.recipe), "cache_keys": [folder_key(r, cfg.split, cfg.recipe) for r in cfg.data]},
         "history": history, "seconds": time.time() - t0})
     return metrics
+
+
+def replay_set(folders, rng, per_label: int | None = None):
+    """(embeddings, label indices) of ``per_label`` training windows of every class, for personalize."""
+    from .personalize_embedding import REPLAY_PER_LABEL
+
+    per_label = per_label or REPLAY_PER_LABEL
+    xs, ys = [], []
+    for c, lab in enumerate(LABELS):
+        if lab == SILENCE:
+            sil = np.concatenate([F.silence["training"] for F in folders])
+            xs.append(sil[rng.choice(len(sil), per_label, replace=len(sil) < per_label)].astype(np.float32))
+            ys.append(np.full(per_label, c))
+            continue
+        items = [(f, i) for f, F in enumerate(folders) for i in np.flatnonzero((F.labels == c) & (F.split == "training"))]
+        if not items:
+            continue
+        pick = rng.choice(len(items), per_label, replace=len(items) < per_label)
+        x, y = gather(folders, [items[k] for k in pick], rng, len(folders[0].copies))
+        xs.append(x)
+        ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def clip_metrics(y, p) -> dict:
@@ -225,7 +250,14 @@ if __name__ == "__main__":
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--band-rate-hz", type=int, default=16000)
     ap.add_argument("--negatives-ratio", type=float, default=0.0)
+    ap.add_argument("--replay-only", action="store_true", help="add replay_embeddings.npz to a trained --out")
     a = ap.parse_args()
+    if a.replay_only:
+        from .personalize_embedding import write_replay
+
+        cfg = HeadConfig(data=a.data, out=a.out, recipe=CacheRecipe(band_rate_hz=a.band_rate_hz))
+        write_replay(Path(a.out), *replay_set(load_folders(cfg), np.random.default_rng([a.seed, 5])))
+        raise SystemExit(0)
     m = train_head(HeadConfig(data=a.data, out=a.out, epochs=a.epochs, seed=a.seed,
                               recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio))
     print(json.dumps(m, indent=1))

@@ -162,8 +162,15 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
         raise PersonalizeError(f"{src.path}: no {KERAS_FILE} to fine-tune")
     work = _start_output(out_dir, force)
     try:
-        result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,
-                              take_share, learning_rate, t0)
+        if src.kind == "speech_embedding":  # only the head learns (trainer.personalize_embedding)
+            from .personalize_embedding import EPOCHS, personalize_embedding
+
+            result = personalize_embedding(src, examples, out_dir, work, room_wav, epochs or EPOCHS, seed,
+                                           hold_back, label_weight, t0, split_takes, extend_outputs,
+                                           room_false_alarms, PersonalizeError)
+        else:
+            result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,
+                                  take_share, learning_rate, t0)
         _finish_output(work, out_dir)
     except OSError as exc:  # a full disk: the file that could not be written, and nothing left where models are looked for
         shutil.rmtree(work, ignore_errors=True)

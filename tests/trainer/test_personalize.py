@@ -133,3 +133,37 @@ def test_a_full_disk_leaves_no_folder_that_loads_and_names_the_file_that_failed(
     r = run_cli("personalize", "--model", REPO / "assets" / "default_model", "--examples", takes, "--out",
                 tmp_path / "afile" / "m", check=False)
     assert r.returncode == 2 and "cannot write the new model there" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_speech_embedding_model_fine_tunes_its_head_alone(tmp_path, needs_espeak):
+    """The pretrained front-end stays; the head learns a word of one's own from six takes, in seconds."""
+    from kwsapp.core.labels import LABELS
+    from kwsapp.core.modelfolder import ModelFolder, write_json_atomic
+    from kwsapp.engine.speech_embedding import FrontEndSettings, write_frontend
+    from trainer.embedding_head import head_model
+    from trainer.keras_model import export_litert
+    from trainer.personalize_embedding import write_replay
+    from trainer.tf_setup import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(0)
+    src = tmp_path / "emb"
+    src.mkdir()
+    head_model(9, len(LABELS)).save(src / "model.keras")
+    export_litert(src / "model.keras", src / "model.tflite")
+    write_json_atomic(src / "labels.json", list(LABELS))
+    write_frontend(src, FrontEndSettings())
+    rng = np.random.default_rng(0)
+    write_replay(src, rng.normal(0, 1, (120, 9, 96)).astype(np.float32), np.arange(120) % len(LABELS))
+    takes, out = tmp_path / "takes", tmp_path / "mine"
+    make_takes(takes, tmp_path, {"lights": 6})
+    r = run_cli("personalize", "--model", src, "--examples", takes, "--out", out, "--json", tmp_path / "p.json")
+    result = json.loads((tmp_path / "p.json").read_text())
+    assert result["kind"] == "speech_embedding" and result["new_words"] == ["lights"] and result["held_back"] == 2
+    folder = ModelFolder.open(out)
+    assert folder.kind == "speech_embedding" and folder.labels[-1] == "lights"
+    assert (out / "frontend" / "embedding_model.tflite").is_file() and (out / "replay_embeddings.npz").is_file()
+    p = run_cli("predict", "--model", out, *sorted((takes / "lights").glob("*.wav")))
+    assert [line.split()[1] for line in p.stdout.splitlines()].count("lights") >= 5, p.stdout + r.stdout
