@@ -348,7 +348,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
     one with the fewest false alarms plus wrong answers."""
-    thresholds = thresholds or [round(x, 2) for x in np.arange(0.5, 0.96, 0.05)]
+    thresholds = thresholds or [round(x, 2) for x in np.arange(0.3, 0.96, 0.05)]  # below 0.5: for a verifier to filter
     windows_ms = windows_ms or [0.0, 250.0, 500.0, 750.0, 1000.0]
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)
