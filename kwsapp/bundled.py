@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MODEL_FOLDER_NAME = "default_model"
+MODEL_FOLDER_NAME = "default_model"      # what the app starts with
+SPECTROGRAM_FOLDER_NAME = "default_model"  # the bundled spectrogram model (the Kaggle path)
 
 
 def assets_dir() -> Path:
@@ -18,3 +19,9 @@ def assets_dir() -> Path:
 
 def bundled_model_dir() -> Path:
     return assets_dir() / MODEL_FOLDER_NAME
+
+
+def spectrogram_model_dir() -> Path:
+    """The bundled spectrogram model (the wide DS-CNN at 8 kHz): what the Kaggle submission and the fine-tunes of that
+    kind start from."""
+    return assets_dir() / SPECTROGRAM_FOLDER_NAME

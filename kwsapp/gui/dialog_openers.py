@@ -27,10 +27,16 @@ def open_train(window):
 
 
 def open_export(window):
-    from .export_dialog import ExportDialog
+    from ..bundled import spectrogram_model_dir
+    from .export_dialog import ExportDialog, kaggle_model_problem
 
     s = SettingsReader(window.settings)
-    dlg = ExportDialog(s.text("export/data_dir", ""), window.model_dir, s.text("export/out_csv", ""), window)
+    model, why = window.model_dir, kaggle_model_problem(window.model_dir)
+    if why:  # offer a model that can write it, and say why the one in use cannot
+        model = str(spectrogram_model_dir())
+    dlg = ExportDialog(s.text("export/data_dir", ""), model, s.text("export/out_csv", ""), window)
+    if why:
+        dlg.status.setText(f"The model in use cannot write the submission ({why}); the bundled DS-CNN is chosen.")
     window.export_dialog = dlg
     _remember(window, dlg, {"export/data_dir": dlg.data, "export/out_csv": dlg.out})
     dlg.show()

@@ -11,6 +11,25 @@ from .forms import browse_row, run_buttons
 from .trainer_process import TrainerProcess
 
 
+def kaggle_model_problem(model_dir: str) -> str | None:
+    """Why a model folder cannot write the challenge's submission (it must score the 12 classes from the
+    spectrogram, the Kaggle path), or None."""
+    from ..core.labels import LABELS
+    from ..core.modelfolder import ModelFolder, ModelFolderError
+
+    try:
+        folder = ModelFolder.open(model_dir)
+    except ModelFolderError as exc:
+        return str(exc)
+    if folder.labels != LABELS:
+        extra = [lab for lab in folder.labels if lab not in LABELS]
+        return (f"{folder.path.name} has labels the challenge does not score ({', '.join(extra[:3])}); a submission "
+                "needs a model of its 12 classes" if extra else f"{folder.path.name} lacks some of the challenge's 12 classes")
+    if folder.kind != "spectrogram":
+        return f"{folder.path.name} is a {folder.kind} model; the submission is written with a spectrogram model"
+    return None
+
+
 class ExportDialog(QDialog):
     started = Signal()
 
@@ -75,6 +94,10 @@ class ExportDialog(QDialog):
         except SubmitError as exc:
             self.status.setText(f"Export failed: {exc}")
             return False
+        why = kaggle_model_problem(self.model.text().strip())
+        if why:
+            self.status.setText(f"Export failed: {why}")
+            return False
         self.progress.setRange(0, 0)  # busy until the first count arrives
         self.process.start(self.arguments())
         self.started.emit()
@@ -102,6 +125,8 @@ class ExportDialog(QDialog):
             self.progress.setValue(0)
             self.status.setText("Cancelled: no file was written.")
         else:
+            self.progress.setRange(0, 1)  # no busy bar after a failure
+            self.progress.setValue(0)
             self.status.setText(f"Export failed: {summary or f'exit code {code}'}")
 
     def closeEvent(self, event):

@@ -123,3 +123,25 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     assert dlg.result["decisions"]["threshold"] == 0.6 and dlg.result["decisions"]["minimum_count"] == 3
     assert dlg.result["model"] == str(other)
     dlg.close()
+
+
+def test_export_offers_only_a_model_that_can_write_the_submission(make_window, qtbot, tmp_path):
+    """A model with a word of its own (or of another kind) is not pre-filled; chosen by hand, it is refused at once."""
+    import json
+    import shutil
+
+    from kwsapp.gui import dialog_openers
+
+    personal = tmp_path / "personal"
+    shutil.copytree(BUNDLED_MODEL, personal)
+    (personal / "labels.json").write_text(json.dumps(list(json.loads((personal / "labels.json").read_text())) + ["lights"]))
+    w = make_window(model_dir=str(personal))
+    w.model_dir = str(personal)
+    dlg = dialog_openers.open_export(w)
+    assert dlg.model.text() != str(personal) and "lights" in dlg.status.text()
+    (tmp_path / "test" / "audio").mkdir(parents=True)
+    (tmp_path / "test" / "audio" / "a.wav").write_bytes(b"")
+    dlg.data.setText(str(tmp_path))
+    dlg.model.setText(str(personal))
+    dlg.out.setText(str(tmp_path / "s.csv"))
+    assert not dlg.start() and "lights" in dlg.status.text() and not dlg.process.running
