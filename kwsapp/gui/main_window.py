@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.model_info = None
         saved = SettingsReader(self.settings)  # every remembered value checked; a bad one falls back to its default
         self.device_spec = device if device is not None else saved.text("audio/device")
+        self._device_remembered = device is None and self.device_spec is not None  # not asked for on the command line
         hop = float(hop_ms if hop_ms is not None else saved.hop_ms())
         decisions = shared_decisions(saved)
         self.mic = Microphone()
@@ -227,13 +228,21 @@ class MainWindow(QMainWindow):
         self._listening_reported = False
         self._audio_wanted = True
         self._audio_retry_at = time.monotonic() + AUDIO_RETRY_S
+        gone = None
         try:
             try:
                 self.mic.start(self.device_spec)
             except AudioInputError:
                 self.mic.stop()
                 rescan_devices()
-                self.mic.start(self.device_spec)
+                try:
+                    self.mic.start(self.device_spec)
+                except AudioInputError as exc:
+                    if not (self._device_remembered and self.device_spec):
+                        raise
+                    gone = str(exc)  # a remembered device that is gone: the default one, with a note
+                    self.mic.stop()
+                    self.mic.start(None)
         except AudioInputError as exc:
             self.mic.stop()
             self.request_source.emit(None)
@@ -247,6 +256,10 @@ class MainWindow(QMainWindow):
             self.action_listen.blockSignals(False)
             return False
         self.message_bar.clear(MIC)
+        if gone:
+            self.message_bar.show_message(f"The remembered microphone is not there ({gone}); listening on the default "
+                                          f"one, {self.mic.device.name}. Audio > Input device chooses another.",
+                                          error=False, topic=MIC)
         self.request_source.emit(self.mic.buffer)
         self.status_device.setText(f"{self.mic.device.name} · {self.mic.sample_rate_hz} Hz")
         if not self.action_listen.isChecked():

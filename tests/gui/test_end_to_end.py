@@ -168,3 +168,19 @@ def test_a_microphone_that_appears_later_is_found_and_its_message_goes(make_wind
     finally:
         w.shutdown()
         vm.stop()
+
+
+@pytest.mark.slow
+def test_a_remembered_device_that_is_gone_falls_back_to_the_default_with_a_note(virtual_mic, tmp_path):
+    settings = tmp_path / "settings.ini"
+    settings.write_text("[audio]\ndevice=a microphone unplugged long ago\n")
+    shot = tmp_path / "fallback.png"
+    env = {**virtual_mic.env(), "QT_QPA_PLATFORM": "offscreen", "KWSAPP_SETTINGS": str(settings)}
+    proc = subprocess.Popen([sys.executable, "-m", "kwsapp", "--quit-after", "6", "--screenshot", str(shot)],
+                            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_lines, err_lines = [], []
+    threading.Thread(target=read_lines, args=(proc.stdout, out_lines), daemon=True).start()
+    threading.Thread(target=read_lines, args=(proc.stderr, err_lines), daemon=True).start()
+    wait_for_line(out_lines, "kwsapp: listening", proc, 10)  # on the default device, not "no input"
+    assert proc.wait(timeout=30) == 0
+    assert not any("audio failed" in line for line in err_lines), err_lines
