@@ -126,6 +126,12 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
 
     ctl.result.connect(done)
     window.tray = make_tray(window)
+    if window.tray is None:  # nothing to keep listening in: the option cannot be ticked, and says why
+        window.action_close_to_tray.blockSignals(True)  # the remembered choice stays for a desktop with a tray
+        window.action_close_to_tray.setChecked(False)
+        window.action_close_to_tray.blockSignals(False)
+        window.action_close_to_tray.setEnabled(False)
+        window.action_close_to_tray.setText("Keep listening in the tray (this desktop shows no system tray)")
     if window.tray is not None:
         ctl.tray_message = lambda label: window.tray.showMessage("kwsapp", f"heard: {label}")
     return ctl

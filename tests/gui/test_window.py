@@ -299,3 +299,11 @@ def test_the_menu_option_writes_and_removes_the_autostart_entry(make_window, tmp
     assert desktop.autostart_enabled() and "start at login" in w.message_bar.text()
     w.action_autostart.setChecked(False)
     assert not desktop.autostart_enabled()
+
+
+def test_without_a_tray_the_keep_in_tray_option_cannot_be_ticked(make_window):
+    w = make_window()
+    if w.tray is not None:
+        pytest.skip("this desktop has a system tray")
+    assert not w.action_close_to_tray.isEnabled() and not w.action_close_to_tray.isChecked()
+    assert "no system tray" in w.action_close_to_tray.text()
