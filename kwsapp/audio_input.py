@@ -24,8 +24,11 @@ class AudioInputError(Exception):
 
 
 def _sounddevice():
+    from .engine.litert import quiet_stderr
+
     try:
-        import sounddevice as sd
+        with quiet_stderr():  # PortAudio's ALSA and JACK back-ends print lines of their own as they look for devices
+            import sounddevice as sd
     except OSError as exc:  # "PortAudio library not found"
         raise AudioInputError(f"no audio: {exc} (install PortAudio, e.g. apt install libportaudio2)") from None
     except ImportError as exc:
@@ -49,8 +52,11 @@ def rescan_devices() -> None:
     audio server started) later is never seen otherwise. Only while no stream is open: it closes them all."""
     sd = _sounddevice()
     try:
-        sd._terminate()
-        sd._initialize()
+        from .engine.litert import quiet_stderr
+
+        with quiet_stderr():  # the same lines on every look (the health timer looks every few seconds)
+            sd._terminate()
+            sd._initialize()
     except Exception as exc:  # PortAudioError
         raise AudioInputError(f"cannot look for audio devices again: {exc}") from None
 
