@@ -4,7 +4,18 @@ import signal
 import threading
 import time
 
+import pytest
+
 from trainer.interrupts import SigintLatch
+
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own Ctrl-C handler during each test, whatever the tests were started with (a shell's background job
+    inherits SIGINT ignored), and back as it was after."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 def _interrupt_from_another_thread():
