@@ -33,7 +33,9 @@ class EpochPlan:
             self.by_label[lab] = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
         per_cmd = [len(self.by_label[c]) for c in COMMANDS if len(self.by_label[c])]
         if not per_cmd:
-            raise DatasetError("no command clips (yes, no, up, ...) in the training split of " + ", ".join(cfg.data))
+            raise DatasetError("no command clips (yes, no, up, ...) in the training split of " + ", ".join(cfg.data)
+                               + " (data that is one part of a split already, such as Speech Commands' test "
+                               "partition, needs a salted split: --split-salt kwsapp --test-percent 15)")
         mean_cmd = float(np.mean(per_cmd))
         self.n_unknown = min(len(self.by_label[UNKNOWN]), int(round(cfg.unknown_ratio * mean_cmd)))
         # Unknown clips are drawn from each data folder in proportion to its command clips, so the share of

@@ -68,6 +68,14 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return cols
 
 
+# how the clips are split, in words, and the command line's flags for it
+SPLITS = [
+    ("the folder's lists, else by speaker (TensorFlow's hash: 80 / 10 / 10 %)", ()),
+    ("by speaker, salted (75 / 10 / 15 %): for data that is one part of a split already, such as the shared "
+     "sample, Speech Commands' test partition", ("--split-salt", "kwsapp", "--test-percent", "15")),
+]
+
+
 class TrainDialog(QDialog):
     model_ready = Signal(str)
     started = Signal()
@@ -90,6 +98,11 @@ class TrainDialog(QDialog):
         self.width_choice.addItems([f"{w:g}" for w in WIDTHS])
         self.seed = QSpinBox(minimum=0, maximum=10**6, value=0)
         self.resume = QCheckBox("resume the interrupted run in this folder")
+        self.split = QComboBox()
+        for text, args in SPLITS:
+            self.split.addItem(text, args)
+        self.split.setToolTip("Speech Commands' own test partition (the shared sample is one) is a single hash band: "
+                              "split by the standard hash, all of it lands in testing; a salted hash spreads it")
         form = QFormLayout()
         form.addRow("data", browse_row(self.data, self._browse_data))
         form.addRow("output model folder", browse_row(self.out, self._browse_out))
@@ -97,6 +110,7 @@ class TrainDialog(QDialog):
         form.addRow("epochs", self.epochs)
         form.addRow("width (1 = as designed, 2 = twice the channels)", self.width_choice)
         form.addRow("seed", self.seed)
+        form.addRow("split into training, validation, testing", self.split)
         form.addRow("", self.resume)
 
         self.progress = QProgressBar()
@@ -156,6 +170,7 @@ class TrainDialog(QDialog):
         args += ["--out", self.out.text().strip(), "--recipe", self.recipe.currentData(),
                  "--epochs", str(self.epochs.value()),
                  "--width", self.width_choice.currentText(), "--seed", str(self.seed.value())]
+        args += list(self.split.currentData())
         if self.resume.isChecked():
             args.append("--resume")
         return args

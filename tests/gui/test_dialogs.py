@@ -145,3 +145,14 @@ def test_export_offers_only_a_model_that_can_write_the_submission(make_window, q
     dlg.model.setText(str(personal))
     dlg.out.setText(str(tmp_path / "s.csv"))
     assert not dlg.start() and "lights" in dlg.status.text() and not dlg.process.running
+
+
+def test_the_train_dialog_can_say_the_data_is_one_part_of_a_split(qtbot):
+    from kwsapp.gui.train_dialog import TrainDialog
+
+    dlg = TrainDialog("/data/sample", "/tmp/m")
+    qtbot.addWidget(dlg)
+    assert "--split-salt" not in dlg.arguments()
+    dlg.split.setCurrentIndex(1)
+    args = dlg.arguments()
+    assert args[args.index("--split-salt") + 1] == "kwsapp" and args[args.index("--test-percent") + 1] == "15"
