@@ -109,6 +109,7 @@ def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: i
     # ``take_share`` of the replay's count
     n_replay = 0 if replay is None else len(replay)
     reps = max(1, BATCH // max(len(x_takes), 1), int(round(take_share * n_replay / max(len(x_takes), 1))))
+    progress = EpochProgress(epochs)
     for _ in range(epochs):
         x = augment_batch(np.repeat(x_takes, reps, axis=0), room, rng, AUGMENT, settings.floor, settings.log_eps)
         w = np.repeat(w_takes, reps, axis=0)
@@ -122,6 +123,25 @@ def fine_tune(model, train_takes, labels, new_words, room, old_scores, epochs: i
             x, y = np.concatenate([x, xr]), np.concatenate([y, old_scores(xr)])
         order = rng.permutation(len(x))
         model.fit(x[order], y[order], batch_size=BATCH, epochs=1, verbose=0)
+        progress.epoch_done()
+
+
+class EpochProgress:
+    """One line per epoch on standard output, "fine-tune epoch 3/30, 12 s left", which the Fine-tune dialog shows."""
+
+    def __init__(self, epochs: int):
+        self.epochs, self.done, self.t0 = epochs, 0, time.time()
+
+    def epoch_done(self) -> None:
+        self.done += 1
+        left = (time.time() - self.t0) / self.done * (self.epochs - self.done)
+        print(f"fine-tune epoch {self.done}/{self.epochs}, {left:.0f} s left", flush=True)
+
+
+def say_before(before: float | None) -> None:
+    """The held-back takes' accuracy before the fine-tune, as soon as it is known."""
+    if before is not None:
+        print(f"held-back takes before: {before:.0%}", flush=True)
 
 
 def figures_text(d: dict) -> str:
@@ -167,7 +187,7 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
 
             result = personalize_embedding(src, examples, out_dir, work, room_wav, epochs or EPOCHS, seed,
                                            hold_back, label_weight, t0, split_takes, extend_outputs,
-                                           room_false_alarms, PersonalizeError)
+                                           room_false_alarms, PersonalizeError, EpochProgress, say_before)
         else:
             result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,
                                   take_share, learning_rate, t0)
@@ -240,6 +260,7 @@ def _personalize(src, examples, out_dir: Path, work: Path, room_wav, epochs, see
         return np.concatenate([s, np.zeros((len(s), len(new_words)), np.float32)], axis=1)
 
     before = held_back_accuracy(old_scores, held, labels)
+    say_before(before)
     model = extend_outputs(load_keras_model(src.keras_path), len(new_words), keras)
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):

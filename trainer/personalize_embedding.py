@@ -90,7 +90,7 @@ def take_embeddings(model, examples, room_wav, rng, copies: int = COPIES):
 
 def personalize_embedding(src, examples, out_dir: Path, work: Path, room_wav, epochs: int, seed: int,
                           hold_back: bool, label_weight: float, t0: float, split_takes, extend_outputs,
-                          room_false_alarms, PersonalizeError) -> dict:
+                          room_false_alarms, PersonalizeError, EpochProgress, say_before) -> dict:
     import time
 
     from kwsapp.engine.embedding import EmbeddingModel
@@ -128,6 +128,7 @@ def personalize_embedding(src, examples, out_dir: Path, work: Path, room_wav, ep
         return float(np.mean([labels[p] == lab for p, (_, lab) in zip(predict(x).argmax(1), held)]))
 
     before = accuracy(old_scores)
+    say_before(before)
     head = extend_outputs(load_keras_model(src.keras_path), len(new_words), keras)
     head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
     xt = np.concatenate([e for e, _ in train])  # every copy of every training take
@@ -138,7 +139,13 @@ def personalize_embedding(src, examples, out_dir: Path, work: Path, room_wav, ep
     xr, _ = replay
     yr = old_scores(xr)
     x, y = np.concatenate([xt, xr]), np.concatenate([yt, yr])
-    head.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True)
+    progress = EpochProgress(epochs)
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            progress.epoch_done()
+
+    head.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[Progress()])
     after = accuracy(lambda x: head.predict(x, batch_size=1024, verbose=0))
 
     for name in ("frontend",):

@@ -62,8 +62,11 @@ class FinetuneDialog(QDialog):
         lay.addLayout(buttons)
         self.process = TrainerProcess(self)
         self.process.finished.connect(self._finished)
+        self.process.progress.connect(self._progress)
+        self.process.line.connect(self._line)
         self._json = Path(tempfile.mkdtemp(prefix="kwsapp-personalize-")) / "result.json"
         self.result: dict | None = None
+        self._before = ""
         if not counts:
             self.start_button.setEnabled(False)
 
@@ -84,6 +87,20 @@ class FinetuneDialog(QDialog):
 
     def cancel(self):
         self.process.cancel()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _line(self, line: str) -> None:
+        """The epoch and the time left, and the held-back takes' figure as soon as it is known."""
+        if line.startswith("fine-tune epoch"):
+            done, total = line.split()[2].rstrip(",").split("/")
+            self._progress(int(done), int(total))
+            self.status.setText(f"Fine-tuning: {line[len('fine-tune '):]}" + (f" · {self._before}" if self._before else ""))
+        elif line.startswith("held-back takes before:"):
+            self._before = line
+            self.status.setText(line)
 
     def _finished(self, code: int, summary: str):
         self.progress.setRange(0, 1)

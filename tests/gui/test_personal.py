@@ -61,7 +61,11 @@ def test_record_then_finetune_then_switch(make_window, qtbot, tmp_path, monkeypa
     ft.epochs.setValue(15)
     assert ft.takes_label.text() == "lights 3"
     assert ft.start()
+    seen = []
+    ft.process.line.connect(lambda _line: seen.append((ft.progress.maximum(), ft.progress.value(), ft.status.text())))
     qtbot.waitUntil(lambda: not ft.process.running, timeout=180_000)
+    # the epoch and the time left while it runs, not a busy bar alone
+    assert any(m == 15 and 0 < v <= 15 and "epoch" in t and "s left" in t for m, v, t in seen), seen[-5:]
     assert ft.use_button.isEnabled(), ft.status.text()
     assert ft.result["new_words"] == ["lights"] and "before" in ft.status.text() and "after" in ft.status.text()
     ft.use_button.click()
