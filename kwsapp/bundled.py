@@ -1,10 +1,12 @@
-"""Where the bundled model is: package data when kwsapp is installed (``pip install .``), ``assets/`` in a clone."""
+"""Where the bundled models are: package data when kwsapp is installed (``pip install .``), ``assets/`` in a clone.
+The app starts with ``embedding_model`` (assets/embedding_model/MODEL_CARD.md); ``default_model`` is the bundled
+spectrogram model (the wide DS-CNN at 8 kHz), which the Kaggle submission uses."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-MODEL_FOLDER_NAME = "default_model"      # what the app starts with
+MODEL_FOLDER_NAME = "embedding_model"    # what the app starts with: the pretrained front-end, its head, a verifier
 SPECTROGRAM_FOLDER_NAME = "default_model"  # the bundled spectrogram model (the Kaggle path)
 
 

@@ -13,8 +13,8 @@ trap 'rm -rf "$tmp"' EXIT
 "$tmp/venv/bin/python" -m pip install -q "$repo" > "$tmp/pip.log" 2>&1 || {
     echo "check_install: pip install . failed:" >&2; tail -20 "$tmp/pip.log" >&2; exit 1; }
 cd "$tmp"
-"$tmp/venv/bin/kws" --help | grep -q "usage: python -m trainer" || { echo "check_install: kws --help failed" >&2; exit 1; }
+"$tmp/venv/bin/kws" --help | grep -q "usage: kws" || { echo "check_install: kws --help failed" >&2; exit 1; }
 out=$(QT_QPA_PLATFORM=offscreen KWSAPP_SETTINGS="$tmp/settings.ini" timeout 120 "$tmp/venv/bin/kwsapp" --quit-after 8 2>&1)
-echo "$out" | grep -q "kwsapp: model ready: $tmp/venv/.*/kwsapp/assets/default_model$" || {
+echo "$out" | grep -q "kwsapp: model ready: $tmp/venv/.*/kwsapp/assets/embedding_model$" || {
     echo "check_install: the installed app did not load its bundled model:" >&2; echo "$out" >&2; exit 1; }
 echo "check_install: pip install . into a fresh venv: kws --help works, kwsapp loads the bundled model from the package"

@@ -33,7 +33,10 @@ def make_tone_dataset(root: Path, words: dict[str, float], speakers: list[str], 
 
 
 REPO = Path(__file__).resolve().parents[1]
+# the spectrogram model bundled for the Kaggle path and the tests of that kind (the app starts with
+# kwsapp.bundled.bundled_model_dir(), the speech-embedding model)
 BUNDLED_MODEL = REPO / "assets" / "default_model"
+APP_MODEL = REPO / "assets" / "embedding_model"
 
 
 def run_cli(*args, check=True, timeout=600):
