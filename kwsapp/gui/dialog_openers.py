@@ -144,4 +144,3 @@ def pause_actions_while(window, dlg, reason: str) -> None:
     """No action runs while the dialog is open: the words said for it are not commands (and the window says so)."""
     window.actions.pause(reason)
     dlg.finished.connect(lambda *_: window.actions.resume(reason))
-    dlg.destroyed.connect(lambda *_: window.actions.resume(reason))
