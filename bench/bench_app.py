@@ -58,11 +58,13 @@ def wait_line(lines, prefix, timeout_s):
     raise SystemExit(f"the app never printed {prefix!r}")
 
 
-def listening_cpu(env, tmp: Path, app_dir: Path, seconds: float, vm, run: int) -> tuple[float, int]:
-    """The app of ``app_dir`` listening to the desk recording: (% of one core, commands announced)."""
-    log = tmp / f"detections-{run}-{app_dir.name}.jsonl"
+def listening_cpu(env, tmp: Path, app_dir: Path, seconds: float, vm, run: int, model: str | None = None) -> tuple[float, int]:
+    """The app of ``app_dir`` listening to the desk recording (with ``model``, or its bundled one): (% of one core,
+    commands announced)."""
+    log = tmp / f"detections-{run}-{app_dir.name}-{Path(model).name if model else 'bundled'}.jsonl"
     lines = []
-    proc = launch(env, ["--detections-log", str(log), "--quit-after", str(seconds + 60)], lines, app_dir)
+    proc = launch(env, ["--detections-log", str(log), "--quit-after", str(seconds + 60), "--new-instance"]
+                  + (["--model", str(Path(model).resolve())] if model else []), lines, app_dir)
     wait_line(lines, "kwsapp: model ready", 30)
     wait_line(lines, "kwsapp: listening", 30)
     player = vm.play(tmp / "desk.wav")
@@ -84,6 +86,8 @@ def main() -> int:
     ap.add_argument("--platform", default="offscreen", help="Qt platform plugin (xcb needs a DISPLAY, e.g. xvfb-run)")
     ap.add_argument("--against", default=None, help="another kwsapp checkout to measure in turns with this one")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--models", nargs="*", default=[], metavar="DIR",
+                    help="model folders to listen with, in turns (default: the app's bundled model)")
     args = ap.parse_args()
     from bench.machine import describe
     from trainer.synth import RATE_HZ, spoken_sequence
@@ -114,10 +118,12 @@ def main() -> int:
             figures = {app: [] for app in apps}
             for r in range(args.rounds):
                 for app in apps:
-                    cpu, n = listening_cpu(env, tmp, app, args.seconds, vm, r)
-                    figures[app].append(cpu)
-                    print(f"CPU while listening: {cpu:.1f} % of one core over {args.seconds:.0f} s ({app.name}; Qt "
-                          f"platform {args.platform}; {n} commands announced meanwhile)", flush=True)
+                    for model in args.models or [None]:
+                        cpu, n = listening_cpu(env, tmp, app, args.seconds, vm, r, model)
+                        figures[app].append(cpu)
+                        print(f"CPU while listening: {cpu:.1f} % of one core over {args.seconds:.0f} s ({app.name}, "
+                              f"model {Path(model).name if model else 'bundled'}; Qt platform {args.platform}; {n} "
+                              "commands announced meanwhile)", flush=True)
             if args.against:
                 mine, theirs = (float(np.median(figures[a])) for a in apps)
                 print(f"median over {args.rounds} round(s): {apps[0].name} {mine:.1f} %, {apps[1].name} {theirs:.1f} % "
