@@ -119,17 +119,21 @@ class Microphone:
 
     # -- the caller's thread ----------------------------------------------------------------------
     def start(self, device_spec: str | int | None = None) -> None:
+        from .engine.litert import quiet_stderr
+
         self.stop()
         sd = _sounddevice()
         device = find_input_device(device_spec)
-        rate = self._pick_rate(sd, device)
+        with quiet_stderr():  # ALSA's lines as PortAudio tries the device's rates
+            rate = self._pick_rate(sd, device)
         buffer = AudioRingBuffer(int(rate * BUFFER_SECONDS), rate)
         self.device, self.sample_rate_hz, self.buffer = device, rate, buffer
         self._callbacks, self._last_callback = 0, 0.0
         try:
-            stream = sd.InputStream(device=device.index, channels=1, samplerate=rate, dtype="float32",
-                                    blocksize=rate * BLOCK_MS // 1000, callback=self._callback)
-            stream.start()
+            with quiet_stderr():
+                stream = sd.InputStream(device=device.index, channels=1, samplerate=rate, dtype="float32",
+                                        blocksize=rate * BLOCK_MS // 1000, callback=self._callback)
+                stream.start()
         except Exception as exc:
             raise AudioInputError(f"cannot open {device.name!r} at {rate} Hz: {exc}") from None
         self._stream = stream
