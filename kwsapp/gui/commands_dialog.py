@@ -76,7 +76,7 @@ class CommandsDialog(QDialog):
         label.setCurrentText(b.label)
         if b.label not in self.labels:
             label.setToolTip(f"{b.label!r} is not a label of the loaded model: this binding is inactive")
-            label.setStyleSheet("color: #999;")
+            label.setStyleSheet(f"color: {label.palette().color(label.palette().ColorRole.PlaceholderText).name()};")
         action = QComboBox()
         action.addItems(ACTIONS)
         action.setCurrentText(b.action)

@@ -310,3 +310,53 @@ def test_without_a_tray_the_keep_in_tray_option_cannot_be_ticked(make_window):
         pytest.skip("this desktop has a system tray")
     assert not w.action_close_to_tray.isEnabled() and not w.action_close_to_tray.isChecked()
     assert "no system tray" in w.action_close_to_tray.text()
+
+
+def test_a_dark_scheme_keeps_every_text_readable(make_window, qtbot, tmp_path):
+    """The desktop switches to a dark scheme (its palette): the window follows, and the command, its score and the
+    bars stay readable (light on dark). A screenshot of each scheme is kept when KWSAPP_KEEP_SCREENSHOT_DIR is set."""
+    import os
+
+    import numpy as np
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from kwsapp.core.labels import LABELS
+    from kwsapp.gui.workers import HopReport
+
+    app = QApplication.instance()
+    light = app.palette()
+    w = make_window()
+    w.resize(1180, 680)
+    scores = np.linspace(0.1, 0.9, len(LABELS)).astype(np.float32)
+
+    def contrast(label):
+        fg = QColor(label.styleSheet().split("color:")[1].split(";")[0].strip())
+        bg = label.palette().color(QPalette.ColorRole.Window)
+        return abs(fg.lightness() - bg.lightness())
+
+    shots = os.environ.get("KWSAPP_KEEP_SCREENSHOT_DIR")
+    try:
+        for name, pal in (("light", light), ("dark", dark_palette())):
+            app.setPalette(pal)
+            w._hop(HopReport(1.0, "yes", 0.91, True, scores, 1.0))
+            qtbot.wait(50)
+            assert contrast(w.command.word) >= 90 and contrast(w.command.confidence) >= 60, name
+            if shots:
+                w.grab().save(os.path.join(shots, f"screenshot-{name}.png"))
+    finally:
+        app.setPalette(light)
+
+
+def dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                         (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.AlternateBase, "#2b2b2b"),
+                         (QPalette.ColorRole.Text, "#e6e6e6"), (QPalette.ColorRole.Button, "#353535"),
+                         (QPalette.ColorRole.ButtonText, "#e6e6e6"), (QPalette.ColorRole.Highlight, "#3d7bd9"),
+                         (QPalette.ColorRole.HighlightedText, "#ffffff"), (QPalette.ColorRole.PlaceholderText, "#9a9a9a"),
+                         (QPalette.ColorRole.Link, "#7fb2ff")):
+        p.setColor(role, QColor(colour))
+    return p
