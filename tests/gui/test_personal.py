@@ -173,6 +173,10 @@ def test_the_recorder_refuses_a_take_without_a_word_and_takes_it_again(make_wind
         assert rec.refused == 1 and any("not kept: silent" in s for s in seen), set(seen)
         assert len(list((tmp_path / "data" / "examples" / "beep").glob("take_*.wav"))) == 2
         assert "Done: 2 takes" in rec.cue.text()
+        keep = __import__("os").environ.get("KWSAPP_KEEP_SCREENSHOT_DIR")
+        if keep:  # the dialog as a person sees it after a take was refused and taken again
+            rec.takes.setCurrentRow(0)
+            rec.grab().save(str(Path(keep) / "screenshot-recorder.png"))
         rec.close()
     finally:
         mic.stop()
