@@ -22,15 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, threshold_grid
 
 REPO = Path(__file__).resolve().parents[1]
 
-THRESHOLDS = [round(x, 2) for x in np.arange(0.40, 0.96, 0.05)]
+THRESHOLDS = threshold_grid(0.05, 0.40)
 WINDOWS_MS = (500.0, 750.0, 1000.0)
 MIN_COUNTS = (1, 2)
 REFRACTORY_MS = 1500.0
-VERIFIER_THRESHOLDS = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
+VERIFIER_THRESHOLDS = threshold_grid(0.05)
 LOOKAHEADS = (0, 2, 4)
 MAX_WRONG, MAX_FA_PER_HOUR = 0.03, 6.0
 

@@ -22,10 +22,11 @@ from kwsapp.core.decisions import (
     DecisionSettings,
     RecognizeCommands,
     format_command_thresholds,
+    threshold_grid,
 )
 from kwsapp.core.examples import read_takes
 
-GRID = [round(float(x), 2) for x in np.arange(0.30, 1.0, 0.01)]
+GRID = threshold_grid(0.01, 0.30, 0.99)
 PAD_S = 1.0  # silence before and after each take, so the whole word passes through the 1-s window
 
 

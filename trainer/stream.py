@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, samples, to_pcm16
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, threshold_grid
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 from kwsapp.core.words import frame_energies, frame_length, loud_frames, word_span
@@ -348,7 +348,7 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=
 
     The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
     one with the fewest false alarms plus wrong answers."""
-    thresholds = thresholds or [round(x, 2) for x in np.arange(0.3, 0.96, 0.05)]  # below 0.5: for a verifier to filter
+    thresholds = thresholds or threshold_grid(0.05)  # from 0.3: below 0.5 for a model whose verifier filters
     windows_ms = windows_ms or [0.0, 250.0, 500.0, 750.0, 1000.0]
     refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
     truth = read_truth(truth_csv)

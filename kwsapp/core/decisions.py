@@ -40,6 +40,12 @@ class DecisionSettings:
     command_thresholds: str = ""
 
 
+def threshold_grid(step: float = 0.05, lowest: float = 0.3, highest: float = 0.95) -> list[float]:
+    """The thresholds tried when one is chosen (stream-sweep: every 0.05; calibrate: every 0.01), rounded to 2 places."""
+    n = int(round((highest - lowest) / step))
+    return [round(lowest + i * step, 2) for i in range(n + 1)]
+
+
 def parse_command_thresholds(text: str) -> dict[str, float]:
     """``"yes=0.8,no=0.7"`` -> {"yes": 0.8, "no": 0.7}; a ValueError says what is wrong."""
     out: dict[str, float] = {}
