@@ -23,7 +23,7 @@ import numpy as np
 
 from kwsapp.core.labels import COMMANDS
 
-from .stream_scoring import EARLY_S, LATE_S, in_reach, match_detections
+from .stream_scoring import EARLY_S, LATE_S, in_reach, match_detections, match_words
 
 STAGES = ("never_on_top", "under_threshold", "too_few_results", "refractory", "verifier_refused",
           "other_word_first", "outside_reach")
@@ -44,7 +44,7 @@ def anatomy(hops, truth) -> dict:
     held = np.array([h.decision.held for h in hops])
     refused = np.array([h.decision.is_new_command and not h.announced for h in hops])
     best = np.array([h.decision.score for h in hops])
-    used = _taken(found, truth)
+    used = {i for i, u in enumerate(match_words(found, truth)[1]) if u}
     loose = [(t, lab) for i, (t, lab) in enumerate(found) if i not in used]  # the false alarms
     lost, stages = [], Counter()
     for (t_word, label, *rest), outcome in zip(truth, outcomes):
@@ -98,21 +98,6 @@ def anatomy(hops, truth) -> dict:
             "fired_on_words": dict(fired_on.most_common(15)),
             "never_on_top_instead": dict(Counter(r["detail"] for r in lost if r["stage"] == "never_on_top").most_common()),
             "lost": lost}
-
-
-def _taken(found, truth) -> set[int]:
-    """Indices of the announcements the scoring rule gave to a command word (the others are false alarms)."""
-    used = [False] * len(found)
-    for t_word, label, *_ in truth:
-        if label not in COMMANDS:
-            continue
-        inside = [i for i, (t, _) in enumerate(found) if not used[i] and in_reach(t_word, t)]
-        hit = next((i for i in inside if found[i][1] == label), None)
-        if hit is not None:
-            used[hit] = True
-        elif inside:
-            used[inside[0]] = True
-    return {i for i, u in enumerate(used) if u}
 
 
 def anatomy_table(results: dict[str, dict]) -> str:

@@ -55,10 +55,10 @@ class StreamScore:
                 f"({self.hours * 60:.1f} min)")
 
 
-def match_detections(detections, truth) -> tuple[list[str], list[int]]:
-    """The scoring rule: for every truth row, ``correct`` / ``wrong`` / ``missed`` (command words) or ``""``
-    (other words); and for every announcement not taken by a command word (a false alarm), the index of the
-    truth row nearest to it in time (-1 when there is none). ``detections`` must be sorted by time."""
+def match_words(detections, truth) -> tuple[list[str], list[bool]]:
+    """The scoring rule's matching: for every truth row, ``correct`` / ``wrong`` / ``missed`` (command words) or ``""``
+    (other words); and for every announcement, whether a command word took it (the others are false alarms).
+    ``detections`` must be sorted by time."""
     used = [False] * len(detections)
     outcomes = []
     for t_word, label in ((float(row[0]), row[1]) for row in truth):
@@ -75,6 +75,13 @@ def match_detections(detections, truth) -> tuple[list[str], list[int]]:
             outcomes.append("wrong")
         else:
             outcomes.append("missed")
+    return outcomes, used
+
+
+def match_detections(detections, truth) -> tuple[list[str], list[int]]:
+    """The scoring rule (``match_words``): the outcome of every truth row; and for every announcement not taken by a
+    command word (a false alarm), the index of the truth row nearest to it in time (-1 when there is none)."""
+    outcomes, used = match_words(detections, truth)
     times = np.array([float(row[0]) for row in truth])
     nearest = [int(np.argmin(np.abs(times - t))) if times.size else -1
                for (t, _), u in zip(detections, used) if not u]
