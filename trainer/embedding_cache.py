@@ -21,12 +21,13 @@ import numpy as np
 
 from kwsapp.core.audio import AudioError, read_wav, resample
 from kwsapp.core.files import write_atomic
+from kwsapp.engine.embedding import CLIP_BUFFER, clip_buffer
 from kwsapp.engine.speech_embedding import RATE_HZ, FrontEndSettings
 
 from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
 
 VERSION = 1
-BUFFER_S = 1.5
+NEGATIVES_VERSION = 2  # 2: their noise at the SNR of the placed word, as the other buffers' (1 took the whole clip's)
 SILENCE_PER_SPLIT = {"training": 3000, "validation": 400, "testing": 400}
 
 
@@ -81,17 +82,19 @@ class _Noise:
 
 
 def _buffer(clip16k: np.ndarray, copy: int, split: str, noise: _Noise, recipe: CacheRecipe, rng) -> np.ndarray:
-    n = int(BUFFER_S * RATE_HZ)
-    x = clip16k[:RATE_HZ]
-    out = np.zeros(n, np.float32)
-    room = n - RATE_HZ
-    off = room // 2 if copy == 0 else int(rng.uniform(0, min(recipe.max_offset_s * RATE_HZ, room)))
-    out[off:off + x.size] = x
+    """Copy 0: the clip centred and alone; the others: shifted, then ``_augment``ed."""
     if copy == 0:
-        return out
+        return clip_buffer(clip16k)
+    room = CLIP_BUFFER - RATE_HZ
+    return _augment(clip_buffer(clip16k, int(rng.uniform(0, min(recipe.max_offset_s * RATE_HZ, room)))), split,
+                    noise, recipe, rng)
+
+
+def _augment(out: np.ndarray, split: str, noise: _Noise, recipe: CacheRecipe, rng) -> np.ndarray:
+    """The recipe's gain, then background noise of the clip's own split at a random SNR (over the word's level)."""
     out *= 10 ** (rng.uniform(*recipe.gain_db_range) / 20)
     if rng.random() < recipe.noise_probability:
-        bed = noise.window(split, n, rng)
+        bed = noise.window(split, CLIP_BUFFER, rng)
         level = _rms(out)
         if bed is not None and level > 1e-6:
             out += bed * level / 10 ** (rng.uniform(*recipe.snr_db_range) / 20)
@@ -128,11 +131,10 @@ def _silence(split: str, count: int, noise: _Noise, recipe: CacheRecipe, fronten
     fe = SpeechEmbedding(frontend_dir)
     rng = np.random.default_rng([recipe.seed, 7, len(split)])
     gains = silence_gains(count, rng)
-    n = int(BUFFER_S * RATE_HZ)
     out = np.zeros((count, windows, 96), np.float16)
     for i in range(count):
-        bed = noise.window(split, n, rng)
-        x = np.zeros(n, np.float32) if bed is None else np.clip(bed * 0.1 * gains[i], -1, 1).astype(np.float32)
+        bed = noise.window(split, CLIP_BUFFER, rng)
+        x = np.zeros(CLIP_BUFFER, np.float32) if bed is None else np.clip(bed * 0.1 * gains[i], -1, 1).astype(np.float32)
         out[i] = fe.embed_waves(x[None])[0, -windows:]
     return out
 
@@ -188,28 +190,17 @@ def _negatives_work(args):
 
     fe = SpeechEmbedding(frontend_dir)
     noise = _Noise(noise_files, recipe.band_rate_hz)
-    n = int(BUFFER_S * RATE_HZ)
     out = np.zeros((copies, len(paths), windows, 96), np.float16)
     for i, (p, split) in enumerate(zip(paths, splits)):
         try:
             rate, x = read_wav(p)
         except AudioError:
             continue
-        clip = _to_band16k(x, rate, recipe.band_rate_hz)[:RATE_HZ]
+        clip = _to_band16k(x, rate, recipe.band_rate_hz)
         rng = np.random.default_rng([recipe.seed, 99, first + i])
-        bufs = []
-        for _ in range(copies):
-            buf = np.zeros(n, np.float32)
-            off = int(rng.uniform(-0.6, 1.1) * RATE_HZ)  # where the clip starts: before the buffer, or near its end
-            a, b = max(0, off), min(n, off + clip.size)
-            if b > a:
-                buf[a:b] = clip[a - off:b - off]
-            buf *= 10 ** (rng.uniform(*recipe.gain_db_range) / 20)
-            bed = noise.window(split, n, rng)
-            level = _rms(clip)
-            if bed is not None and level > 1e-6 and rng.random() < recipe.noise_probability:
-                buf += bed * level / 10 ** (rng.uniform(*recipe.snr_db_range) / 20)
-            bufs.append(np.clip(buf, -1, 1))
+        # where the clip starts: before the buffer, or near its end (cut by the edge), then augmented as the others
+        bufs = [_augment(clip_buffer(clip, int(rng.uniform(-0.6, 1.1) * RATE_HZ)), split, noise, recipe, rng)
+                for _ in range(copies)]
         out[:, i] = fe.embed_waves(np.stack(bufs))[:, -windows:].astype(np.float16)
     return first, out
 
@@ -225,7 +216,7 @@ def build_negatives(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = Cach
     from kwsapp.engine.speech_embedding import bundled_frontend_dir
 
     index = index_dataset(root, rule)
-    where = Path(cache_dir) / (folder_key(root, rule, recipe) + f"-negatives{copies}")
+    where = Path(cache_dir) / (folder_key(root, rule, recipe) + f"-negatives{copies}-v{NEGATIVES_VERSION}")
     if (where / "rows.npy").is_file():
         return where
     where.mkdir(parents=True, exist_ok=True)

@@ -185,9 +185,8 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
         if src.kind == "speech_embedding":  # only the head learns (trainer.personalize_embedding)
             from .personalize_embedding import EPOCHS, personalize_embedding
 
-            result = personalize_embedding(src, examples, out_dir, work, room_wav, epochs or EPOCHS, seed,
-                                           hold_back, label_weight, t0, split_takes, extend_outputs,
-                                           room_false_alarms, PersonalizeError, EpochProgress, say_before)
+            result = personalize_embedding(src, examples, work, room_wav, epochs or EPOCHS, seed, hold_back,
+                                           label_weight, t0)
         else:
             result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,
                                   take_share, learning_rate, t0)

@@ -45,28 +45,26 @@ def read_replay(folder: Path):
 
 
 def _buffers(clip: np.ndarray, room: np.ndarray | None, rng, copies: int) -> np.ndarray:
-    """The 1.5-s buffers a take is heard in: centred first, then shifted, at another gain, over room noise."""
-    from kwsapp.engine.embedding import CLIP_BUFFER_S
+    """The 1.5-s buffers a take is heard in: centred first (as a clip alone is heard), then shifted as in training,
+    at another gain, over the room's noise (or made noise) at 5-30 dB below the gained word."""
+    from kwsapp.engine.embedding import CLIP_BUFFER, clip_buffer
     from kwsapp.engine.speech_embedding import RATE_HZ
 
-    n = int(CLIP_BUFFER_S * RATE_HZ)
-    clip = clip[:RATE_HZ]
-    out = np.zeros((copies, n), np.float32)
-    room_span = n - clip.size
-    for c in range(copies):
-        off = room_span // 2 if c == 0 else int(rng.integers(0, room_span + 1))
-        out[c, off:off + clip.size] = clip * (1.0 if c == 0 else 10 ** (rng.uniform(-6, 6) / 20))
-        if c:
-            level = float(np.sqrt(np.mean(np.square(clip)))) + 1e-9
-            snr = 10 ** (rng.uniform(5, 30) / 20)
-            if room is not None and room.size > n:
-                s = int(rng.integers(0, room.size - n))
-                bed = room[s:s + n]
-                bed = bed / (float(np.sqrt(np.mean(np.square(bed)))) + 1e-9)
-            else:
-                bed = rng.normal(0, 1, n).astype(np.float32)
-            out[c] += bed * level / snr
-    return np.clip(out, -1, 1)
+    out = [clip_buffer(clip)]
+    clip_rms = float(np.sqrt(np.mean(np.square(clip[:RATE_HZ])))) + 1e-9
+    for _ in range(copies - 1):
+        gain = 10 ** (rng.uniform(-6, 6) / 20)
+        buf = clip_buffer(clip, int(rng.integers(0, CLIP_BUFFER - RATE_HZ + 1))) * gain
+        level = clip_rms * gain
+        snr = 10 ** (rng.uniform(5, 30) / 20)
+        if room is not None and room.size > CLIP_BUFFER:
+            s = int(rng.integers(0, room.size - CLIP_BUFFER))
+            bed = room[s:s + CLIP_BUFFER]
+            bed = bed / (float(np.sqrt(np.mean(np.square(bed)))) + 1e-9)
+        else:
+            bed = rng.normal(0, 1, CLIP_BUFFER).astype(np.float32)
+        out.append(buf + bed * level / snr)
+    return np.clip(np.stack(out), -1, 1)
 
 
 def take_embeddings(model, examples, room_wav, rng, copies: int = COPIES):
@@ -88,12 +86,22 @@ def take_embeddings(model, examples, room_wav, rng, copies: int = COPIES):
     return takes, skipped
 
 
-def personalize_embedding(src, examples, out_dir: Path, work: Path, room_wav, epochs: int, seed: int,
-                          hold_back: bool, label_weight: float, t0: float, split_takes, extend_outputs,
-                          room_false_alarms, PersonalizeError, EpochProgress, say_before) -> dict:
+def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed: int, hold_back: bool,
+                          label_weight: float, t0: float) -> dict:
+    """The fine-tune of a speech-embedding folder ``src`` into ``work`` (trainer.personalize makes it and renames it
+    into place)."""
     import time
 
     from kwsapp.engine.embedding import EmbeddingModel
+
+    from .personalize import (
+        EpochProgress,
+        PersonalizeError,
+        extend_outputs,
+        room_false_alarms,
+        say_before,
+        split_takes,
+    )
 
     model = EmbeddingModel(src.path)
     rng = np.random.default_rng(seed)

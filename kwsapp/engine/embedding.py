@@ -73,16 +73,25 @@ class EmbeddingSource:
         return times, out
 
 
-CLIP_BUFFER_S = 1.5  # a clip is heard centred in this much digital silence, as in training (trainer.embedding_cache)
+CLIP_BUFFER_S = 1.5  # a clip is heard in this much digital silence: in training, fine-tuning, and as a clip alone
+CLIP_BUFFER = int(CLIP_BUFFER_S * RATE_HZ)
+CENTRED = (CLIP_BUFFER - RATE_HZ) // 2  # where a 1-s clip starts when it is heard centred
+
+
+def clip_buffer(clip: np.ndarray, offset: int = CENTRED) -> np.ndarray:
+    """A buffer of digital silence with the clip's first second starting ``offset`` samples in (16 kHz); an offset
+    before the start or near the end cuts the clip at the buffer's edge."""
+    out = np.zeros(CLIP_BUFFER, np.float32)
+    clip = np.asarray(clip, np.float32)[:RATE_HZ]
+    a, b = max(0, offset), min(CLIP_BUFFER, offset + clip.size)
+    if b > a:
+        out[a:b] = clip[a - offset:b - offset]
+    return out
 
 
 def clip_embeddings(model: EmbeddingModel, x: np.ndarray, rate_hz: int) -> np.ndarray:
     """The ``windows`` embeddings of one clip (its first second), centred in a 1.5-s buffer."""
     from .speech_embedding import to_band
 
-    clip = to_band(np.asarray(x, np.float32), rate_hz, model.frontend_settings.band_rate_hz)[:RATE_HZ]
-    n = int(CLIP_BUFFER_S * RATE_HZ)
-    buf = np.zeros(n, np.float32)
-    off = (n - RATE_HZ) // 2
-    buf[off:off + clip.size] = clip
-    return model.frontend.embed_waves(buf[None])[0, -model.windows:]
+    clip = to_band(np.asarray(x, np.float32), rate_hz, model.frontend_settings.band_rate_hz)
+    return model.frontend.embed_waves(clip_buffer(clip)[None])[0, -model.windows:]
