@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     app.setApplicationName("kwsapp")
     app.setOrganizationName("kwsapp")
     app.setDesktopFileName("kwsapp")
-    from .gui.single_instance import SingleInstance
+    from .gui.single_instance import SingleInstance, answer_for
 
     instance = None
     if not args.new_instance:
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
     window = MainWindow(model_dir=args.model, device=args.device, hop_ms=args.hop_ms,
                         detections_log=args.detections_log, actions_file=args.actions)
     if instance is not None:
-        instance.listen(window.bring_forward, window.toggle_listening)
+        answer_for(window, instance)
 
     def excepthook(kind, value, tb):
         if os.environ.get("KWSAPP_DEBUG"):

@@ -139,6 +139,26 @@ class Microphone:
         self._stream = stream
         self._started_at = time.monotonic()
 
+    def start_looking_again(self, device_spec: str | int | None = None, or_default: bool = False) -> str | None:
+        """``start``; when that fails, look for devices again once (one may have appeared since PortAudio last
+        looked) and start again; when the device is still not there and ``or_default``, start the default one and
+        return why the asked one could not be used (None when it was)."""
+        try:
+            self.start(device_spec)
+            return None
+        except AudioInputError:
+            self.stop()
+            rescan_devices()
+        try:
+            self.start(device_spec)
+            return None
+        except AudioInputError as exc:
+            if not (or_default and device_spec):
+                raise
+            self.stop()
+            self.start(None)
+            return str(exc)
+
     @staticmethod
     def _pick_rate(sd, device: InputDevice) -> int:
         for rate in (*PREFERRED_RATES_HZ, device.default_rate_hz):

@@ -204,15 +204,11 @@ class MainWindow(QMainWindow):
         print(f"kwsapp: model ready: {info.path}", flush=True)
 
     def _model_failed(self, message: str):
-        old = self.model_info  # the worker keeps listening with the model it had
-        if old is not None:
-            self.status_model.setText(f"model: {Path(old.path).name} (the one asked for did not load)")
-            self.message_bar.show_message(f"Model not loaded: {message}. {Path(old.path).name} goes on listening; "
-                                          "open another model (File > Open model folder) or the bundled one (Model menu).")
-        else:
-            self.status_model.setText("model: none")
-            self.message_bar.show_message(f"Model not loaded: {message}. Listening goes on; open another model "
-                                          "(File > Open model folder) or use the bundled one (Model menu).")
+        old = Path(self.model_info.path).name if self.model_info is not None else None  # the worker keeps it
+        self.status_model.setText(f"model: {old} (the one asked for did not load)" if old else "model: none")
+        self.message_bar.show_message(f"Model not loaded: {message}. "
+                                      + (f"{old} goes on listening; " if old else "Listening goes on; ")
+                                      + "open another model (File > Open model folder) or the bundled one (Model menu).")
         print(f"kwsapp: model failed: {message}", file=sys.stderr, flush=True)
 
     # -- audio -----------------------------------------------------------------------------------------
@@ -228,21 +224,8 @@ class MainWindow(QMainWindow):
         self._listening_reported = False
         self._audio_wanted = True
         self._audio_retry_at = time.monotonic() + AUDIO_RETRY_S
-        gone = None
-        try:
-            try:
-                self.mic.start(self.device_spec)
-            except AudioInputError:
-                self.mic.stop()
-                rescan_devices()
-                try:
-                    self.mic.start(self.device_spec)
-                except AudioInputError as exc:
-                    if not (self._device_remembered and self.device_spec):
-                        raise
-                    gone = str(exc)  # a remembered device that is gone: the default one, with a note
-                    self.mic.stop()
-                    self.mic.start(None)
+        try:  # a remembered device that is gone: the default one, with a note
+            gone = self.mic.start_looking_again(self.device_spec, or_default=self._device_remembered)
         except AudioInputError as exc:
             self.mic.stop()
             self.request_source.emit(None)
@@ -401,19 +384,6 @@ class MainWindow(QMainWindow):
         """Quit, even when closing the window would only hide it in the tray."""
         self._quitting = True
         self.close()
-
-    def bring_forward(self) -> None:
-        """Another start of kwsapp asked for this window (kwsapp.gui.single_instance)."""
-        self.showNormal()
-        self.raise_()
-        self.activateWindow()
-        print("kwsapp: brought forward by another start", flush=True)
-
-    def toggle_listening(self) -> None:
-        """``kwsapp --toggle-listening`` from another start (a desktop keyboard shortcut, where hotkeys cannot work)."""
-        self.action_listen.toggle()
-        print(f"kwsapp: listening {'on' if self.action_listen.isChecked() else 'off'} (asked by another start)",
-              flush=True)
 
     def shutdown(self):
         self.actions.close()

@@ -59,3 +59,21 @@ class SingleInstance:
             on_show()
         elif data.startswith(b"toggle") and on_toggle is not None:
             on_toggle()
+
+
+def answer_for(window, instance: SingleInstance) -> bool:
+    """Later starts reach ``window``: a plain start brings it forward, ``--toggle-listening`` turns listening on or
+    off (a desktop keyboard shortcut, where a global hotkey cannot work). Each says so on standard output."""
+
+    def bring_forward():
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+        print("kwsapp: brought forward by another start", flush=True)
+
+    def toggle_listening():
+        window.action_listen.toggle()
+        print(f"kwsapp: listening {'on' if window.action_listen.isChecked() else 'off'} (asked by another start)",
+              flush=True)
+
+    return instance.listen(bring_forward, toggle_listening)
