@@ -23,7 +23,7 @@ import numpy as np
 
 from kwsapp.core.labels import COMMANDS
 
-from .stream_scoring import EARLY_S, LATE_S, in_reach, match_detections, match_words
+from .stream_scoring import EARLY_S, LATE_S, in_reach, match_words
 
 STAGES = ("never_on_top", "under_threshold", "too_few_results", "refractory", "verifier_refused",
           "other_word_first", "outside_reach")
@@ -39,13 +39,12 @@ def anatomy(hops, truth) -> dict:
     false-alarm kind, and one row per lost word."""
     t_s = np.array([h.time_ms for h in hops], float) / 1000.0
     found = [(h.time_ms / 1000.0, h.decision.label) for h in hops if h.announced]
-    outcomes, false_alarms = match_detections(found, truth)
+    outcomes, taken = match_words(found, truth)
+    loose = [(t, lab) for (t, lab), u in zip(found, taken) if not u]  # the false alarms
     top = np.array([h.decision.label for h in hops])
     held = np.array([h.decision.held for h in hops])
     refused = np.array([h.decision.is_new_command and not h.announced for h in hops])
     best = np.array([h.decision.score for h in hops])
-    used = {i for i, u in enumerate(match_words(found, truth)[1]) if u}
-    loose = [(t, lab) for i, (t, lab) in enumerate(found) if i not in used]  # the false alarms
     lost, stages = [], Counter()
     for (t_word, label, *rest), outcome in zip(truth, outcomes):
         if label not in COMMANDS or outcome == "correct":
@@ -73,10 +72,7 @@ def anatomy(hops, truth) -> dict:
         lost.append({"time_s": t_word, "label": label, "clip": rest[0] if rest else "", "stage": stage,
                      "detail": detail})
     fa_kinds, fired_on = Counter(), Counter()
-    k = 0
-    for idx, (t, lab) in enumerate(found):
-        if idx in used:
-            continue
+    for t, lab in loose:
         words = [(tw, wl, *r) for tw, wl, *r in truth if in_reach(tw, t)]
         if not words:
             kind = "in_noise"
@@ -89,8 +85,6 @@ def anatomy(hops, truth) -> dict:
         else:
             kind = "on_command_word"
         fa_kinds[kind] += 1
-        k += 1
-    assert k == len(false_alarms)
     n_words = sum(lab in COMMANDS for _, lab, *_ in truth)
     return {"command_words": n_words, "correct": outcomes.count("correct"),
             "stages": {s: stages.get(s, 0) for s in STAGES},

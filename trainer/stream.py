@@ -324,12 +324,11 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
     listener = listener_for(model_dir, recording.sample_rate_hz, hop_ms, runtime, decisions)
     hops = listen(listener, recording)
     found = [(h.time_ms / 1000.0, h.decision.label) for h in hops if h.announced]
-    verify = None if listener.verifier is None else (listener.verifier, None)
     hop_ms = listener.step_ms
     result = score_detections(found, truth, recording.seconds).to_dict()
     result["intervals"] = speaker_intervals(found, truth, recording.seconds)
     result.update(model=str(model_dir), wav=str(wav), hop_ms=hop_ms, runtime=runtime, decisions=asdict(decisions),
-                  verifier=None if verify is None else {"threshold": verify[0].threshold},
+                  verifier=None if listener.verifier is None else {"threshold": listener.verifier.threshold},
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
     if with_anatomy:
         from .anatomy import anatomy

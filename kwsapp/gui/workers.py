@@ -103,8 +103,8 @@ class InferenceWorker(QObject):
     @Slot(str)
     def load_model(self, path: str):
         from ..core.modelfolder import ModelFolder, ModelFolderError
+        from ..engine.kinds import clip_scorer
         from ..engine.listener import open_listener
-        from ..engine.window import load_verifier
 
         t0 = time.perf_counter()
         try:
@@ -112,8 +112,7 @@ class InferenceWorker(QObject):
             # opened once here, so that a folder that cannot listen fails now, not at the first audio
             listener = open_listener(path, self.buffer.sample_rate_hz if self.buffer is not None else 16000,
                                      self.decisions, self.hop_ms)
-            verifier = load_verifier(path)
-            file_scorer = _file_scorer(path, folder)
+            file_scorer = clip_scorer(path)  # a wav opened or dropped: scored as evaluate scores clips
         except ModelFolderError as exc:
             self.model_failed.emit(str(exc))
             return
@@ -121,7 +120,8 @@ class InferenceWorker(QObject):
             self.model_failed.emit(f"{path}: cannot load the model ({type(exc).__name__}: {exc})".splitlines()[0])
             return
         self.model_dir, self.file_scorer, self.labels = path, file_scorer, tuple(listener.labels)
-        self._use(listener if self.buffer is None or listener.rate == self.buffer.sample_rate_hz else None)
+        self._use(listener)  # made for the buffer's rate
+        verifier = listener.verifier
         self.model_loaded.emit(ModelInfo(str(Path(path)), tuple(listener.labels), folder.features,
                                          time.perf_counter() - t0,
                                          verifier.folder.path.name if verifier is not None else None))
@@ -210,10 +210,3 @@ class InferenceWorker(QObject):
         scores = scorer(x, rate)
         k = int(np.argmax(scores))
         self.file_done.emit(FilePrediction(path, self.labels[k], float(scores[k]), scores))
-
-
-def _file_scorer(path: str, folder):
-    """The model's scores of one clip (up to 1 s), as ``evaluate`` scores clips: a function (samples, rate) -> scores."""
-    from ..engine.kinds import clip_scorer
-
-    return clip_scorer(path)
