@@ -92,6 +92,14 @@ def head_model(windows: int, n_classes: int, filters: int = 128, dense: int = 64
     return keras.Model(inp, out, name="embedding_head")
 
 
+def head_scores(model, x: np.ndarray, batch: int = 4096) -> np.ndarray:
+    """The head's scores of (n, windows, 96) embeddings: the model called directly, a batch at a time (model.predict
+    costs tens of ms a call in set-up alone)."""
+    x = np.asarray(x, np.float32)
+    parts = [np.asarray(model(x[s:s + batch], training=False)) for s in range(0, len(x), batch)]
+    return np.concatenate(parts) if parts else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
 def epoch_rows(folders: list[Folder], rng, unknown_ratio: float, silence_ratio: float):
     """(folder, row, copy) of an epoch's clips and the count of silence buffers: every command equally often."""
     cmd_ids = [LABELS.index(c) for c in COMMANDS]
@@ -176,7 +184,7 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
             y = np.concatenate([y, np.full(len(xn), LABELS.index(UNKNOWN))])
         perm = rng.permutation(len(x))
         h = model.fit(x[perm], y[perm], batch_size=cfg.batch_size, epochs=1, verbose=0)
-        pv = model.predict(xv, batch_size=1024, verbose=0)
+        pv = head_scores(model, xv)
         acc = float(np.mean(pv.argmax(1) == yv))
         history.append({"epoch": epoch + 1, "loss": float(h.history["loss"][0]), "accuracy": float(h.history["accuracy"][0]),
                         "val_accuracy": acc})
@@ -195,7 +203,7 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
             if not len(idx):
                 continue
             for copy in (0, 1):
-                p = model.predict(np.asarray(F.copies[copy][idx], np.float32), batch_size=1024, verbose=0).argmax(1)
+                p = head_scores(model, F.copies[copy][idx]).argmax(1)
                 metrics[f"{F.name}/{split}/copy{copy}"] = clip_metrics(F.labels[idx], p)
     write_json_atomic(out / METRICS_FILE, metrics)
     from .personalize_embedding import write_replay

@@ -116,6 +116,7 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
     labels = old_labels + new_words
     train, held = split_takes(takes) if hold_back else ([(e, lab) for lab, es in takes.items() for e in es], [])
 
+    from .embedding_head import head_scores
     from .keras_model import export_litert, load_keras_model
     from .tf_setup import import_tensorflow
 
@@ -126,7 +127,7 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
     old = load_keras_model(src.keras_path)
 
     def old_scores(x):
-        s = old.predict(x, batch_size=1024, verbose=0)
+        s = head_scores(old, x)
         return np.concatenate([s, np.zeros((len(s), len(new_words)), np.float32)], axis=1)
 
     def accuracy(predict) -> float | None:
@@ -154,7 +155,7 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
             progress.epoch_done()
 
     head.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[Progress()])
-    after = accuracy(lambda x: head.predict(x, batch_size=1024, verbose=0))
+    after = accuracy(lambda x: head_scores(head, x))
 
     for name in ("frontend",):
         shutil.copytree(src.path / name, work / name)

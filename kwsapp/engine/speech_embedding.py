@@ -44,26 +44,10 @@ EMBED_SIZE = 96
 EMBED_STEP_MS = EMBED_STEP * MEL_HOP * 1000 / RATE_HZ
 
 
-def mel_frames(n_samples: int) -> int:
-    """How many mel frames the model gives for ``n_samples`` samples."""
-    return max(0, (n_samples - MEL_WINDOW) // MEL_HOP)
-
-
-def embeddings_of(n_samples: int) -> int:
-    """How many embeddings a recording of ``n_samples`` 16-kHz samples gives."""
-    m = mel_frames(n_samples)
-    return 0 if m < EMBED_FRAMES else (m - EMBED_FRAMES) // EMBED_STEP + 1
-
-
 @dataclass(frozen=True)
 class FrontEndSettings:
     windows: int = 9              # embeddings the head sees (9: 1.48 s of audio)
     band_rate_hz: int = 16000     # 8000: the audio is brought to 8 kHz first, as the spectrogram models hear it
-
-    @property
-    def span_samples(self) -> int:
-        """16-kHz samples under the head's ``windows`` embeddings."""
-        return MEL_WINDOW + MEL_HOP * (EMBED_FRAMES + EMBED_STEP * (self.windows - 1))
 
     def to_dict(self) -> dict:
         return {"kind": KIND, **asdict(self), "files": {n: {"path": f"{FRONTEND_DIR}/{n}", "sha256": h}
@@ -92,12 +76,8 @@ class FrontEndSettings:
             if not path.is_file():
                 raise ModelFolderError(f"{folder}: no {FRONTEND_DIR}/{name}")
             if hashlib.sha256(path.read_bytes()).hexdigest() != want:
-                raise ModelFolderError(f"{path}: not the front-end file {frontend_source()} names (checksum differs)")
+                raise ModelFolderError(f"{path}: not the front-end file of {SOURCE} (checksum differs)")
         return settings
-
-
-def frontend_source() -> str:
-    return SOURCE
 
 
 def bundled_frontend_dir() -> Path:
