@@ -57,7 +57,7 @@ def main() -> int:
     ap.add_argument("--k", type=int, nargs="*", default=[1, 2, 3], help="takes per command (none: the new-word part only)")
     ap.add_argument("--max-speakers", type=int, default=None)
     ap.add_argument("--others", type=int, default=300, help="other held-out speakers' clips scored for each speaker")
-    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--epochs", type=int, default=None, help="default: trainer.personalize's for the model's kind")
     ap.add_argument("--label-weight", type=float, default=None, help="the take's label's share of its target "
                     "(default: trainer.personalize's)")
     ap.add_argument("--take-share", type=float, default=None, help="take windows an epoch, as a share of the replay's "
@@ -71,10 +71,8 @@ def main() -> int:
 
     from bench.machine import describe
     from kwsapp.core.audio import read_wav
-    from kwsapp.core.features import features_from_wave
     from kwsapp.core.labels import COMMANDS
     from kwsapp.core.modelfolder import ModelFolder
-    from kwsapp.engine.window import load_scorer
     from trainer.dataset import SplitRule, index_dataset, read_speaker_list
     from trainer.personalize import personalize
 
@@ -103,18 +101,15 @@ def main() -> int:
     if args.max_speakers:
         speakers = speakers[:args.max_speakers]
     print(f"machine: {describe()}")
-    print(f"model {args.model}: none of the {len(speakers)} speakers heard in training; {args.epochs} epochs per fine-tune"
+    print(f"model {args.model}: none of the {len(speakers)} speakers heard in training"
           + "".join(f", {k} {v:g}" for k, v in recipe.items()))
-    old = load_scorer(args.model)
+    old = Scorer(args.model)
     mine_all = clips[clips["speaker"].isin(speakers)].sort_values("path")
-    feats = {p: features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings)
-             for p in (mine_all["path"] if args.k else [])}  # the new-word part alone needs none of them
+    waves = {p: read_wav(index.audio_dir / p) for p in (mine_all["path"] if args.k else [])}  # none for new words alone
     rng = np.random.default_rng(0)
 
     def accuracy(scorer, rows) -> float:
-        x = np.stack([feats[p] for p in rows["path"]])
-        pred = np.asarray(scorer.scores(x)).argmax(axis=1)
-        return float(np.mean([scorer.labels[i] == lab for i, lab in zip(pred, rows["label"])]))
+        return scorer.accuracy([waves[p] for p in rows["path"]], rows["label"])
 
     work = Path(tempfile.mkdtemp(prefix="bench-personalize-"))
     rows_out = []
@@ -133,9 +128,9 @@ def main() -> int:
                     for p in g["path"].iloc[:k]:
                         shutil.copyfile(index.audio_dir / p, ex / label / Path(p).name)
                 t0 = time.perf_counter()
-                personalize(args.model, ex, work / f"m_{s}_{k}", epochs=args.epochs, hold_back=False, **recipe)
+                personalize(args.model, ex, work / f"m_{s}_{k}", hold_back=False, **recipe)
                 seconds = time.perf_counter() - t0
-                new = load_scorer(work / f"m_{s}_{k}")
+                new = Scorer(work / f"m_{s}_{k}")
                 r = dict(speaker=s, k=k, commands=int(mine["label"].nunique()), own_n=len(own),
                          own_before=own_before, own_after=accuracy(new, own),
                          others_before=others_before, others_after=accuracy(new, others), seconds=seconds)
@@ -193,10 +188,28 @@ def main() -> int:
     return 0
 
 
+class Scorer:
+    """A model folder of any kind scoring whole clips (``(rate_hz, samples)`` as read_wav gives them)."""
+
+    def __init__(self, model_dir):
+        from kwsapp.core.modelfolder import ModelFolder
+        from kwsapp.engine.kinds import clip_scorer
+
+        self.path = Path(model_dir)
+        self.labels = ModelFolder.open(model_dir).labels
+        self._score = clip_scorer(model_dir)
+
+    def predict(self, waves) -> list[str]:
+        return [self.labels[int(np.argmax(self._score(x, rate)))] for rate, x in waves]
+
+    def accuracy(self, waves, labels) -> float:
+        return float(np.mean([p == lab for p, lab in zip(self.predict(waves), labels)]))
+
+
 def recipe_of(args) -> dict:
     """The fine-tune settings given on the command line (the others: trainer.personalize's defaults)."""
     return {k: v for k, v in (("label_weight", args.label_weight), ("take_share", args.take_share),
-                              ("learning_rate", args.learning_rate)) if v is not None}
+                              ("learning_rate", args.learning_rate), ("epochs", args.epochs)) if v is not None}
 
 
 def write_json(path, data: dict) -> None:
@@ -209,9 +222,7 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     """Teach words the model has no label for, each from one held-out gathered speaker's first 8 takes."""
     from kwsapp.core.audio import read_wav
     from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
-    from kwsapp.core.features import features_from_wave
     from kwsapp.core.modelfolder import ModelFolder
-    from kwsapp.engine.window import load_scorer
     from trainer.dataset import SplitRule, index_dataset
     from trainer.personalize import personalize
     from trainer.stream import WavFile, decide, model_scores, read_truth
@@ -236,17 +247,15 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     print(f"\nnew word: {len(chosen)} (speaker, word) pairs of the gathered test speakers, words the stream never says")
     rec = WavFile(stream_wav)
     settings = DecisionSettings()
-    t_old, s_old = model_scores(old.folder.path, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)  # as the app hops
+    t_old, s_old = model_scores(old.path, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)  # as the app hops
     all_before = score_detections(decide(old.labels, t_old, s_old, settings), truth, rec.seconds).false_alarms_per_hour
     others = test[~test["speaker"].isin([s for s, _ in chosen])]
     others = others.iloc[rng.permutation(len(others))[:args.others]]
-    feats = lambda paths: np.stack([features_from_wave(*reversed(read_wav(index.audio_dir / p)), old.settings)  # noqa: E731
-                                    for p in paths])
-    x_others = feats(others["path"])
+    waves = lambda paths: [read_wav(index.audio_dir / p) for p in paths]  # noqa: E731
+    w_others = waves(others["path"])
 
     def acc(scorer):
-        pred = np.asarray(scorer.scores(x_others)).argmax(axis=1)
-        return float(np.mean([scorer.labels[i] == lab for i, lab in zip(pred, others["label"])]))
+        return scorer.accuracy(w_others, others["label"])
 
     others_before = acc(old)
     out = []
@@ -257,17 +266,16 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
         for p in takes["path"].iloc[:NEW_WORD_TAKES]:
             shutil.copyfile(index.audio_dir / p, ex / Path(p).name)
         t0 = time.perf_counter()
-        personalize(args.model, ex.parent, work / f"nm_{s}_{w}", epochs=args.epochs, hold_back=False,
-                    **recipe_of(args))
+        personalize(args.model, ex.parent, work / f"nm_{s}_{w}", hold_back=False, **recipe_of(args))
         seconds = time.perf_counter() - t0
-        new = load_scorer(work / f"nm_{s}_{w}")
+        new = Scorer(work / f"nm_{s}_{w}")
         rest = takes["path"].iloc[NEW_WORD_TAKES:]
-        pred = np.asarray(new.scores(feats(rest))).argmax(axis=1)
-        t_new, s_new = model_scores(new.folder.path, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)
+        pred = new.predict(waves(rest))
+        t_new, s_new = model_scores(new.path, rec, rec.sample_rate_hz, DEFAULT_HOP_MS)
         found = decide(new.labels, t_new, s_new, settings)
         new_fa = [t for t, lab in found if lab == w and not any(in_reach(float(r[0]), t) and Path(r[2]).parent.name == w
                                                                   for r in truth if len(r) > 2)]
-        r = dict(speaker=s, word=w, test_takes=len(rest), recognised=float(np.mean([new.labels[i] == w for i in pred])),
+        r = dict(speaker=s, word=w, test_takes=len(rest), recognised=float(np.mean([p == w for p in pred])),
                  others_before=others_before, others_after=acc(new), new_word_fa_per_hour=len(new_fa) / (rec.seconds / 3600),
                  all_fa_before=all_before, all_fa_after=score_detections(found, truth, rec.seconds).false_alarms_per_hour, seconds=seconds)
         out.append(r)

@@ -19,7 +19,7 @@ from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import LABELS_FILE, METRICS_FILE, TRAINING_FILE, write_json_atomic
 from kwsapp.engine.speech_embedding import EMBED_SIZE, FrontEndSettings, write_frontend
 
-from .dataset import SplitRule, index_dataset
+from .dataset import SplitRule, index_dataset, leave_out_speakers, read_speaker_list
 from .embedding_cache import CacheRecipe, build, folder_key
 
 
@@ -43,6 +43,7 @@ class HeadConfig:
     workers: int = 2
     negatives_ratio: float = 0.0  # stream-like negatives (other words cut anywhere) per epoch, in average commands
     negative_copies: int = 2
+    exclude_speakers: tuple[str, ...] = ()  # neither trained nor validated on (benchmarks judge them as new people)
 
 
 @dataclass
@@ -62,6 +63,8 @@ def load_folders(cfg: HeadConfig) -> list[Folder]:
     for root in cfg.data:
         where = build(root, cfg.split, cfg.cache_dir, cfg.recipe, workers=cfg.workers, windows=cfg.windows)
         index = index_dataset(root, cfg.split)
+        if cfg.exclude_speakers:
+            leave_out_speakers(index, cfg.exclude_speakers)
         copies = [np.load(where / f"copy{c}.npy", mmap_mode="r") for c in range(cfg.recipe.copies)]
         silence = {s: np.load(where / f"silence_{s}.npy") for s in ("training", "validation", "testing")}
         neg = rows = None
@@ -212,6 +215,7 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
     write_json_atomic(out / TRAINING_FILE, {"kind": "speech_embedding head", "config": {
         **{k: v for k, v in asdict(cfg).items() if k not in ("split", "recipe")}, "split": asdict(cfg.split),
         "recipe": asdict(cfg.recipe), "cache_keys": [folder_key(r, cfg.split, cfg.recipe) for r in cfg.data]},
+        "split_rule": cfg.split.to_dict(), "exclude_speakers": list(cfg.exclude_speakers),
         "history": history, "seconds": time.time() - t0})
     return metrics
 
@@ -259,13 +263,18 @@ if __name__ == "__main__":
     ap.add_argument("--band-rate-hz", type=int, default=16000)
     ap.add_argument("--negatives-ratio", type=float, default=0.0)
     ap.add_argument("--replay-only", action="store_true", help="add replay_embeddings.npz to a trained --out")
+    ap.add_argument("--exclude-speakers", default=None, metavar="FILE",
+                    help="speaker ids (one a line) neither trained nor validated on, as bench_personalize asks")
     a = ap.parse_args()
+    excluded = read_speaker_list(a.exclude_speakers) if a.exclude_speakers else ()
     if a.replay_only:
         from .personalize_embedding import write_replay
 
-        cfg = HeadConfig(data=a.data, out=a.out, recipe=CacheRecipe(band_rate_hz=a.band_rate_hz))
+        cfg = HeadConfig(data=a.data, out=a.out, recipe=CacheRecipe(band_rate_hz=a.band_rate_hz),
+                         exclude_speakers=excluded)
         write_replay(Path(a.out), *replay_set(load_folders(cfg), np.random.default_rng([a.seed, 5])))
         raise SystemExit(0)
     m = train_head(HeadConfig(data=a.data, out=a.out, epochs=a.epochs, seed=a.seed,
-                              recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio))
+                              recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio,
+                              exclude_speakers=excluded))
     print(json.dumps(m, indent=1))

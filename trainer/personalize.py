@@ -183,9 +183,9 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     work = _start_output(out_dir, force)
     try:
         if src.kind == "speech_embedding":  # only the head learns (trainer.personalize_embedding)
-            from .personalize_embedding import EPOCHS, personalize_embedding
+            from .personalize_embedding import personalize_embedding
 
-            result = personalize_embedding(src, examples, work, room_wav, epochs or EPOCHS, seed, hold_back,
+            result = personalize_embedding(src, examples, work, room_wav, epochs, seed, hold_back,
                                            label_weight, t0)
         else:
             result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,

@@ -22,7 +22,6 @@ from kwsapp.core.words import word_window
 
 REPLAY_EMBEDDINGS_FILE = "replay_embeddings.npz"
 COPIES = 6            # each take: centred, and this many - 1 augmented versions
-EPOCHS = 40
 LEARNING_RATE = 1e-3
 BATCH = 64
 REPLAY_PER_LABEL = 60

@@ -1,7 +1,8 @@
-"""A synthetic dataset in the exact Kaggle layout, spoken by espeak-ng.
+"""A synthetic dataset in the exact Kaggle layout, spoken by espeak-ng or festival (Debian main's voices).
 
-Each synthetic "speaker" is an espeak-ng voice + variant + pitch + speed; its id (8 hex digits) plays
-the role of the Kaggle speaker hash in file names and split lists. Words are trimmed of espeak's
+Each synthetic "speaker" is a voice (espeak-ng's voice + variant, or a festival voice) + pitch + speed, and a
+vocal-tract warp (the word resampled so that every frequency moves by the factor: formants and pitch together);
+its id (8 hex digits) plays the role of the Kaggle speaker hash in file names and split lists. Words are trimmed of espeak's
 trailing silence, placed at a random offset in a 1-s, 16 kHz clip and given a little noise.
 The test set (``test/audio/clip_*.wav``) is spoken by speakers of the testing split; its true labels
 are in ``test_labels.csv`` beside ``train/`` and ``test/`` so a submission can be scored.
@@ -28,6 +29,10 @@ from .dataset import TESTING, VALIDATION, which_set
 
 RATE_HZ = 16000
 VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
+# festival's English voices in Debian main (festvox-kallpc16k, festvox-kdlpc16k, festvox-us-slt-hts). flite's voices
+# are left out on purpose: they are kept to test voices the project never trained on.
+FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
+ENGINES = ("espeak-ng", "festival")
 VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "croak", "whisper")
 
 
@@ -58,34 +63,84 @@ class Speaker:
     variant: str
     pitch: int
     speed_wpm: int
+    engine: str = "espeak-ng"
+    warp: float = 1.0  # every frequency times this (the vocal tract shorter above 1), the word 1/warp as long
 
     @property
     def id(self) -> str:
-        return hashlib.sha1(f"{self.voice}+{self.variant}/{self.pitch}/{self.speed_wpm}".encode()).hexdigest()[:8]
+        extra = "" if (self.engine, self.warp) == ("espeak-ng", 1.0) else f"/{self.engine}/{self.warp:.3f}"
+        return hashlib.sha1(f"{self.voice}+{self.variant}/{self.pitch}/{self.speed_wpm}{extra}".encode()).hexdigest()[:8]
 
 
-def make_speakers(n: int, rng: np.random.Generator) -> list[Speaker]:
+def make_speakers(n: int, rng: np.random.Generator, engine: str = "espeak-ng",
+                  warp_range: tuple[float, float] | None = None) -> list[Speaker]:
+    """``n`` distinct speakers; without a warp range, espeak-ng's are the ones earlier versions drew for a seed."""
     seen, out = set(), []
     while len(out) < n:
-        s = Speaker(str(rng.choice(VOICES)), str(rng.choice(VARIANTS)), int(rng.integers(25, 80)), int(rng.integers(110, 210)))
+        if engine == "festival":
+            s = Speaker(str(rng.choice(FESTIVAL_VOICES)), "", int(rng.integers(25, 80)), int(rng.integers(110, 210)),
+                        engine)
+        else:
+            s = Speaker(str(rng.choice(VOICES)), str(rng.choice(VARIANTS)), int(rng.integers(25, 80)),
+                        int(rng.integers(110, 210)))
+        if warp_range is not None:
+            s = Speaker(s.voice, s.variant, s.pitch, s.speed_wpm, engine, round(float(rng.uniform(*warp_range)), 3))
         if s.id not in seen:
             seen.add(s.id)
             out.append(s)
     return out
 
 
-def espeak_word(word: str, speaker: Speaker, workdir: Path, speed_jitter: int = 0) -> np.ndarray:
-    """Speak one word; float32 at 16 kHz, leading and trailing silence trimmed."""
-    out = Path(tempfile.mkstemp(suffix=".wav", dir=workdir)[1])
+def _run(cmd: list[str], stdin: str | None = None) -> None:
     try:
-        cmd = ["espeak-ng", "-v", f"{speaker.voice}+{speaker.variant}", "-p", str(speaker.pitch),
-               "-s", str(speaker.speed_wpm + speed_jitter), "-w", str(out), word]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=30)
+        subprocess.run(cmd, check=True, capture_output=True, timeout=30, input=stdin, text=True)
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr or "").strip().splitlines()
+        raise SynthError(f"{cmd[0]} failed (rc {exc.returncode}){': ' + last[-1] if last else ''}") from None
+    except subprocess.TimeoutExpired:
+        raise SynthError(f"{cmd[0]} took over 30 s for one word") from None
+
+
+def _festival_cmd(speaker: Speaker, speed_wpm: int, out: Path) -> list[str]:
+    """text2wave with the speaker's voice, tempo (150 wpm = festival's own) and, for the diphone voices, pitch
+    (``pitch`` 25-80 as espeak-ng's -p: a mean F0 of 80-190 Hz). Only numbers go into the Scheme."""
+    cmd = ["text2wave", "-eval", f"(voice_{speaker.voice})",
+           "-eval", f"(Parameter.set 'Duration_Stretch {150.0 / max(speed_wpm, 50):.3f})"]
+    if speaker.voice.endswith("_diphone"):
+        f0 = 80 + (speaker.pitch - 25) * 2
+        cmd += ["-eval", f"(set! int_lr_params '((target_f0_mean {f0}) (target_f0_std {max(8, f0 // 8)}) "
+                         "(model_f0_mean 170) (model_f0_std 34)))"]
+    return cmd + ["-o", str(out)]
+
+
+def speak_word(word: str, speaker: Speaker, workdir: Path, speed_jitter: int = 0) -> np.ndarray:
+    """Speak one word; float32 at 16 kHz, warped, leading and trailing silence trimmed."""
+    out = Path(tempfile.mkstemp(suffix=".wav", dir=workdir)[1])
+    speed = speaker.speed_wpm + speed_jitter
+    try:
+        if speaker.engine == "festival":
+            _run(_festival_cmd(speaker, speed, out), stdin=word)
+        else:
+            _run(["espeak-ng", "-v", f"{speaker.voice}+{speaker.variant}", "-p", str(speaker.pitch),
+                  "-s", str(speed), "-w", str(out), "--", word])
         rate, x = read_wav(out)
     finally:
         out.unlink(missing_ok=True)
     x = resample(x, rate, RATE_HZ)
+    if speaker.warp != 1.0:  # played back faster by `warp`: formants and pitch up, the word shorter
+        x = resample(x, int(round(RATE_HZ * speaker.warp)), RATE_HZ)
     return trim_silence(x)
+
+
+def engine_problem(engine: str) -> str | None:
+    """Why ``engine`` cannot speak here (one line), or None."""
+    if engine == "festival":
+        if shutil.which("text2wave") is None:
+            return "festival is not installed (Debian: apt-get install festival festvox-kallpc16k festvox-kdlpc16k)"
+        return None
+    if shutil.which("espeak-ng") is None:
+        return "espeak-ng is not installed (Debian: apt-get install espeak-ng)"
+    return None
 
 
 def spoken_sequence(words, onsets_s, total_s: float, workdir: Path, speaker: Speaker | None = None,
@@ -95,7 +150,7 @@ def spoken_sequence(words, onsets_s, total_s: float, workdir: Path, speaker: Spe
     rng = np.random.default_rng(seed)
     wave = rng.normal(0, noise_rms, int(RATE_HZ * total_s)).astype(np.float32)
     for word, onset in zip(words, onsets_s):
-        x = espeak_word(word, speaker, Path(workdir))
+        x = speak_word(word, speaker, Path(workdir))
         x = peak * x / max(float(np.abs(x).max()), 1e-9)
         b = int(onset * RATE_HZ)
         seg = x[:max(0, wave.size - b)]
@@ -146,17 +201,19 @@ def background_noises(seconds: int, rng: np.random.Generator) -> dict[str, np.nd
 
 def synthesize(out: str | Path, per_word: int = 40, test_clips: int = 200, seed: int = 0,
                n_speakers: int = 60, words: tuple[str, ...] = KAGGLE_WORDS, workers: int = 4,
-               noise_seconds: int = 60, progress: bool = True) -> dict:
+               noise_seconds: int = 60, progress: bool = True, engine: str = "espeak-ng",
+               warp_range: tuple[float, float] | None = None) -> dict:
     """Write a Kaggle-layout dataset under ``out``; returns counts. Deterministic for a seed, and words added
     at the end of ``words`` leave the training clips of the words before them as they were (the test clips,
     drawn after all training clips, change)."""
-    if shutil.which("espeak-ng") is None:
-        raise SynthError("espeak-ng is not installed (Debian: apt-get install espeak-ng)")
+    problem = engine_problem(engine)
+    if problem:
+        raise SynthError(problem)
     out = Path(out)
     audio = out / "train" / "audio"
     test_audio = out / "test" / "audio"
     rng = np.random.default_rng(seed)
-    speakers = make_speakers(n_speakers, rng)
+    speakers = make_speakers(n_speakers, rng, engine, warp_range)
     test_speakers = [s for s in speakers if which_set(s.id + "_nohash_0.wav", 10, 10) == TESTING] or speakers[:3]
 
     # Plan every clip up front from the one RNG, so the output does not depend on thread timing.
@@ -193,7 +250,7 @@ def synthesize(out: str | Path, per_word: int = 40, test_clips: int = 200, seed:
                 b = int(r.integers(0, src.size - RATE_HZ))
                 clip = src[b:b + RATE_HZ] * r.uniform(0.0, 0.3)
             else:
-                w = espeak_word(word, spk, Path(tmp), speed_jitter=int(r.integers(-15, 16)))
+                w = speak_word(word, spk, Path(tmp), speed_jitter=int(r.integers(-15, 16)))
                 clip = place_in_clip(w, r, noise_level=10 ** r.uniform(-4, -2))
             if kind == "train":
                 path = audio / word / f"{spk.id}_nohash_{n}.wav"

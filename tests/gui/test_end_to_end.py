@@ -73,9 +73,9 @@ def test_screenshot_shows_a_recognised_word(virtual_mic, tmp_path, needs_espeak)
     """--quit-after / --screenshot, with "yes" played so that it is announced just before the app quits."""
     import numpy as np
 
-    from trainer.synth import RATE_HZ, Speaker, espeak_word
+    from trainer.synth import RATE_HZ, Speaker, speak_word
 
-    word = espeak_word("yes", Speaker("en-us", "m3", 50, 140), tmp_path)
+    word = speak_word("yes", Speaker("en-us", "m3", 50, 140), tmp_path)
     word = 0.5 * word / np.abs(word).max()
     log, shot = tmp_path / "detections.jsonl", tmp_path / "window.png"
     quit_after_s = 14.0

@@ -15,7 +15,7 @@ def test_record_then_finetune_then_switch(make_window, qtbot, tmp_path, monkeypa
     from kwsapp.core.ringbuffer import AudioRingBuffer
     from kwsapp.gui import dialog_openers
     from kwsapp.gui.recorder_dialog import GAP_MS, TAKE_S
-    from trainer.synth import RATE_HZ, Speaker, espeak_word
+    from trainer.synth import RATE_HZ, Speaker, speak_word
 
     monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
     w = make_window()
@@ -24,7 +24,7 @@ def test_record_then_finetune_then_switch(make_window, qtbot, tmp_path, monkeypa
     monkeypatch.setattr(w.mic, "buffer", buf)
     # the "microphone": the word said once every take, in real time, 50 ms at a time
     cycle = int((TAKE_S + GAP_MS / 1000) * RATE_HZ)
-    word = espeak_word("lights", Speaker("en-us", "f2", 60, 150), tmp_path)
+    word = speak_word("lights", Speaker("en-us", "f2", 60, 150), tmp_path)
     one = np.random.default_rng(0).normal(0, 0.002, cycle).astype(np.float32)
     one[int(0.3 * RATE_HZ):int(0.3 * RATE_HZ) + word.size] += 0.5 * word / np.abs(word).max()
     stream = np.tile(one, 8)
@@ -80,11 +80,11 @@ def test_calibrate_to_my_room_in_the_app(make_window, qtbot, tmp_path, monkeypat
     from kwsapp.core.audio import write_wav
     from kwsapp.core.ringbuffer import AudioRingBuffer
     from kwsapp.gui import dialog_openers
-    from trainer.synth import RATE_HZ, Speaker, espeak_word
+    from trainer.synth import RATE_HZ, Speaker, speak_word
 
     monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
     voice = Speaker("en-us", "m3", 50, 140)
-    yes = espeak_word("yes", voice, tmp_path)
+    yes = speak_word("yes", voice, tmp_path)
     yes = 0.5 * yes / np.abs(yes).max()
     takes = tmp_path / "data" / "examples" / "yes"
     takes.mkdir(parents=True)

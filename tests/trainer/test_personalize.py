@@ -13,13 +13,13 @@ pytestmark = pytest.mark.slow
 
 
 def make_takes(root, tmp_path, words: dict[str, int]):
-    from trainer.synth import RATE_HZ, Speaker, espeak_word
+    from trainer.synth import RATE_HZ, Speaker, speak_word
 
     voice = Speaker("en-us", "f2", 60, 150)  # one user
     for word, n in words.items():
         (root / word).mkdir(parents=True)
         for i in range(n):
-            x = espeak_word(word, voice, tmp_path, speed_jitter=10 * i - 15)
+            x = speak_word(word, voice, tmp_path, speed_jitter=10 * i - 15)
             pad = np.zeros(int(0.2 * RATE_HZ), np.float32)
             noise = np.random.default_rng(i).normal(0, 0.002, 2 * pad.size + x.size).astype(np.float32)
             write_wav(root / word / f"take{i}.wav", 0.5 * np.concatenate([pad, x / np.abs(x).max(), pad]) + noise,
