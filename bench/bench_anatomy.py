@@ -1,5 +1,5 @@
 """The miss anatomy of one or more models on the five streams: for every command word not announced correctly, the
-stage that lost it, and what each false alarm fired on (trainer.anatomy). Prints a table per model and writes one
+stage that lost it, and what each false alarm fired on (trainer.recordings.anatomy). Prints a table per model and writes one
 plot with a bar per model and stream.
 
     python -m bench.bench_anatomy --streams runs/streams [--names cval,test,test20,gtest,gtest20] \\
@@ -18,8 +18,8 @@ from pathlib import Path
 from bench.machine import describe
 from kwsapp.core.decisions import DecisionSettings
 from kwsapp.core.files import write_atomic
-from trainer.anatomy import anatomy_table, save_anatomy_plot
-from trainer.stream import stream_eval
+from trainer.recordings.anatomy import anatomy_table, save_anatomy_plot
+from trainer.recordings.replay import stream_eval
 
 
 def chosen_settings(model_dir: Path) -> DecisionSettings:

@@ -90,7 +90,7 @@ def main() -> int:
                     help="model folders to listen with, in turns (default: the app's bundled model)")
     args = ap.parse_args()
     from bench.machine import describe
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     print(f"machine: {describe()}")
 

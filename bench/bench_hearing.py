@@ -65,8 +65,8 @@ def main() -> int:
     from kwsapp.core.audio import read_wav
     from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
     from kwsapp.engine.window import load_scorer
-    from trainer.stream import model_scores, read_truth
-    from trainer.stream_scoring import EARLY_S, LATE_S, word_hearing
+    from trainer.recordings.replay import model_scores, read_truth
+    from trainer.recordings.scoring import EARLY_S, LATE_S, word_hearing
 
     hop_ms = args.hop_ms or DEFAULT_HOP_MS
     window_hops = int(round(DecisionSettings().average_window_ms / hop_ms))

@@ -64,7 +64,7 @@ def _write_chunk(task) -> int:
 def make_dataset(root: Path, n_train: int, n_test: int, workers: int) -> None:
     """The Kaggle layout at ``root`` (reused when a finished one of the same size is there)."""
     from kwsapp.core.labels import KAGGLE_WORDS
-    from trainer.dataset import which_set
+    from trainer.data.dataset import which_set
 
     done = root / "made.json"
     want = {"train_clips": n_train, "test_clips": n_test}
@@ -169,9 +169,9 @@ def run_stage(name: str, cmd: list[str], log: Path) -> dict:
 
 def stage_cache(root: str, cache_dir: str) -> None:
     from kwsapp.core.features import DEFAULT_SETTINGS
-    from trainer.cache import FeatureCache
-    from trainer.dataset import SplitRule
-    from trainer.sources import load_source
+    from trainer.data.cache import FeatureCache
+    from trainer.data.dataset import SplitRule
+    from trainer.data.sources import load_source
 
     src = load_source(root, SplitRule(), FeatureCache(cache_dir, DEFAULT_SETTINGS), desc=None)
     print(f"cached {len(src.index.clips)} clips' features, {len(src.feats.errors)} unreadable")
@@ -190,7 +190,7 @@ def stage_notebook(test_audio: str, model_dir: str, out_csv: str) -> None:
     import pandas as pd
 
     from bench.notebook import predict_test_set
-    from trainer.keras_model import KerasScorer
+    from trainer.models.keras_model import KerasScorer
 
     scorer = KerasScorer(model_dir)
     index, results = predict_test_set(scorer.model, list(scorer.labels), test_audio)

@@ -11,7 +11,7 @@ computed as the audio arrives (``stream-eval --runtime incremental``), as its li
 For each model: the decision settings the validation sweep chooses, then on every test stream the figures
 with those settings and with the app's defaults. After the table, every model against the first on every
 stream (its chosen settings): the paired difference with a 95 % interval from a bootstrap over the stream's
-speakers (``trainer.stream_scoring.paired_difference``). Clip accuracy is read from MODEL_DIR/<root>_test_metrics.json
+speakers (``trainer.recordings.scoring.paired_difference``). Clip accuracy is read from MODEL_DIR/<root>_test_metrics.json
 (train writes them) when they are there.
 """
 
@@ -49,8 +49,8 @@ def main() -> int:
     from bench.bench_streaming import incremental_hops
 
     hop = args.hop_ms
-    from trainer.stream import read_truth, stream_eval, sweep
-    from trainer.stream_scoring import TOLERANCE_TEXT, paired_difference
+    from trainer.recordings.replay import read_truth, stream_eval, sweep
+    from trainer.recordings.scoring import TOLERANCE_TEXT, paired_difference
 
     def fmt(r):
         return (f"{r['correct']:.1%} / {r['wrong']:.1%} / {r['missed']:.1%} / {r['false_alarms_per_hour']:.0f}")

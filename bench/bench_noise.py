@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    from trainer.cli_common import ROOT_HELP, add_split_args, split_rule
+    from trainer.cli.common import ROOT_HELP, add_split_args, split_rule
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help=ROOT_HELP)
@@ -43,10 +43,10 @@ def main() -> int:
     from kwsapp.core.audio import AudioError, fix_length, read_wav, resample
     from kwsapp.core.features import features_from_wave
     from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-    from trainer.augment import mix_power, to_log, to_power
-    from trainer.dataset import TESTING, VALIDATION, index_dataset, load_noise, noise_windows
-    from trainer.keras_model import KerasScorer
-    from trainer.stream import STREAM_RATE_HZ, active_rms
+    from trainer.data.augment import mix_power, to_log, to_power
+    from trainer.data.dataset import TESTING, VALIDATION, index_dataset, load_noise, noise_windows
+    from trainer.models.keras_model import KerasScorer
+    from trainer.recordings.replay import STREAM_RATE_HZ, active_rms
 
     split = TESTING if args.split == "test" else VALIDATION
     index = index_dataset(args.data, split_rule(args, args.model))

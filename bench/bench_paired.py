@@ -14,8 +14,8 @@ from pathlib import Path
 from bench.bench_anatomy import chosen_settings
 from bench.machine import describe
 from kwsapp.core.files import write_atomic
-from trainer.stream import read_truth, stream_eval
-from trainer.stream_scoring import paired_difference
+from trainer.recordings.replay import read_truth, stream_eval
+from trainer.recordings.scoring import paired_difference
 
 
 def main(argv=None) -> int:

@@ -57,12 +57,12 @@ def main() -> int:
     ap.add_argument("--k", type=int, nargs="*", default=[1, 2, 3], help="takes per command (none: the new-word part only)")
     ap.add_argument("--max-speakers", type=int, default=None)
     ap.add_argument("--others", type=int, default=300, help="other held-out speakers' clips scored for each speaker")
-    ap.add_argument("--epochs", type=int, default=None, help="default: trainer.personalize's for the model's kind")
+    ap.add_argument("--epochs", type=int, default=None, help="default: trainer.models.personalize's for the model's kind")
     ap.add_argument("--label-weight", type=float, default=None, help="the take's label's share of its target "
-                    "(default: trainer.personalize's)")
+                    "(default: trainer.models.personalize's)")
     ap.add_argument("--take-share", type=float, default=None, help="take windows an epoch, as a share of the replay's "
-                    "(default: trainer.personalize's)")
-    ap.add_argument("--learning-rate", type=float, default=None, help="default: trainer.personalize's")
+                    "(default: trainer.models.personalize's)")
+    ap.add_argument("--learning-rate", type=float, default=None, help="default: trainer.models.personalize's")
     ap.add_argument("--new-words", type=int, default=2, help="words of one's own taught per gathered speaker (0: skip)")
     ap.add_argument("--stream", default=str(REPO / "runs" / "streams" / "test"),
                     help="STEM of a test stream (STEM.wav, STEM.csv) for the new word's false alarms")
@@ -73,8 +73,8 @@ def main() -> int:
     from kwsapp.core.audio import read_wav
     from kwsapp.core.labels import COMMANDS
     from kwsapp.core.modelfolder import ModelFolder
-    from trainer.dataset import SplitRule, index_dataset, read_speaker_list
-    from trainer.personalize import personalize
+    from trainer.data.dataset import SplitRule, index_dataset, read_speaker_list
+    from trainer.models.personalize import personalize
 
     if args.write_speakers:
         chosen = eligible_speakers(index_dataset(args.data, SplitRule(use_lists=False)).clips, COMMANDS)
@@ -207,7 +207,7 @@ class Scorer:
 
 
 def recipe_of(args) -> dict:
-    """The fine-tune settings given on the command line (the others: trainer.personalize's defaults)."""
+    """The fine-tune settings given on the command line (the others: trainer.models.personalize's defaults)."""
     return {k: v for k, v in (("label_weight", args.label_weight), ("take_share", args.take_share),
                               ("learning_rate", args.learning_rate), ("epochs", args.epochs)) if v is not None}
 
@@ -223,10 +223,10 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     from kwsapp.core.audio import read_wav
     from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
     from kwsapp.core.modelfolder import ModelFolder
-    from trainer.dataset import SplitRule, index_dataset
-    from trainer.personalize import personalize
-    from trainer.stream import WavFile, decide, model_scores, read_truth
-    from trainer.stream_scoring import in_reach, score_detections
+    from trainer.data.dataset import SplitRule, index_dataset
+    from trainer.models.personalize import personalize
+    from trainer.recordings.replay import WavFile, decide, model_scores, read_truth
+    from trainer.recordings.scoring import in_reach, score_detections
 
     gathered = Path(args.gathered)
     stream_wav, stream_csv = Path(args.stream + ".wav"), Path(args.stream + ".csv")

@@ -3,7 +3,7 @@
     python -m bench.bench_submit [--clips 5000] [--model assets/default_model] [--workers N]
 
 Writes a test folder of generated 1-s, 16 kHz clips (tone bursts in noise), then times
-1. kwsapp: trainer.submit.write_submission (parallel features, large batches, compiled model);
+1. kwsapp: trainer.evaluation.submit.write_submission (parallel features, large batches, compiled model);
 2. the notebook: its test_data_generator (pad_audio, signal.resample, log_specgram per file) and
    model.predict on batches of 32, with its three bugs fixed so it runs (Windows path split,
    ``raise StopIteration``, the undefined ``fname``) and nothing else changed.
@@ -49,9 +49,9 @@ def main() -> int:
 
     import pandas as pd
 
-    from trainer.extract import default_workers
-    from trainer.keras_model import KerasScorer
-    from trainer.submit import write_submission
+    from trainer.data.extract import default_workers
+    from trainer.evaluation.submit import write_submission
+    from trainer.models.keras_model import KerasScorer
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -68,8 +68,8 @@ def main() -> int:
     from bench.machine import describe
     from kwsapp.core.audio import WavFile
     from kwsapp.engine.window import load_scorer
-    from trainer.stream import announcements, model_scores, read_truth
-    from trainer.stream_scoring import paired_difference, score_detections, speaker_intervals
+    from trainer.recordings.replay import announcements, model_scores, read_truth
+    from trainer.recordings.scoring import paired_difference, score_detections, speaker_intervals
 
     small, verifier = load_scorer(args.small), load_scorer(args.verifier)
     assert small.labels == verifier.labels, "the two models must have the same labels"

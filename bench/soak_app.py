@@ -63,7 +63,7 @@ raise SystemExit(main(sys.argv[1:]))
 
 def desk_recording(workdir: Path) -> tuple[np.ndarray, int, int]:
     """A minute at a desk: a word every 3 s over noise, most of them commands; (wave, rate, commands in it)."""
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     n = int(LOOP_SECONDS // WORD_EVERY_S)
     words = [OTHER_WORDS[i // 5 % len(OTHER_WORDS)] if i % 5 == 4 else COMMANDS[i % len(COMMANDS)] for i in range(n)]

@@ -33,7 +33,7 @@ def main() -> int:
     try:
         from kwsapp.core.audio import read_wav
         from kwsapp.core.labels import COMMANDS
-        from trainer.dataset import SplitRule, index_dataset
+        from trainer.data.dataset import SplitRule, index_dataset
 
         split = ["--split-salt", "kwsapp", "--test-percent", "15"]
         test = index_dataset(args.data, SplitRule(testing_percent=15, salt="kwsapp")).split("testing")

@@ -3,7 +3,7 @@
 # `bash scripts/gather_data.sh`) plus synthetic espeak-ng speech; then its clip accuracy on both folders' held-out
 # speakers, and its streaming figures.
 #   bash scripts/train_default_model.sh [OUT_DIR]
-# The "live" recipe (trainer/config.py: the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, every
+# The "live" recipe (trainer/models/config.py: the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks, every
 # command drawn equally often, a cosine learning rate over 40 epochs, keeping the epoch with the best validation
 # accuracy), seed 0. Run again after an interruption (or the end of a session): finished models are kept and an
 # interrupted one resumes from its last finished epoch.

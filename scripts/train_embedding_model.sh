@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A model of the speech-embedding kind, as bundled: the pretrained front-end's embeddings of every clip computed once
-# (runs/emb_cache), a small head trained on them (trainer.embedding_head), the wide DS-CNN as its verifier, and the
+# (runs/emb_cache), a small head trained on them (trainer.models.embedding_head), the wide DS-CNN as its verifier, and the
 # decision settings and the verifier's threshold chosen on the validation stream (stream-sweep).
 #   bash scripts/train_embedding_model.sh [OUT]      (default runs/embedding_model)
 # Needs the gathered recordings (scripts/gather_data.sh), the synthetic set and the validation stream
@@ -16,7 +16,7 @@ SEED=${SEED:-0}
 PY=${PY:-.venv/bin/python}
 [ -f "$GATHERED/gather_manifest.csv" ] || { echo "error: $GATHERED: run bash scripts/gather_data.sh first" >&2; exit 2; }
 [ -f runs/streams/cval.csv ] || bash scripts/make_runs.sh
-[ -f "$OUT/model.tflite" ] || $PY -m trainer.embedding_head --data "$SAMPLE" "$GATHERED" "$SYNTH" --out "$OUT" \
+[ -f "$OUT/model.tflite" ] || $PY -m trainer.models.embedding_head --data "$SAMPLE" "$GATHERED" "$SYNTH" --out "$OUT" \
     --epochs 40 --seed "$SEED" ${NEGATIVES:+--negatives-ratio "$NEGATIVES"}
 if [ ! -f "$OUT/verifier.json" ]; then
     rm -rf "$OUT/verifier"

@@ -22,11 +22,11 @@ def test_bundled_model_folder_is_complete():
 @pytest.mark.slow
 @pytest.mark.shared
 def test_bundled_model_on_held_out_real_speakers(shared_sample):
-    from trainer.cache import FeatureCache
-    from trainer.dataset import SplitRule
-    from trainer.evaluate import evaluate
-    from trainer.keras_model import KerasScorer
-    from trainer.sources import eval_set, load_source
+    from trainer.data.cache import FeatureCache
+    from trainer.data.dataset import SplitRule
+    from trainer.data.sources import eval_set, load_source
+    from trainer.evaluation.evaluate import evaluate
+    from trainer.models.keras_model import KerasScorer
 
     predictor = KerasScorer(BUNDLED)
     rule = SplitRule(**json.loads((BUNDLED / "training.json").read_text())["split_rule"])

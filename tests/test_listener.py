@@ -41,9 +41,9 @@ def embedding_model(tmp_path_factory):
     from kwsapp.core.labels import LABELS
     from kwsapp.core.modelfolder import write_json_atomic
     from kwsapp.engine.speech_embedding import FrontEndSettings, write_frontend
-    from trainer.embedding_head import head_model
-    from trainer.keras_model import export_litert
-    from trainer.tf_setup import import_tensorflow
+    from trainer.models.embedding_head import head_model
+    from trainer.models.keras_model import export_litert
+    from trainer.models.tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras
@@ -106,8 +106,8 @@ def test_the_app_and_stream_eval_announce_the_same_words_at_the_same_times(tmp_p
     """The app's worker, fed from its ring buffer in the pieces the microphone gives, and stream-eval on the file."""
     from kwsapp.core.ringbuffer import AudioRingBuffer
     from kwsapp.gui.workers import InferenceWorker
-    from trainer.stream import stream_eval
-    from trainer.synth import spoken_sequence
+    from trainer.data.synth import spoken_sequence
+    from trainer.recordings.replay import stream_eval
 
     model = tmp_path / "m"
     shutil.copytree(BUNDLED_MODEL, model)

@@ -12,7 +12,7 @@ BUNDLED = BUNDLED_MODEL
 
 def test_litert_and_keras_scorers_agree_on_the_bundled_model():
     from kwsapp.engine.window import LiteRtScorer, load_scorer
-    from trainer.keras_model import KerasScorer
+    from trainer.models.keras_model import KerasScorer
 
     lite, keras_fn = LiteRtScorer(BUNDLED), KerasScorer(BUNDLED)
     assert lite.labels == keras_fn.labels and lite.settings == keras_fn.settings
@@ -62,8 +62,8 @@ def test_a_broken_tflite_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("runtime", ["litert", "keras"])
 def test_the_listener_announces_spoken_commands_in_order(tmp_path, needs_espeak, runtime):
-    from trainer.stream import listener_for
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
+    from trainer.recordings.replay import listener_for
 
     words = ["yes", "stop", "right", "down"]
     onsets_s = [1.5, 4.0, 6.5, 9.0]

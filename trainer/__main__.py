@@ -1,3 +1,3 @@
-from .cli import run
+from trainer.cli.main import run
 
 run()

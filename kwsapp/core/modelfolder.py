@@ -34,7 +34,7 @@ METRICS_FILE = "metrics.json"
 # a second, larger model that checks each announcement (optional): {"folder": "verifier", "threshold": 0.5}
 VERIFIER_FILE = "verifier.json"
 HISTORY_FILE = "history.csv"
-# a small sample of the training features (optional; trainer.replay), for fine-tuning where the data is not
+# a small sample of the training features (optional; trainer.models.replay_set), for fine-tuning where the data is not
 REPLAY_FILE = "replay.npz"
 # in a folder still being written (a fine-tune killed before it finished leaves it): never a model
 INCOMPLETE_FILE = ".incomplete"

@@ -1,5 +1,5 @@
 """The incremental kind: scores of a stream, 4 feature frames at a time, by a model folder's ``stream_step.tflite``
-(written by ``python -m trainer export-stream`` for a ``dscnn_stream`` model; trainer.streaming says how it works).
+(written by ``python -m trainer export-stream`` for a ``dscnn_stream`` model; trainer.models.incremental says how it works).
 Qt-free and TensorFlow-free. ``IncrementalSource`` is this kind's part of the Listener."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The spectrogram kind of model: the folder's ``model.tflite`` on the log spectrogram of the last 1-s window
 (kwsapp.core.features), run by LiteRT; and the verifier, a second such model that checks announcements.
-Qt-free and TensorFlow-free. (The Keras side, for training and evaluation, is trainer.keras_model; its
+Qt-free and TensorFlow-free. (The Keras side, for training and evaluation, is trainer.models.keras_model; its
 ``KerasScorer`` has the same interface: ``labels``, ``settings``, ``__call__(features) -> scores``.)
 
 ``WindowSource`` is this kind's part of the Listener (kwsapp.engine.listener): audio in, one row of scores every

@@ -87,7 +87,7 @@ class ExportDialog(QDialog):
         if not (self.data.text().strip() and self.model.text().strip() and self.out.text().strip()):
             self.status.setText("Choose the data folder, the model and the output file first.")
             return False
-        from trainer.submit import SubmitError, test_audio_dir
+        from trainer.evaluation.submit import SubmitError, test_audio_dir
 
         try:  # checked here, at once, rather than by the export process seconds later
             test_audio_dir(self.data.text().strip())

@@ -123,7 +123,7 @@ class FinetuneDialog(QDialog):
 
 
 def describe(r: dict) -> str:
-    from trainer.personalize import figures_text as fig
+    from trainer.models.personalize import figures_text as fig
 
     new = f" New words: {', '.join(r['new_words'])}." if r.get("new_words") else ""
     return (f"Your held-back takes ({r['held_back']}): before {fig(r['before'])}; after {fig(r['after'])}.{new} "

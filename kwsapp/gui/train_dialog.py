@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from trainer.recipes import CHECKPOINT_DIR, RECIPE_HELP, RECIPES, WIDTHS
+from trainer.models.recipes import CHECKPOINT_DIR, RECIPE_HELP, RECIPES, WIDTHS
 
 from ..core.labels import LABELS
 from ..core.modelfolder import HISTORY_FILE, KERAS_FILE, METRICS_FILE

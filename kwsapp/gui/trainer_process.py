@@ -11,15 +11,13 @@ import os
 import re
 import signal
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
-# the folder holding the product's packages (the clone, or site-packages): kwsapp and trainer are installed side by side
-PACKAGES_ROOT = Path(__file__).resolve().parents[2]
-# Isolated mode (-I): neither the working directory, nor PYTHONPATH, nor the user's site folder comes first on the
-# path, so a trainer/ folder where the app was started can never run in place of the product's.
-BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv.pop(1)); from trainer.cli import run; run()"
+# Isolated mode (-I): neither the working directory, nor PYTHONPATH, nor the user's site folder is on the path, so a
+# trainer/ folder where the app was started can never run in place of the product's; the product's trainer is found
+# where it is installed beside kwsapp (pip install, or setup.sh's editable install of the clone).
+TRAINER = ["-I", "-u", "-m", "trainer"]
 PROGRESS = re.compile(r"(\d+)/(\d+)")
 
 
@@ -44,7 +42,7 @@ class TrainerProcess(QObject):
         proc.finished.connect(self._finished)
         proc.errorOccurred.connect(self._error)
         self.proc, self._partial, self.last_lines = proc, "", []
-        proc.start(sys.executable, ["-I", "-u", "-c", BOOTSTRAP, str(PACKAGES_ROOT), *map(str, args)])
+        proc.start(sys.executable, [*TRAINER, *map(str, args)])
 
     @property
     def running(self) -> bool:

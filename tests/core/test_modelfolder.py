@@ -58,7 +58,7 @@ def test_cli_names_the_features_file_and_exits_2(tmp_path):
 
 
 def test_a_truncated_keras_file_is_called_truncated_not_missing(tmp_path):
-    from trainer.keras_model import load_keras_model
+    from trainer.models.keras_model import load_keras_model
 
     folder = _copy(tmp_path)
     data = (folder / "model.keras").read_bytes()

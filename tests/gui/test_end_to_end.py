@@ -22,7 +22,7 @@ ONSETS_S = [1.0, 4.0, 7.0, 10.0]
 
 @pytest.mark.slow
 def test_spoken_words_reach_the_running_app(virtual_mic, tmp_path, needs_espeak):
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     wav = tmp_path / "words.wav"
     write_wav(wav, spoken_sequence(WORDS, ONSETS_S, 12.0, tmp_path), RATE_HZ)
@@ -73,7 +73,7 @@ def test_screenshot_shows_a_recognised_word(virtual_mic, tmp_path, needs_espeak)
     """--quit-after / --screenshot, with "yes" played so that it is announced just before the app quits."""
     import numpy as np
 
-    from trainer.synth import RATE_HZ, Speaker, speak_word
+    from trainer.data.synth import RATE_HZ, Speaker, speak_word
 
     word = speak_word("yes", Speaker("en-us", "m3", 50, 140), tmp_path)
     word = 0.5 * word / np.abs(word).max()

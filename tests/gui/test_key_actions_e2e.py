@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_a_spoken_up_presses_its_keys_in_another_window(virtual_mic, x_display, tmp_path, needs_espeak):
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     wav = tmp_path / "up.wav"
     write_wav(wav, spoken_sequence(["up"], [1.0], 4.0, tmp_path), RATE_HZ)

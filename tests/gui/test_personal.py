@@ -15,7 +15,7 @@ def test_record_then_finetune_then_switch(make_window, qtbot, tmp_path, monkeypa
     from kwsapp.core.ringbuffer import AudioRingBuffer
     from kwsapp.gui import dialog_openers
     from kwsapp.gui.recorder_dialog import GAP_MS, TAKE_S
-    from trainer.synth import RATE_HZ, Speaker, speak_word
+    from trainer.data.synth import RATE_HZ, Speaker, speak_word
 
     monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
     w = make_window()
@@ -80,7 +80,7 @@ def test_calibrate_to_my_room_in_the_app(make_window, qtbot, tmp_path, monkeypat
     from kwsapp.core.audio import write_wav
     from kwsapp.core.ringbuffer import AudioRingBuffer
     from kwsapp.gui import dialog_openers
-    from trainer.synth import RATE_HZ, Speaker, speak_word
+    from trainer.data.synth import RATE_HZ, Speaker, speak_word
 
     monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
     voice = Speaker("en-us", "m3", 50, 140)

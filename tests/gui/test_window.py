@@ -109,7 +109,7 @@ def test_device_choice_is_remembered(make_window, qtbot, settings_file):
 
 @pytest.fixture
 def spoken_stop(tmp_path, needs_espeak):
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     path = tmp_path / "stop.wav"
     write_wav(path, spoken_sequence(["stop"], [0.2], 1.0, tmp_path), RATE_HZ)
@@ -153,7 +153,7 @@ def test_audio_written_to_the_buffer_is_classified_and_announced(make_window, qt
     from PySide6.QtCore import QTimer
 
     from kwsapp.core.ringbuffer import AudioRingBuffer
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     w = make_window(detections_log=str(tmp_path / "log.jsonl"))
     qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)

@@ -6,7 +6,7 @@ import numpy as np
 from kwsapp.core.decisions import Decision
 from kwsapp.core.labels import LABELS
 from kwsapp.engine.listener import Hop
-from trainer.anatomy import anatomy, anatomy_table
+from trainer.recordings.anatomy import anatomy, anatomy_table
 
 
 def hop(t_s, label, held="", new=False, announced=None, score=0.7):

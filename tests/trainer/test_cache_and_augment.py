@@ -7,7 +7,7 @@ import numpy as np
 from kwsapp.core.features import DEFAULT_SETTINGS as S
 from kwsapp.core.features import features_from_wave, log_specgram
 from tests.helpers import make_tone_dataset, tone
-from trainer.augment import (
+from trainer.data.augment import (
     AugmentSettings,
     apply_gain_db,
     augment_batch,
@@ -16,9 +16,9 @@ from trainer.augment import (
     to_log,
     to_power,
 )
-from trainer.cache import FeatureCache
-from trainer.dataset import SplitRule, index_dataset
-from trainer.sources import load_source
+from trainer.data.cache import FeatureCache
+from trainer.data.dataset import SplitRule, index_dataset
+from trainer.data.sources import load_source
 
 
 def test_bad_wavs_are_skipped_counted_and_named(tmp_path):
@@ -67,7 +67,7 @@ def test_cache_second_run_computes_nothing_and_sees_changes(tmp_path):
 
 
 def test_parallel_extraction_equals_serial(tmp_path):
-    from trainer.extract import iter_feature_chunks
+    from trainer.data.extract import iter_feature_chunks
 
     root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700, "up": 900}, [f"{i:08x}" for i in range(6)])
     paths = sorted(str(p) for p in (root / "train" / "audio").glob("*/*.wav") if "_background" not in str(p))
@@ -125,7 +125,7 @@ def test_augment_batch_changes_speech_but_keeps_shape():
 
 
 def test_spec_masks_set_whole_bands_and_runs_to_the_clip_mean():
-    from trainer.augment import spec_masks
+    from trainer.data.augment import spec_masks
 
     rng = np.random.default_rng(3)
     x = np.stack([log_specgram(tone(f, 8000) + rng.normal(0, 0.01, 8000).astype(np.float32)) for f in (300, 900)])
@@ -178,7 +178,7 @@ def test_a_full_disk_is_a_one_line_error_and_leaves_no_temporary_file(tmp_path):
 
     import pytest
 
-    from trainer.cache import CacheError
+    from trainer.data.cache import CacheError
 
     root = make_tone_dataset(tmp_path / "d", {"yes": 500, "no": 700}, [f"{i:08x}" for i in range(40)])
     ix = index_dataset(root)

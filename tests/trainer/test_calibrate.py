@@ -7,7 +7,7 @@ import numpy as np
 
 from kwsapp.core.decisions import DecisionSettings, RecognizeCommands, format_command_thresholds
 from kwsapp.core.labels import LABELS
-from trainer.calibrate import announcements_per_label, choose_thresholds
+from trainer.recordings.calibrate import announcements_per_label, choose_thresholds
 
 HOP_MS = 500.0
 
@@ -56,7 +56,7 @@ def test_calibration_meets_the_budget_it_was_given_on_a_scripted_room():
 def test_the_cli_keeps_the_thresholds_where_the_app_reads_them(tmp_path, monkeypatch, needs_espeak):
     from kwsapp.core.audio import write_wav
     from tests.helpers import REPO, run_cli
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     room = tmp_path / "room.wav"
     write_wav(room, (np.random.default_rng(0).normal(0, 0.003, 70 * RATE_HZ)).astype(np.float32), RATE_HZ)

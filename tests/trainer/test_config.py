@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from trainer.cli import build_parser
-from trainer.config import RECIPES, TrainConfig, default, resolve_recipe
+from trainer.cli.main import build_parser
+from trainer.models.config import RECIPES, TrainConfig, default, resolve_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 

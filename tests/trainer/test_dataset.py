@@ -5,7 +5,7 @@ import pytest
 
 from kwsapp.core.labels import LABELS, label_of_word
 from tests.helpers import make_tone_dataset
-from trainer.dataset import (
+from trainer.data.dataset import (
     MAX_NUM_WAVS_PER_CLASS,
     DatasetError,
     SplitRule,

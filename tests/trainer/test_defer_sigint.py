@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from trainer.interrupts import SigintLatch
+from trainer.models.interrupts import SigintLatch
 
 
 @pytest.fixture(autouse=True)

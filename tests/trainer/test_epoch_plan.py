@@ -5,12 +5,12 @@ import numpy as np
 from kwsapp.core.features import DEFAULT_SETTINGS
 from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
 from tests.helpers import make_tone_dataset
-from trainer.cache import FeatureCache
-from trainer.config import TrainConfig
-from trainer.dataset import TRAIN, UNUSED, SplitRule, index_dataset, keep_training_speakers
-from trainer.epochs import EpochPlan
-from trainer.sources import load_source
-from trainer.train import cosine_learning_rate
+from trainer.data.cache import FeatureCache
+from trainer.data.dataset import TRAIN, UNUSED, SplitRule, index_dataset, keep_training_speakers
+from trainer.data.epochs import EpochPlan
+from trainer.data.sources import load_source
+from trainer.models.config import TrainConfig
+from trainer.models.train import cosine_learning_rate
 
 SPEAKERS = [f"{i:08x}" for i in range(0, 40 * 7919, 7919)]
 
@@ -123,7 +123,7 @@ def test_balanced_commands_draw_the_same_count_of_every_command_afresh_each_epoc
 def test_replicas_share_out_each_batch_row_by_row(tmp_path):
     """Multi-worker training: replica r of R prepares rows r, r + R, ... of every batch; together they are the batch,
     and the whole batch (R = 1) is what one machine trains on."""
-    from trainer.epochs import make_training_dataset
+    from trainer.data.epochs import make_training_dataset
 
     sources = [_source(tmp_path / "d", {"yes": 300, "no": 500, "bed": 900}, 2, tmp_path)]
     cfg = TrainConfig(data=["d"], out="m", batch_size=16, augment=False)

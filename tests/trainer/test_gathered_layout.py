@@ -10,9 +10,9 @@ from kwsapp.core.audio import fix_length, write_wav
 from kwsapp.core.features import DEFAULT_SETTINGS, features_from_wave
 from kwsapp.core.labels import COMMANDS
 from tests.helpers import make_tone_dataset, run_cli, tone
-from trainer.cache import FeatureCache
-from trainer.dataset import SplitRule, index_dataset
-from trainer.sources import load_source
+from trainer.data.cache import FeatureCache
+from trainer.data.dataset import SplitRule, index_dataset
+from trainer.data.sources import load_source
 
 SPEAKERS = [f"{i:08x}" for i in range(0, 60 * 7919, 7919)]
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from trainer.models import ARCHS, build_model
+from trainer.models.architectures import ARCHS, build_model
 
 
 @pytest.mark.parametrize("arch", ARCHS)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def make_takes(root, tmp_path, words: dict[str, int]):
-    from trainer.synth import RATE_HZ, Speaker, speak_word
+    from trainer.data.synth import RATE_HZ, Speaker, speak_word
 
     voice = Speaker("en-us", "f2", 60, 150)  # one user
     for word, n in words.items():
@@ -61,7 +61,7 @@ def test_personalize_adds_a_word_and_writes_both_figures(tmp_path, needs_espeak)
 def test_a_word_of_ones_own_alone_does_not_take_every_word_for_itself(tmp_path, needs_espeak):
     """Takes of a new word and nothing else: the replay set in the model folder keeps the other words as they were
     (without it the model soon hears the new word in everything)."""
-    from trainer.replay import read_replay
+    from trainer.models.replay_set import read_replay
 
     bundled = REPO / "assets" / "default_model"
     replay = read_replay(bundled)
@@ -83,8 +83,8 @@ def test_a_full_disk_leaves_no_folder_that_loads_and_names_the_file_that_failed(
     import errno
     import shutil
 
+    import trainer.models.personalize as p
     from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-    from trainer import personalize as p
 
     takes, out = tmp_path / "takes", tmp_path / "models" / "mine"
     make_takes(takes, tmp_path, {"yes": 2})
@@ -108,7 +108,7 @@ def test_a_full_disk_leaves_no_folder_that_loads_and_names_the_file_that_failed(
     with pytest.raises(p.PersonalizeError):
         monkeypatch.setattr(p, "write_litert", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")),
                             raising=False)
-        monkeypatch.setattr("trainer.train.write_litert", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
+        monkeypatch.setattr("trainer.models.train.write_litert", lambda *a: (_ for _ in ()).throw(OSError(errno.EIO, "I/O")))
         p.personalize(REPO / "assets" / "default_model", takes, out, epochs=1)
     left = list((tmp_path / "models").iterdir())
     assert len(left) == 1 and left[0].name.startswith(".mine.partial-") and (left[0] / "model.keras").is_file()
@@ -140,10 +140,10 @@ def test_a_speech_embedding_model_fine_tunes_its_head_alone(tmp_path, needs_espe
     from kwsapp.core.labels import LABELS
     from kwsapp.core.modelfolder import ModelFolder, write_json_atomic
     from kwsapp.engine.speech_embedding import FrontEndSettings, write_frontend
-    from trainer.embedding_head import head_model
-    from trainer.keras_model import export_litert
-    from trainer.personalize_embedding import write_replay
-    from trainer.tf_setup import import_tensorflow
+    from trainer.models.embedding_head import head_model
+    from trainer.models.keras_model import export_litert
+    from trainer.models.personalize_embedding import write_replay
+    from trainer.models.tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras

@@ -48,7 +48,7 @@ def test_synth_layout(synth_root):
 
 
 def test_synth_is_deterministic(tmp_path, needs_espeak):
-    from trainer.synth import synthesize
+    from trainer.data.synth import synthesize
 
     a = synthesize(tmp_path / "a", per_word=3, test_clips=4, seed=5, words=("yes", "cat"), progress=False, noise_seconds=3)
     b = synthesize(tmp_path / "b", per_word=3, test_clips=4, seed=5, words=("yes", "cat"), progress=False, noise_seconds=3)
@@ -63,7 +63,7 @@ def test_synth_is_deterministic(tmp_path, needs_espeak):
 def test_words_added_at_the_end_leave_the_others_training_clips_alone(tmp_path, needs_espeak):
     """What `synth --near-misses` relies on: a set with the near misses is the same set plus their folders, so
     a model trained on it can be compared with one trained without them."""
-    from trainer.synth import NEAR_MISSES, synthesize
+    from trainer.data.synth import NEAR_MISSES, synthesize
 
     kw = dict(per_word=3, test_clips=2, seed=5, progress=False, noise_seconds=3)
     synthesize(tmp_path / "a", words=("yes", "cat"), **kw)
@@ -79,7 +79,7 @@ def test_words_added_at_the_end_leave_the_others_training_clips_alone(tmp_path, 
 
 def test_near_misses_are_other_words():
     from kwsapp.core.labels import KAGGLE_WORDS, UNKNOWN, label_of_word
-    from trainer.synth import NEAR_MISSES
+    from trainer.data.synth import NEAR_MISSES
 
     assert len(set(NEAR_MISSES)) == len(NEAR_MISSES) == 40
     assert all(w.isalpha() and w.islower() and label_of_word(w) == UNKNOWN for w in NEAR_MISSES)
@@ -106,7 +106,7 @@ def test_model_folder_contents(trained_model, synth_root):
 def test_training_repeats_to_the_bit_for_a_seed(trained_model, synth_root, tmp_path):
     """The same command and seed give the same weights (what lets scripts/train_default_model.sh reproduce the
     bundled model); another seed gives others."""
-    from trainer.keras_model import load_keras_model
+    from trainer.models.keras_model import load_keras_model
 
     def weights(folder):
         return load_keras_model(folder / "model.keras").get_weights()
@@ -151,8 +151,8 @@ def test_submit_writes_every_test_clip_once(trained_model, synth_root, tmp_path)
 
 
 def test_submission_rows_survive_commas_quotes_and_newlines_in_file_names(trained_model, synth_root, tmp_path):
-    from trainer.keras_model import KerasScorer
-    from trainer.submit import write_submission
+    from trainer.evaluation.submit import write_submission
+    from trainer.models.keras_model import KerasScorer
 
     clips = sorted((synth_root / "test" / "audio").glob("*.wav"))[:4]
     names = ["a,b.wav", 'say "yes".wav', "two\nlines.wav", "plain.wav"]
@@ -177,7 +177,7 @@ def test_predict_prints_label_and_score(trained_model, synth_root):
         name, label, score = line.rsplit(" ", 2)
         assert name == str(clip) and label in LABELS and 0 <= float(score) <= 1
     # with model.tflite in the folder, predict runs LiteRT and never imports TensorFlow (seconds saved)
-    code = ("import sys; from trainer.cli import main; rc = main(['predict', '--model', sys.argv[1], sys.argv[2]]); "
+    code = ("import sys; from trainer.cli.main import main; rc = main(['predict', '--model', sys.argv[1], sys.argv[2]]); "
             "print('tensorflow' in sys.modules, rc)")
     r = subprocess.run([sys.executable, "-c", code, str(trained_model), str(clips[0])], capture_output=True, text=True,
                        cwd=REPO, timeout=120)
@@ -185,8 +185,8 @@ def test_predict_prints_label_and_score(trained_model, synth_root):
 
 
 def test_interrupted_export_leaves_nothing(trained_model, synth_root, tmp_path):
-    from trainer.keras_model import KerasScorer
-    from trainer.submit import write_submission
+    from trainer.evaluation.submit import write_submission
+    from trainer.models.keras_model import KerasScorer
 
     predictor = KerasScorer(trained_model)
     real_scores = predictor.scores
@@ -201,7 +201,7 @@ def test_interrupted_export_leaves_nothing(trained_model, synth_root, tmp_path):
     predictor.scores = interrupted
     out = tmp_path / "sub.csv"
     out.write_text("previous,file\n")
-    from trainer import submit as submit_mod
+    import trainer.evaluation.submit as submit_mod
 
     with pytest.raises(KeyboardInterrupt):
         # small chunks so the interruption falls in the middle of the export
@@ -271,13 +271,13 @@ def test_cli_errors_are_one_line(tmp_path):
 
 def test_distillation_targets_mix_the_label_and_the_teachers_scores(trained_model, synth_root):
     from kwsapp.core.features import DEFAULT_SETTINGS
-    from trainer.config import TrainConfig
-    from trainer.dataset import TRAIN
-    from trainer.distill import Teachers, check_teachers
-    from trainer.epochs import make_training_dataset
-    from trainer.keras_model import KerasScorer
-    from trainer.sources import noise_features
-    from trainer.train import load_sources
+    from trainer.data.dataset import TRAIN
+    from trainer.data.epochs import make_training_dataset
+    from trainer.data.sources import noise_features
+    from trainer.models.config import TrainConfig
+    from trainer.models.distill import Teachers, check_teachers
+    from trainer.models.keras_model import KerasScorer
+    from trainer.models.train import load_sources
 
     cfg = TrainConfig(data=[str(synth_root)], out="unused", seed=4, teacher_weight=0.3, progress=False)
     sources = load_sources(cfg)
@@ -311,9 +311,9 @@ def test_dscnn_trains_and_exports(synth_root, trained_model, tmp_path):
 
 
 def test_training_on_a_full_disk_leaves_no_half_model_folder(synth_root, tmp_path, monkeypatch):
-    from trainer import train as train_mod
-    from trainer.config import TrainConfig
-    from trainer.train import TrainError
+    import trainer.models.train as train_mod
+    from trainer.models.config import TrainConfig
+    from trainer.models.train import TrainError
 
     # too little space from the start: refused before anything is written
     small = tmp_path / "small"
@@ -341,8 +341,8 @@ def test_training_on_a_full_disk_leaves_no_half_model_folder(synth_root, tmp_pat
 
 def test_the_export_runs_litert_without_tensorflow_and_gives_keras_labels(trained_model, synth_root, tmp_path):
     from kwsapp.engine.window import load_scorer
-    from trainer.keras_model import KerasScorer
-    from trainer.submit import write_submission
+    from trainer.evaluation.submit import write_submission
+    from trainer.models.keras_model import KerasScorer
 
     a, b = tmp_path / "keras.csv", tmp_path / "litert.csv"
     write_submission(KerasScorer(trained_model), synth_root, a, workers=1, progress=False)
@@ -351,7 +351,7 @@ def test_the_export_runs_litert_without_tensorflow_and_gives_keras_labels(traine
     assert len(ka) == len(list((synth_root / "test" / "audio").glob("*.wav"))) > 50
     assert (ka["label"] == kb["label"]).all()  # the same labels on every clip
     # the command line takes LiteRT when the folder has model.tflite, and never imports TensorFlow then
-    code = ("import sys; from trainer.cli import main; rc = main(['submit', '--data', sys.argv[1], '--model', sys.argv[2], "
+    code = ("import sys; from trainer.cli.main import main; rc = main(['submit', '--data', sys.argv[1], '--model', sys.argv[2], "
             "'--out', sys.argv[3], '--workers', '1']); print('tensorflow' in sys.modules, rc)")
     r = subprocess.run([sys.executable, "-c", code, str(synth_root), str(trained_model), str(tmp_path / "cli.csv")],
                        capture_output=True, text=True, cwd=REPO, timeout=300)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import run_cli
-from trainer.stream_scoring import (
+from trainer.recordings.scoring import (
     EARLY_S,
     LATE_S,
     paired_difference,
@@ -212,7 +212,7 @@ def test_make_stream_then_stream_eval(synth_root, tmp_path):
 def test_stream_eval_finds_words_spoken_at_known_times(tmp_path, needs_espeak):
     """A stream with a known answer: four espeak-ng commands, 3 s apart, over noise."""
     from kwsapp.core.audio import write_wav
-    from trainer.synth import RATE_HZ, spoken_sequence
+    from trainer.data.synth import RATE_HZ, spoken_sequence
 
     words, onsets = ["yes", "stop", "right", "down"], [1.0, 4.0, 7.0, 10.0]
     wave = spoken_sequence(words, onsets, 13.0, tmp_path)
@@ -233,8 +233,8 @@ def test_stream_errors_are_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_make_stream_is_the_same_whatever_its_block_size(synth_root, tmp_path, monkeypatch):
-    from trainer import stream as stream_mod
-    from trainer.dataset import SplitRule
+    import trainer.recordings.replay as stream_mod
+    from trainer.data.dataset import SplitRule
 
     def make(name, block_s):
         monkeypatch.setattr(stream_mod, "BLOCK_S", block_s)

@@ -18,13 +18,13 @@ from tests.helpers import run_cli
 def stream_model(tmp_path_factory):
     """An untrained dscnn_stream model with made-up normalisation statistics (so that every layer matters), and its
     step."""
-    from trainer.tf_setup import import_tensorflow
+    from trainer.models.tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras
 
-    from trainer.models import build_model
-    from trainer.streaming import export_step
+    from trainer.models.architectures import build_model
+    from trainer.models.incremental import export_step
 
     folder = tmp_path_factory.mktemp("stream_model")
     model = build_model("dscnn_stream", DEFAULT_SETTINGS.shape, len(LABELS))
@@ -41,7 +41,7 @@ def stream_model(tmp_path_factory):
 
 
 def test_the_step_gives_the_whole_models_scores_on_the_same_frames(stream_model):
-    from trainer.streaming import check_step
+    from trainer.models.incremental import check_step
 
     assert check_step(stream_model, seconds=2.0) < 1e-4
 
@@ -61,7 +61,7 @@ def test_the_live_path_at_the_feature_rate_computes_the_recordings_own_frames(st
     wave = np.random.default_rng(2).normal(0, 0.05, 3 * rate).astype(np.float32)
     write_wav(tmp_path / "r.wav", wave, rate)
     from kwsapp.engine.listener import open_listener
-    from trainer.stream import hop_arrays, listen
+    from trainer.recordings.replay import hop_arrays, listen
 
     listener = open_listener(stream_model, rate, runtime="incremental")
     _, times, scores, _ = hop_arrays(listener, listen(listener, WavFile(tmp_path / "r.wav")))

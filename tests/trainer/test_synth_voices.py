@@ -1,4 +1,4 @@
-"""Synthetic voices at scale: festival's voices and the vocal-tract warp (trainer.synth)."""
+"""Synthetic voices at scale: festival's voices and the vocal-tract warp (trainer.data.synth)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ needs_festival = pytest.mark.skipif(shutil.which("text2wave") is None, reason="f
 
 
 def test_speakers_without_a_warp_keep_the_ids_earlier_datasets_were_written_with(needs_espeak):
-    from trainer.synth import Speaker, make_speakers
+    from trainer.data.synth import Speaker, make_speakers
 
     # the id of a plain espeak-ng speaker is the hash it always was, so runs/synth_bundle's speakers keep their split
     assert Speaker("en-us", "m3", 50, 140).id == "b2ad7b0c"
@@ -23,7 +23,7 @@ def test_speakers_without_a_warp_keep_the_ids_earlier_datasets_were_written_with
 
 
 def test_a_warp_above_one_shortens_the_word_and_raises_its_spectrum(tmp_path, needs_espeak):
-    from trainer.synth import RATE_HZ, Speaker, speak_word
+    from trainer.data.synth import RATE_HZ, Speaker, speak_word
 
     plain = speak_word("seven", Speaker("en-us", "m3", 50, 140), tmp_path)
     warped = speak_word("seven", Speaker("en-us", "m3", 50, 140, warp=1.25), tmp_path)
@@ -38,7 +38,7 @@ def test_a_warp_above_one_shortens_the_word_and_raises_its_spectrum(tmp_path, ne
 
 @needs_festival
 def test_festival_voices_speak_a_word_at_the_asked_tempo_and_pitch(tmp_path):
-    from trainer.synth import FESTIVAL_VOICES, RATE_HZ, Speaker, speak_word
+    from trainer.data.synth import FESTIVAL_VOICES, RATE_HZ, Speaker, speak_word
 
     for voice in FESTIVAL_VOICES:
         x = speak_word("stop", Speaker(voice, "", 50, 150, "festival"), tmp_path)
@@ -50,8 +50,8 @@ def test_festival_voices_speak_a_word_at_the_asked_tempo_and_pitch(tmp_path):
 
 @needs_festival
 def test_a_festival_dataset_is_written_in_the_kaggle_layout(tmp_path):
-    from trainer.dataset import SplitRule, index_dataset
-    from trainer.synth import synthesize
+    from trainer.data.dataset import SplitRule, index_dataset
+    from trainer.data.synth import synthesize
 
     info = synthesize(tmp_path / "f", per_word=3, test_clips=2, seed=1, words=("go", "cat"), progress=False,
                       noise_seconds=3, engine="festival", warp_range=(0.9, 1.1), n_speakers=4)
@@ -61,7 +61,7 @@ def test_a_festival_dataset_is_written_in_the_kaggle_layout(tmp_path):
 
 
 def test_a_missing_engine_is_one_line(monkeypatch, tmp_path):
-    import trainer.synth as synth
+    import trainer.data.synth as synth
 
     monkeypatch.setattr(synth.shutil, "which", lambda name: None)
     with pytest.raises(synth.SynthError, match="festival is not installed"):

@@ -4,7 +4,7 @@
 3 s over background noise at a chosen SNR, and the true ``time_s,label,clip`` of each word (the time of
 the middle of the word's energy; the clip it came from). ``stream_eval`` slides the app's own path over it (the same feature
 function, the same LiteRT / Keras scorer, the same ``RecognizeCommands``) and scores the announcements by the
-rule in :mod:`trainer.stream_scoring`; ``sweep`` does it for a grid of decision settings.
+rule in :mod:`trainer.recordings.scoring`; ``sweep`` does it for a grid of decision settings.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, threshold_gr
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 from kwsapp.core.words import frame_energies, frame_length, loud_frames, word_span
-
-from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
-from .stream_scoring import score_detections, speaker_intervals
+from trainer.data.dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
+from trainer.recordings.scoring import score_detections, speaker_intervals
 
 STREAM_RATE_HZ = 16000
 
@@ -233,14 +232,13 @@ def read_truth(path) -> list[tuple[float, str, str]]:
 def listener_for(model_dir, rate_hz: int, hop_ms: float = DEFAULT_HOP_MS, runtime: str = "litert",
                  decisions: DecisionSettings = DecisionSettings(), verify_every_hop: bool = False):
     """The Listener (kwsapp.engine.listener) of a model folder for audio at ``rate_hz``; ``runtime`` keras runs the
-    folder's model.keras through the same path (trainer.keras_model.KerasScorer)."""
+    folder's model.keras through the same path (trainer.models.keras_model.KerasScorer)."""
     from kwsapp.engine.listener import Listener, open_listener
 
     if runtime != "keras":
         return open_listener(model_dir, rate_hz, decisions, hop_ms, runtime, verify_every_hop)
     from kwsapp.engine.window import WindowSource, load_verifier
-
-    from .keras_model import KerasScorer
+    from trainer.models.keras_model import KerasScorer
 
     return Listener(WindowSource(KerasScorer(model_dir), rate_hz, hop_ms), rate_hz, decisions, load_verifier(model_dir),
                     verify_every_hop)
@@ -318,7 +316,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
                 runtime: str = "litert", with_anatomy: bool = False) -> dict:
     """``runtime``: litert or keras (the model on 1-s windows every ``hop_ms``), or incremental (a streaming model's
     step every 40 ms, on features computed as the audio arrives; no verifier). ``with_anatomy``: where each lost word
-    was lost, and what each false alarm fired on (trainer.anatomy), under ``anatomy``."""
+    was lost, and what each false alarm fired on (trainer.recordings.anatomy), under ``anatomy``."""
     truth = read_truth(truth_csv)
     recording = WavFile(wav)
     listener = listener_for(model_dir, recording.sample_rate_hz, hop_ms, runtime, decisions)
@@ -331,7 +329,7 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
                   verifier=None if listener.verifier is None else {"threshold": listener.verifier.threshold},
                   detections=[{"time_s": round(t, 3), "label": lab} for t, lab in found])
     if with_anatomy:
-        from .anatomy import anatomy
+        from trainer.recordings.anatomy import anatomy
 
         result["anatomy"] = anatomy(hops, truth)
     return result

@@ -35,7 +35,7 @@ class CalibrationError(Exception):
 
 
 def announcements_per_label(labels, times_ms, scores, settings: DecisionSettings, verify=None) -> dict[str, int]:
-    from .stream import announcements
+    from trainer.recordings.replay import announcements
 
     counts: dict[str, int] = {}
     for _, label in announcements(labels, times_ms, scores, settings, verify):
@@ -95,8 +95,7 @@ def choose_thresholds(labels, room_times_ms, room_scores, room_hours: float, tak
 def calibrate(model_dir, room_wav, examples_dir, budget_per_hour: float = 1.0, lowest: float | None = None,
               hop_ms: float = DEFAULT_HOP_MS, settings: DecisionSettings | None = None) -> dict:
     from kwsapp.core.modelfolder import ModelFolder
-
-    from .stream import recording_hops
+    from trainer.recordings.replay import recording_hops
 
     settings = settings or DecisionSettings()
     lowest = settings.threshold if lowest is None else lowest

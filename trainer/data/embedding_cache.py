@@ -23,8 +23,7 @@ from kwsapp.core.audio import AudioError, read_wav, resample
 from kwsapp.core.files import write_atomic
 from kwsapp.engine.embedding import CLIP_BUFFER, clip_buffer
 from kwsapp.engine.speech_embedding import RATE_HZ, FrontEndSettings
-
-from .dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
+from trainer.data.dataset import NOISE_SEGMENTS, SplitRule, index_dataset, load_noise
 
 VERSION = 1
 NEGATIVES_VERSION = 2  # 2: their noise at the SNR of the placed word, as the other buffers' (1 took the whole clip's)
@@ -56,7 +55,7 @@ def _to_band16k(x: np.ndarray, rate: int, band_rate_hz: int) -> np.ndarray:
 
 
 def _rms(x: np.ndarray) -> float:
-    from .stream import active_rms
+    from trainer.recordings.replay import active_rms
 
     return active_rms(x, RATE_HZ)
 
@@ -125,8 +124,7 @@ def _work(args):
 
 def _silence(split: str, count: int, noise: _Noise, recipe: CacheRecipe, frontend_dir, windows: int) -> np.ndarray:
     from kwsapp.engine.speech_embedding import SpeechEmbedding
-
-    from .dataset import silence_gains
+    from trainer.data.dataset import silence_gains
 
     fe = SpeechEmbedding(frontend_dir)
     rng = np.random.default_rng([recipe.seed, 7, len(split)])

@@ -14,8 +14,7 @@ from pathlib import Path
 from kwsapp.core.files import write_atomic
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
 from kwsapp.engine.incremental import FRAMES_PER_STEP, STATE_NAMES, STEP_FILE
-
-from .models import STREAM_TIME_LAYERS
+from trainer.models.architectures import STREAM_TIME_LAYERS
 
 
 def step_model(model):
@@ -66,8 +65,7 @@ def step_model(model):
 def export_step(model_dir) -> Path:
     """Write ``MODEL_DIR/stream_step.tflite`` from its ``model.keras`` (a ``dscnn_stream`` model)."""
     from kwsapp.engine.litert import quiet_stderr
-
-    from .keras_model import load_keras_model
+    from trainer.models.keras_model import load_keras_model
 
     folder = ModelFolder.open(model_dir)
     step = step_model(load_keras_model(folder.keras_path))
@@ -87,8 +85,7 @@ def check_step(model_dir, seconds: float = 3.0, seed: int = 0) -> float:
     import numpy as np
 
     from kwsapp.engine.incremental import WARM_UP_STEPS, StreamStep
-
-    from .keras_model import KerasScorer
+    from trainer.models.keras_model import KerasScorer
 
     step, whole = StreamStep(model_dir), KerasScorer(model_dir)
     frames, bins = step.settings.shape

@@ -11,7 +11,7 @@
 - ``dscnn_stream``: ``dscnn_wide`` made streamable (as in google-research's kws_streaming): no padding in time, so
   each of the 16 time positions the blocks end with sees 38 frames of its own, and a stream can be scored by
   computing, every 4 frames (40 ms), one new position of each layer and averaging the last 16
-  (``trainer.streaming``); padded in frequency as the others.
+  (``trainer.models.incremental``); padded in frequency as the others.
 
 Other architectures tried for the live model (a low-resolution DS-CNN, a noise-floor channel, BC-ResNet) are in
 the git tag ``experiments-2026-12-02`` (commit 291929e); docs/experiments.md has their figures.
@@ -25,8 +25,7 @@ from keras import layers
 
 from kwsapp.core.features import DEFAULT_SETTINGS
 from kwsapp.core.labels import LABELS
-
-from .recipes import ARCHS
+from trainer.models.recipes import ARCHS
 
 SHAPE = DEFAULT_SETTINGS.shape  # (frames, bins) of the default features: 99 x 81
 N_CLASSES = len(LABELS)
@@ -83,7 +82,7 @@ def ds_cnn(input_shape=SHAPE, n_classes: int = N_CLASSES, width: float = 1, bloc
 # the DS-CNN variants: what each changes in ds_cnn
 DSCNN_VARIANTS = {"dscnn": {}, "dscnn_wide": dict(block_multiplier=3)}
 
-# dscnn_stream's layers in time: (name, kernel, stride), in order; trainer.streaming builds its step from these
+# dscnn_stream's layers in time: (name, kernel, stride), in order; trainer.models.incremental builds its step from these
 STREAM_TIME_LAYERS = (("conv", 10, 2), ("dw0", 3, 2), ("dw1", 3, 1), ("dw2", 3, 1), ("dw3", 3, 1))
 
 
@@ -95,7 +94,7 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 def ds_cnn_stream(input_shape=SHAPE, n_classes: int = N_CLASSES, width: float = 1, block_multiplier: int = 3,
                   body_only: bool = False):
-    """``dscnn_stream`` (see the module's text). Its layers are named, so that trainer.streaming can apply the same
+    """``dscnn_stream`` (see the module's text). Its layers are named, so that trainer.models.incremental can apply the same
     ones to a few frames at a time. ``body_only``: the layers up to the last block, as a list (for the step)."""
     c = int(round(32 * width))
     bins = input_shape[1]
@@ -136,7 +135,7 @@ BUILDERS = {
     "dscnn_wide": lambda shape, n, width: ds_cnn(shape, n, width, **DSCNN_VARIANTS["dscnn_wide"]),
     "dscnn_stream": ds_cnn_stream,
 }
-assert tuple(BUILDERS) == ARCHS, "trainer.recipes.ARCHS (what the app offers) names the same architectures"
+assert tuple(BUILDERS) == ARCHS, "trainer.models.recipes.ARCHS (what the app offers) names the same architectures"
 
 
 def build_model(arch: str, input_shape, n_classes: int, width: float = 1) -> keras.Model:

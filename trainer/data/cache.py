@@ -26,8 +26,7 @@ import numpy as np
 
 from kwsapp.core.features import FeatureSettings
 from kwsapp.core.modelfolder import write_json_atomic
-
-from .extract import iter_feature_chunks
+from trainer.data.extract import iter_feature_chunks
 
 # Bump when the feature code changes in a way the settings do not capture.
 CACHE_VERSION = 2

@@ -23,16 +23,15 @@ from kwsapp.core.modelfolder import (
     ModelFolder,
     write_json_atomic,
 )
-
-from .cache import FeatureCache
-from .config import CHECKPOINT_DIR, TrainConfig
-from .dataset import TESTING, TRAIN, VALIDATION, keep_training_speakers, leave_out_speakers
-from .distill import Teachers, check_teachers
-from .epochs import augment_settings, make_eval_dataset, make_training_dataset
-from .interrupts import SigintLatch
-from .replay import choose as choose_replay
-from .replay import write_replay
-from .sources import Source, eval_set, load_source, training_noise_bank
+from trainer.data.cache import FeatureCache
+from trainer.data.dataset import TESTING, TRAIN, VALIDATION, keep_training_speakers, leave_out_speakers
+from trainer.data.epochs import augment_settings, make_eval_dataset, make_training_dataset
+from trainer.data.sources import Source, eval_set, load_source, training_noise_bank
+from trainer.models.config import CHECKPOINT_DIR, TrainConfig
+from trainer.models.distill import Teachers, check_teachers
+from trainer.models.interrupts import SigintLatch
+from trainer.models.replay_set import choose as choose_replay
+from trainer.models.replay_set import write_replay
 
 MIN_FREE_MB = 64  # a model folder with its checkpoints takes a few MB; less free than this fails on the way
 BEST_FILE = "best.keras"
@@ -103,7 +102,7 @@ def save_inference_model(src: Path, dst: Path) -> None:
     """Write the model at ``src`` to ``dst`` without its optimizer state (a third of the size), atomically."""
     import keras
 
-    from .keras_model import load_keras_model
+    from trainer.models.keras_model import load_keras_model
 
     model = load_keras_model(src)  # compile=False: no optimizer
     write_atomic(dst, lambda tmp: keras.saving.save_model(model, tmp), suffix=".keras")
@@ -112,7 +111,7 @@ def save_inference_model(src: Path, dst: Path) -> None:
 def write_litert(model_dir) -> bool:
     """Add ``model.tflite`` (the live app's fast path) beside ``model.keras``; a failure is a warning only,
     the app then runs the Keras model."""
-    from .keras_model import export_litert
+    from trainer.models.keras_model import export_litert
 
     model_dir = Path(model_dir)
     try:
@@ -154,7 +153,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     t0 = time.time()
     chief = True
     if cfg.distribute == "multiworker":
-        from .multiworker import ClusterError, checkpoint_file, cluster_from_env
+        from trainer.models.multiworker import ClusterError, checkpoint_file, cluster_from_env
 
         try:
             kind, index, n_workers, chief = cluster_from_env()
@@ -168,13 +167,13 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     sources = load_sources(cfg)  # data problems are reported before TensorFlow loads
     out.mkdir(parents=True, exist_ok=True)
 
-    from .tf_setup import import_tensorflow
+    from trainer.models.tf_setup import import_tensorflow
 
     tf = import_tensorflow()
     strategy = distribution_strategy(cfg.distribute, tf)  # before TensorFlow makes any device
     import keras
 
-    from .models import build_model
+    from trainer.models.architectures import build_model
 
     keras.utils.set_random_seed(cfg.seed)
     settings = cfg.features
@@ -197,7 +196,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
         name = "MultiWorkerMirroredStrategy" if cfg.distribute == "multiworker" else type(strategy).__name__
         _log(f"tf.distribute: {name} over {strategy.num_replicas_in_sync} replica(s)")
     if cfg.distribute == "multiworker":
-        from .multiworker import ClusterError, fit_multiworker
+        from trainer.models.multiworker import ClusterError, fit_multiworker
 
         try:
             fit_multiworker(cfg, strategy, model, train_data, val_data, out, BEST_FILE, HISTORY_FILE, chief,
@@ -221,7 +220,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
     write_litert(out)
     ModelFolder.write_metadata(out, LABELS, settings)
     if cfg.arch == "dscnn_stream":
-        from .streaming import export_step
+        from trainer.models.incremental import export_step
 
         export_step(out)
     write_replay(out, *choose_replay(sources, train_data.plan, noise_bank, settings, cfg.seed))
@@ -231,7 +230,7 @@ def _train(cfg: TrainConfig, out: Path, ckpt: Path) -> dict:
 
 def distribution_strategy(spec: str, tf):
     """None for plain training; a MirroredStrategy over every local GPU ("mirrored") or over N logical CPU devices
-    ("cpu:N"); or a MultiWorkerMirroredStrategy from TF_CONFIG ("multiworker": trainer.multiworker trains under it,
+    ("cpu:N"); or a MultiWorkerMirroredStrategy from TF_CONFIG ("multiworker": trainer.models.multiworker trains under it,
     as Keras 3's fit does not run there, keras-team/keras#20585)."""
     if not spec:
         return None
@@ -342,9 +341,9 @@ def _training_record(cfg: TrainConfig, sources: list[Source], model, plan, secon
 
 def _evaluate_folder(out: Path, sources: list[Source]) -> dict:
     """The finished folder's metrics on the validation and test splits (metrics.json) and its pictures."""
-    from .evaluate import evaluate, format_metrics
-    from .keras_model import KerasScorer
-    from .plots import save_confusion, save_curves
+    from trainer.evaluation.evaluate import evaluate, format_metrics
+    from trainer.evaluation.plots import save_confusion, save_curves
+    from trainer.models.keras_model import KerasScorer
 
     predictor = KerasScorer(out)
     metrics = {"model": str(out)}

@@ -17,9 +17,8 @@ from kwsapp.core.features import FeatureSettings
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import REPLAY_FILE, ModelFolder, ModelFolderError
-
-from .dataset import silence_gains
-from .sources import features_at, silence_features
+from trainer.data.dataset import silence_gains
+from trainer.data.sources import features_at, silence_features
 
 PER_LABEL = 40
 LOW, STEP = -24.0, 48.0 / 255  # log power from -24 (below digital silence's -23.03) to +24, in 255 steps

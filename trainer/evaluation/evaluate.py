@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, UNKNOWN
-
-from .sources import EvalSet, Source
+from trainer.data.sources import EvalSet, Source
 
 
 def metrics_from_predictions(y_true: np.ndarray, y_pred: np.ndarray, labels=LABELS) -> dict:

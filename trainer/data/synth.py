@@ -24,8 +24,7 @@ from tqdm import tqdm
 
 from kwsapp.core.audio import read_wav, resample, write_wav
 from kwsapp.core.labels import BACKGROUND_NOISE_DIR, KAGGLE_WORDS, SILENCE, label_of_word
-
-from .dataset import TESTING, VALIDATION, which_set
+from trainer.data.dataset import TESTING, VALIDATION, which_set
 
 RATE_HZ = 16000
 VOICES = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029", "en-us-nyc")

@@ -29,9 +29,8 @@ from kwsapp.core.features import features_from_wave
 from kwsapp.core.labels import SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import INCOMPLETE_FILE, KERAS_FILE, REPLAY_FILE, TRAINING_FILE, VERIFIER_FILE, ModelFolder, write_json_atomic
 from kwsapp.core.words import word_window
-
-from .augment import AugmentSettings, augment_batch
-from .replay import read_replay
+from trainer.data.augment import AugmentSettings, augment_batch
+from trainer.models.replay_set import read_replay
 
 # the take's own label's share of its target, the old model's scores having the rest (a word of the user's own: all of
 # it, the old model knows nothing of it). Chosen with bench/bench_personalize.py (docs/experiments.md), with the rate.
@@ -160,7 +159,7 @@ def held_back_accuracy(score_fn, held, labels) -> float | None:
 
 
 def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> float:
-    from .stream import listen, listener_for
+    from trainer.recordings.replay import listen, listener_for
 
     rec = WavFile(room_wav)
     hops = listen(listener_for(model_dir, rec.sample_rate_hz, hop_ms), rec)
@@ -182,8 +181,8 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
         raise PersonalizeError(f"{src.path}: no {KERAS_FILE} to fine-tune")
     work = _start_output(out_dir, force)
     try:
-        if src.kind == "speech_embedding":  # only the head learns (trainer.personalize_embedding)
-            from .personalize_embedding import personalize_embedding
+        if src.kind == "speech_embedding":  # only the head learns (trainer.models.personalize_embedding)
+            from trainer.models.personalize_embedding import personalize_embedding
 
             result = personalize_embedding(src, examples, work, room_wav, epochs, seed, hold_back,
                                            label_weight, t0)
@@ -245,8 +244,8 @@ def _personalize(src, examples, out_dir: Path, work: Path, room_wav, epochs, see
     train_takes, held = split_takes(takes) if hold_back else ([(f, lab) for lab, fs in takes.items() for f in fs], [])
     rng = np.random.default_rng(seed)
 
-    from .keras_model import KerasScorer, load_keras_model
-    from .tf_setup import import_tensorflow
+    from trainer.models.keras_model import KerasScorer, load_keras_model
+    from trainer.models.tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras
@@ -267,7 +266,7 @@ def _personalize(src, examples, out_dir: Path, work: Path, room_wav, epochs, see
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=keras.losses.CategoricalCrossentropy())
     fine_tune(model, train_takes, labels, new_words, room_windows(room_wav, settings, 200, rng), old_scores, epochs,
               rng, settings, read_replay(src.path), label_weight, take_share)
-    from .train import save_inference_model, write_litert
+    from trainer.models.train import save_inference_model, write_litert
 
     tmp = work / ".personalize.keras"
     keras.saving.save_model(model, tmp)

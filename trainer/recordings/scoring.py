@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS
-
-from .dataset import speaker_of
+from trainer.data.dataset import speaker_of
 
 EARLY_S = 0.5   # an announcement may come this long before the middle of the word ...
 LATE_S = 1.5    # ... or this long after it (1-s window + averaging)

@@ -1,12 +1,12 @@
 """The named training recipes and the choices the Train dialog offers, in a module that imports nothing heavy (no
-pandas, no TensorFlow), so that the app's window can read them; trainer.config builds on them.
+pandas, no TensorFlow), so that the app's window can read them; trainer.models.config builds on them.
 
 - ``notebook`` reproduces the notebook: its CNN, +-100 ms shifts, a constant learning rate, early stopping.
 - ``live`` is the bundled model's own recipe: the wide DS-CNN, +-300 ms shifts, 1.5x unknown, SpecAugment masks,
   every command drawn equally often each epoch, a cosine learning rate over 40 epochs keeping the best epoch.
 """
 
-# the architectures trainer.models builds, and the channel multipliers offered for them
+# the architectures trainer.models.architectures builds, and the channel multipliers offered for them
 ARCHS = ("reference", "dscnn", "dscnn_wide", "dscnn_stream")
 WIDTHS = (1.0, 2.0)
 # the folder inside MODEL_DIR that holds an unfinished run (what --resume continues)

@@ -8,9 +8,8 @@ import numpy as np
 
 from kwsapp.core.features import FeatureSettings, features_from_wave
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-
-from .cache import CachedFeatures, FeatureCache
-from .dataset import (
+from trainer.data.cache import CachedFeatures, FeatureCache
+from trainer.data.dataset import (
     NOISE_SEGMENTS,
     TRAIN,
     DatasetIndex,

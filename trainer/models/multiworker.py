@@ -132,7 +132,7 @@ def fit_multiworker(cfg, strategy, model, train_data, val_data, out: Path, best_
     import keras
     import tensorflow as tf
 
-    from .interrupts import SigintLatch
+    from trainer.models.interrupts import SigintLatch
 
     replicas = strategy.num_replicas_in_sync
     with strategy.scope():

@@ -1,7 +1,7 @@
 """Where a stream's words are lost: for every command word not announced correctly, the first stage of the live path
 that lost it, and for every false alarm, what it fired on (``stream-eval --anatomy``).
 
-The stages, in the order the path runs them, for the hops in reach of the word (trainer.stream_scoring):
+The stages, in the order the path runs them, for the hops in reach of the word (trainer.recordings.scoring):
 
 - ``never_on_top``: the word's class was never the best of the averaged scores (what was: ``on_top_instead``);
 - ``under_threshold``: it was, but its average stayed under the threshold (or its own score under the peak one);
@@ -22,8 +22,7 @@ from collections import Counter
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS
-
-from .stream_scoring import EARLY_S, LATE_S, in_reach, match_words
+from trainer.recordings.scoring import EARLY_S, LATE_S, in_reach, match_words
 
 STAGES = ("never_on_top", "under_threshold", "too_few_results", "refractory", "verifier_refused",
           "other_word_first", "outside_reach")
@@ -116,7 +115,7 @@ def anatomy_table(results: dict[str, dict]) -> str:
 def save_anatomy_plot(results: dict[str, dict], out_png, title: str = "Where the command words go") -> None:
     """One stacked bar per stream: correct, then each stage that lost words (shares of the command words); beside
     it, the false alarms by kind."""
-    from .plots import _plt
+    from trainer.evaluation.plots import _plt
 
     plt = _plt()
     names = list(results)

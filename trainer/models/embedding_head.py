@@ -1,5 +1,5 @@
 """A head on the pretrained speech embedding (kwsapp.engine.speech_embedding): trained on the cached embeddings of
-the data folders (trainer.embedding_cache), written as a model folder of that kind (the head as ``model.keras`` and
+the data folders (trainer.data.embedding_cache), written as a model folder of that kind (the head as ``model.keras`` and
 ``model.tflite``, the front-end's files, ``frontend.json``).
 
 The head, as measured first in the hearing issue: Conv1D(128, 3) + LayerNorm + ReLU twice over the 9 embeddings,
@@ -18,9 +18,8 @@ import numpy as np
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
 from kwsapp.core.modelfolder import LABELS_FILE, METRICS_FILE, TRAINING_FILE, write_json_atomic
 from kwsapp.engine.speech_embedding import EMBED_SIZE, FrontEndSettings, write_frontend
-
-from .dataset import SplitRule, index_dataset, leave_out_speakers, read_speaker_list
-from .embedding_cache import CacheRecipe, build, folder_key
+from trainer.data.dataset import SplitRule, index_dataset, leave_out_speakers, read_speaker_list
+from trainer.data.embedding_cache import CacheRecipe, build, folder_key
 
 
 @dataclass
@@ -69,7 +68,7 @@ def load_folders(cfg: HeadConfig) -> list[Folder]:
         silence = {s: np.load(where / f"silence_{s}.npy") for s in ("training", "validation", "testing")}
         neg = rows = None
         if cfg.negatives_ratio > 0:
-            from .embedding_cache import build_negatives
+            from trainer.data.embedding_cache import build_negatives
 
             nw = build_negatives(root, cfg.split, cfg.cache_dir, cfg.recipe, cfg.negative_copies, cfg.workers,
                                  cfg.windows)
@@ -155,8 +154,8 @@ def split_set(folders, split: str, copy: int = 0):
 
 
 def train_head(cfg: HeadConfig, log=print) -> dict:
-    from .keras_model import export_litert
-    from .tf_setup import import_tensorflow
+    from trainer.models.keras_model import export_litert
+    from trainer.models.tf_setup import import_tensorflow
 
     import_tensorflow()
     import keras
@@ -209,7 +208,7 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
                 p = head_scores(model, F.copies[copy][idx]).argmax(1)
                 metrics[f"{F.name}/{split}/copy{copy}"] = clip_metrics(F.labels[idx], p)
     write_json_atomic(out / METRICS_FILE, metrics)
-    from .personalize_embedding import write_replay
+    from trainer.models.personalize_embedding import write_replay
 
     write_replay(out, *replay_set(folders, np.random.default_rng([cfg.seed, 5])))
     write_json_atomic(out / TRAINING_FILE, {"kind": "speech_embedding head", "config": {
@@ -222,7 +221,7 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
 
 def replay_set(folders, rng, per_label: int | None = None):
     """(embeddings, label indices) of ``per_label`` training windows of every class, for personalize."""
-    from .personalize_embedding import REPLAY_PER_LABEL
+    from trainer.models.personalize_embedding import REPLAY_PER_LABEL
 
     per_label = per_label or REPLAY_PER_LABEL
     xs, ys = [], []
@@ -268,7 +267,7 @@ if __name__ == "__main__":
     a = ap.parse_args()
     excluded = read_speaker_list(a.exclude_speakers) if a.exclude_speakers else ()
     if a.replay_only:
-        from .personalize_embedding import write_replay
+        from trainer.models.personalize_embedding import write_replay
 
         cfg = HeadConfig(data=a.data, out=a.out, recipe=CacheRecipe(band_rate_hz=a.band_rate_hz),
                          exclude_speakers=excluded)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from kwsapp.core.labels import COMMANDS, LABELS, SILENCE, UNKNOWN
-
-from .augment import AugmentSettings, augment_batch
-from .config import TrainConfig
-from .dataset import TRAIN, DatasetError, silence_gains
-from .distill import soft_targets
-from .sources import Source, command_positions, features_at, silence_features
+from trainer.data.augment import AugmentSettings, augment_batch
+from trainer.data.dataset import TRAIN, DatasetError, silence_gains
+from trainer.data.sources import Source, command_positions, features_at, silence_features
+from trainer.models.config import TrainConfig
+from trainer.models.distill import soft_targets
 
 
 def augment_settings(cfg: TrainConfig) -> AugmentSettings:
@@ -130,7 +129,7 @@ def make_training_dataset(sources: list[Source], cfg: TrainConfig, noise_bank: n
 
         def part(self, i, r: int, parts: int):
             """Rows r, r + parts, r + 2 parts, ... of batch ``i``: one replica's share of it in multi-worker
-            training (``trainer.multiworker``); ``part(i, 0, 1)`` is the whole batch."""
+            training (``trainer.models.multiworker``); ``part(i, 0, 1)`` is the whole batch."""
             self._ensure()
             sl = slice(i * cfg.batch_size, (i + 1) * cfg.batch_size)
             items, ys = self.items[sl][r::parts], self.ys[sl][r::parts]

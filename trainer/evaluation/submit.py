@@ -16,9 +16,8 @@ from tqdm import tqdm
 
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import LABELS, UNKNOWN
-
-from .augment import apply_gain_db, shift_frames
-from .extract import iter_feature_chunks
+from trainer.data.augment import apply_gain_db, shift_frames
+from trainer.data.extract import iter_feature_chunks
 
 # A clip that cannot be read still needs a row; "unknown" is the most frequent class of the real test set.
 FALLBACK_LABEL = UNKNOWN

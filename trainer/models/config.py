@@ -14,10 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from kwsapp.core.features import DEFAULT_SETTINGS, FeatureSettings
-
-from .augment import AugmentSettings
-from .dataset import SplitRule
-from .recipes import ARCHS, CHECKPOINT_DIR, RECIPE_HELP, RECIPES, WIDTHS  # noqa: F401 (the trainer reads them here)
+from trainer.data.augment import AugmentSettings
+from trainer.data.dataset import SplitRule
+from trainer.models.recipes import ARCHS, CHECKPOINT_DIR, RECIPE_HELP, RECIPES, WIDTHS  # noqa: F401 (the trainer reads them here)
 
 
 @dataclass

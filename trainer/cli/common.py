@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kwsapp.core.modelfolder import ModelFolder
-
-from .dataset import SplitRule
+from trainer.data.dataset import SplitRule
 
 ROOT_HELP = "data ROOT: the folder that holds train/ (and test/ for a submission), as in the Kaggle download"
 

@@ -12,8 +12,7 @@ import numpy as np
 from kwsapp.core.files import write_atomic
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
 from kwsapp.engine.litert import quiet_stderr
-
-from .tf_setup import import_tensorflow
+from trainer.models.tf_setup import import_tensorflow
 
 
 def load_keras_model(path):

@@ -38,7 +38,7 @@ class Teachers:
     """The mean of the teachers' scores for a batch of features."""
 
     def __init__(self, folders: list[ModelFolder]):
-        from .keras_model import KerasScorer
+        from trainer.models.keras_model import KerasScorer
 
         self.dirs = [str(f.path) for f in folders]
         self._predictors = [KerasScorer(f.path) for f in folders]

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.modelfolder import write_json_atomic
-
-from .cli_common import ROOT_HELP, add_split_args, split_rule
+from trainer.cli.common import ROOT_HELP, add_split_args, split_rule
 
 
 def command_thresholds(text: str) -> str:
@@ -115,7 +114,7 @@ def add_calibrate_parser(sub) -> None:
 
 
 def cmd_make_stream(args) -> int:
-    from .stream import make_stream
+    from trainer.recordings.replay import make_stream
 
     split = {"test": "testing"}.get(args.split, args.split)
     info = make_stream(args.data, split, args.out, args.truth, minutes=args.minutes, snr_db=args.snr_db,
@@ -136,8 +135,8 @@ def _decisions(args):
 
 
 def cmd_stream_eval(args) -> int:
-    from .stream import stream_eval
-    from .stream_scoring import TOLERANCE_TEXT, StreamScore
+    from trainer.recordings.replay import stream_eval
+    from trainer.recordings.scoring import TOLERANCE_TEXT, StreamScore
 
     r = stream_eval(args.model, args.wav, args.truth, hop_ms=args.hop_ms, decisions=_decisions(args),
                     runtime=args.runtime, with_anatomy=bool(args.anatomy))
@@ -150,7 +149,7 @@ def cmd_stream_eval(args) -> int:
     if r["intervals"]:
         print(r["intervals"]["text"])
     if args.anatomy:
-        from .anatomy import anatomy_table, save_anatomy_plot
+        from trainer.recordings.anatomy import anatomy_table, save_anatomy_plot
 
         name = Path(args.wav).stem
         print(anatomy_table({name: r["anatomy"]}))
@@ -162,8 +161,8 @@ def cmd_stream_eval(args) -> int:
 
 
 def cmd_stream_sweep(args) -> int:
-    from .stream import sweep
-    from .stream_scoring import TOLERANCE_TEXT
+    from trainer.recordings.replay import sweep
+    from trainer.recordings.scoring import TOLERANCE_TEXT
 
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
                        max_fa_per_hour=args.max_fa_per_hour, command_thresholds=args.command_thresholds,
@@ -193,8 +192,7 @@ def cmd_calibrate(args) -> int:
     from dataclasses import replace
 
     from kwsapp.core.shared_settings import read_decisions, write_decisions
-
-    from .calibrate import calibrate
+    from trainer.recordings.calibrate import calibrate
 
     decisions, problems = read_decisions()
     for p in problems:

@@ -1,0 +1,1 @@
+"""Evaluation on clips: accuracy and confusion on a split, the Kaggle submission, the pictures of a model folder."""
