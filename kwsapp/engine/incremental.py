@@ -9,16 +9,15 @@ import numpy as np
 from ..core.modelfolder import ModelFolder, ModelFolderError
 
 STEP_FILE = "stream_step.tflite"
-FRAMES_PER_STEP = 4  # the model's stride in time: one new position of its last layer every 4 frames (40 ms)
-# the step's states, in the order of the layers they feed: the last input frames, then each layer's last outputs
-STATE_NAMES = ("state_frames", "state_conv", "state_dw1", "state_dw2", "state_dw3", "state_positions")
-WARM_UP_STEPS = 25  # 100 floor-valued frames: the whole receptive field of the 16 positions averaged
+WARM_UP_FRAMES = 100  # floor-valued frames fed first (in whole steps): a second of silence before the stream
 
 
 class StreamStep:
-    """``push(frames)`` takes new feature frames (any number, oldest first) and returns the scores after every 4th
-    (one row each, oldest first); frames short of a step wait for the next push. Starts as if the stream had been
-    silent (floor-valued frames) before."""
+    """``push(frames)`` takes new feature frames (any number, oldest first) and returns the scores after every
+    ``frames_per_step``-th (one row each, oldest first); frames short of a step wait for the next push. Starts as if
+    the stream had been silent (floor-valued frames) before. What a step takes is read from the file itself: its
+    ``frames`` input (frames_per_step x bins), and every other input is a state whose next value is the output
+    ``next_<name>``."""
 
     def __init__(self, model_dir):
         from .litert import litert_interpreter
@@ -32,35 +31,40 @@ class StreamStep:
         self._it = it = litert_interpreter(path)
         runner = it.get_signature_runner()
         inputs, outputs = runner.get_input_details(), runner.get_output_details()
-        missing = [n for n in ("frames",) + STATE_NAMES if n not in inputs]
-        missing += [n for n in ("scores",) + tuple("next_" + s for s in STATE_NAMES) if n not in outputs]
-        if missing:
-            raise ModelFolderError(f"{path}: not a stream step (no {missing[0]})")
+        states = sorted(n for n in inputs if n != "frames")
+        missing = [n for n in ("frames",) if n not in inputs]
+        missing += [n for n in ("scores",) + tuple("next_" + s for s in states) if n not in outputs]
+        if missing or not states:
+            raise ModelFolderError(f"{path}: not a stream step (no {missing[0] if missing else 'state'})")
+        self.frames_per_step = int(inputs["frames"]["shape"][1])
         del runner  # the tensors by index: a call of the signature runner costs more than the step itself
         # the interpreter's own buffers, as functions that give a view (a view must not be held across invoke)
         self._frames_in, self._scores_out = it.tensor(inputs["frames"]["index"]), it.tensor(outputs["scores"]["index"])
-        self._state_io = [(it.tensor(inputs[n]["index"]), it.tensor(outputs["next_" + n]["index"])) for n in STATE_NAMES]
+        self._state_io = [(it.tensor(inputs[n]["index"]), it.tensor(outputs["next_" + n]["index"])) for n in states]
         for state_in, _ in self._state_io:
             state_in()[...] = 0
         self._pending = np.empty((0, self.settings.shape[1]), np.float32)
-        self.step_ms = FRAMES_PER_STEP * self.settings.frame_step_ms  # one result this often
+        self.step_ms = self.frames_per_step * self.settings.frame_step_ms  # one result this often
         self.steps = 0
-        # a second of silence first, in whole steps: the k-th step after it ends 4k + 3 frames into the stream
-        self.push(np.full((WARM_UP_STEPS * FRAMES_PER_STEP, self.settings.shape[1]), self.settings.floor, np.float32))
+        # a second of silence first, in whole steps: the k-th step after it ends (k + 1) * frames_per_step - 1 frames
+        # into the stream
+        self.warm_up_frames = -(-WARM_UP_FRAMES // self.frames_per_step) * self.frames_per_step
+        self.push(np.full((self.warm_up_frames, self.settings.shape[1]), self.settings.floor, np.float32))
         self.steps = 0
 
     def push(self, frames: np.ndarray) -> np.ndarray:
         frames = np.concatenate([self._pending, np.asarray(frames, np.float32)])
-        n = len(frames) // FRAMES_PER_STEP
+        k = self.frames_per_step
+        n = len(frames) // k
         out = np.empty((n, len(self.labels)), np.float32)
         it = self._it
         for i in range(n):
-            self._frames_in()[0] = frames[i * FRAMES_PER_STEP:(i + 1) * FRAMES_PER_STEP]
+            self._frames_in()[0] = frames[i * k:(i + 1) * k]
             it.invoke()
             for state_in, state_out in self._state_io:
                 np.copyto(state_in(), state_out())
             out[i] = self._scores_out()[0]
-        self._pending = frames[n * FRAMES_PER_STEP:]
+        self._pending = frames[n * k:]
         self.steps += n
         return out
 
@@ -91,7 +95,8 @@ class IncrementalSource:
         scores = [self._feed(samples[a:a + piece]) for a in range(0, len(samples), piece)]
         scores = np.concatenate(scores) if scores else np.empty((0, len(self.step.labels)), np.float32)
         k = np.arange(first, first + len(scores))
-        return (FRAMES_PER_STEP * k + FRAMES_PER_STEP - 1) * self._frame_ms + self._frame_end_ms, scores
+        f = self.step.frames_per_step
+        return (f * k + f - 1) * self._frame_ms + self._frame_end_ms, scores
 
     def _feed(self, samples: np.ndarray) -> np.ndarray:
         self.buffer.write(samples)

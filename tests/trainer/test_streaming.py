@@ -10,8 +10,9 @@ from kwsapp.core.audio import WavFile, write_wav
 from kwsapp.core.features import DEFAULT_SETTINGS, log_specgram
 from kwsapp.core.labels import LABELS
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from kwsapp.engine.incremental import FRAMES_PER_STEP, IncrementalSource, StreamStep
+from kwsapp.engine.incremental import IncrementalSource, StreamStep
 from tests.helpers import run_cli
+from trainer.models.incremental import FRAMES_PER_STEP
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,7 @@ def test_frames_short_of_a_step_wait_for_the_next_push(stream_model):
     whole = StreamStep(stream_model).push(feats)
     pieces = StreamStep(stream_model)
     parts = [pieces.push(feats[a:b]) for a, b in ((0, 3), (3, 10), (10, 11), (11, 41))]
+    assert pieces.frames_per_step == FRAMES_PER_STEP  # read from the file, as the states are
     assert [len(p) for p in parts] == [0, 2, 0, 8] and len(whole) == 41 // FRAMES_PER_STEP
     np.testing.assert_allclose(np.concatenate(parts), whole, atol=1e-6)
 

@@ -13,8 +13,12 @@ from pathlib import Path
 
 from kwsapp.core.files import write_atomic
 from kwsapp.core.modelfolder import ModelFolder, ModelFolderError
-from kwsapp.engine.incremental import FRAMES_PER_STEP, STATE_NAMES, STEP_FILE
+from kwsapp.engine.incremental import STEP_FILE
 from trainer.models.architectures import STREAM_TIME_LAYERS
+
+FRAMES_PER_STEP = 4  # the model's stride in time: one new position of its last layer every 4 frames (40 ms)
+# the step's states (the runtime reads them from the file): the last input frames, then each layer's last outputs
+STATE_NAMES = ("state_frames", "state_conv", "state_dw1", "state_dw2", "state_dw3", "state_positions")
 
 
 def step_model(model):
@@ -84,7 +88,7 @@ def check_step(model_dir, seconds: float = 3.0, seed: int = 0) -> float:
     the whole model's (``model.keras``) on the same 99 frames (frames ``4k-96 .. 4k+2`` after step ``k``)."""
     import numpy as np
 
-    from kwsapp.engine.incremental import WARM_UP_STEPS, StreamStep
+    from kwsapp.engine.incremental import StreamStep
     from trainer.models.keras_model import KerasScorer
 
     step, whole = StreamStep(model_dir), KerasScorer(model_dir)
@@ -92,7 +96,7 @@ def check_step(model_dir, seconds: float = 3.0, seed: int = 0) -> float:
     n = int(seconds * 1000 / step.settings.frame_step_ms) // FRAMES_PER_STEP * FRAMES_PER_STEP
     feats = (np.random.default_rng(seed).normal(size=(n, bins)) * 3 - 10).astype(np.float32)
     got = step.push(feats)
-    warm = WARM_UP_STEPS * FRAMES_PER_STEP
+    warm = step.warm_up_frames
     padded = np.concatenate([np.full((warm, bins), step.settings.floor, np.float32), feats])
     ends = warm + FRAMES_PER_STEP * np.arange(len(got)) + FRAMES_PER_STEP - 1  # exclusive end of each window
     want = whole.scores(np.stack([padded[e - frames:e] for e in ends]))
