@@ -111,9 +111,9 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
     from .tray import make_tray
 
     ctl = ActionsController(window.settings, actions_file, window)
-    window.action_actions_on.setChecked(ctl.actions.enabled)
-    window.action_actions_on.toggled.connect(ctl.set_enabled)
-    ctl.changed.connect(lambda a: window.action_actions_on.setChecked(a.enabled))
+    window.menus.audio.actions_on.setChecked(ctl.actions.enabled)
+    window.menus.audio.actions_on.toggled.connect(ctl.set_enabled)
+    ctl.changed.connect(lambda a: window.menus.audio.actions_on.setChecked(a.enabled))
     ctl.problem.connect(window.message_bar.show_message)
     ctl.paused.connect(lambda text: window.message_bar.show_message(text, error=False, topic="actions-paused") if text
                        else window.message_bar.clear("actions-paused"))
@@ -127,11 +127,11 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
     ctl.result.connect(done)
     window.tray = make_tray(window)
     if window.tray is None:  # nothing to keep listening in: the option cannot be ticked, and says why
-        window.action_close_to_tray.blockSignals(True)  # the remembered choice stays for a desktop with a tray
-        window.action_close_to_tray.setChecked(False)
-        window.action_close_to_tray.blockSignals(False)
-        window.action_close_to_tray.setEnabled(False)
-        window.action_close_to_tray.setText("Keep listening in the tray (this desktop shows no system tray)")
+        window.menus.audio.close_to_tray.blockSignals(True)  # the remembered choice stays for a desktop with a tray
+        window.menus.audio.close_to_tray.setChecked(False)
+        window.menus.audio.close_to_tray.blockSignals(False)
+        window.menus.audio.close_to_tray.setEnabled(False)
+        window.menus.audio.close_to_tray.setText("Keep listening in the tray (this desktop shows no system tray)")
     if window.tray is not None:
         ctl.tray_message = lambda label: window.tray.showMessage("kwsapp", f"heard: {label}")
     return ctl

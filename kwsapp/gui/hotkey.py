@@ -91,10 +91,10 @@ def attach_hotkey(window, keys: str, mode: str) -> GlobalHotkey | None:
         window.message_bar.show_message(f"Hotkey {keys}: {exc}; it is off.")
         return None
     if mode == "hold":
-        hotkey.pressed.connect(lambda: window.action_listen.setChecked(True))
-        hotkey.released.connect(lambda: window.action_listen.setChecked(False))
+        hotkey.pressed.connect(lambda: window.menus.audio.listen.setChecked(True))
+        hotkey.released.connect(lambda: window.menus.audio.listen.setChecked(False))
     else:
-        hotkey.pressed.connect(window.action_listen.toggle)
+        hotkey.pressed.connect(window.menus.audio.listen.toggle)
     return hotkey
 
 

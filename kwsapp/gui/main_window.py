@@ -34,7 +34,7 @@ from .history import HistoryList
 from .hotkey import attach_hotkey
 from .icon import app_icon
 from .level_meter import LevelMeter
-from .menus import build_menus, refresh_device_menu
+from .menus import Menus
 from .message_bar import MessageBar
 from .scores import ScoreBars
 from .settings_store import SettingsReader, open_settings, restore_geometry, save_decisions, shared_decisions
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
 
         self._build_widgets(decisions, hop)
-        build_menus(self)
+        self.menus = Menus(self)
         self.actions = attach_actions(self, actions_file)
         self.hotkey_mode = saved.text("hotkey/mode", "toggle")
         self.hotkey = attach_hotkey(self, saved.text("hotkey/keys", "") or "", self.hotkey_mode)
@@ -167,15 +167,11 @@ class MainWindow(QMainWindow):
         self.panel.hop_changed.connect(self._hop_changed)
         self.thread.start()
 
-    # -- menus ----------------------------------------------------------------------------------------
-    def refresh_device_menu(self):
-        refresh_device_menu(self)
-
     # -- start-up --------------------------------------------------------------------------------------
     def _autostart(self):
         self.load_model(self.model_dir)
         if not (self.hotkey is not None and self.hotkey_mode == "hold"):  # push to talk: only while held
-            self.action_listen.setChecked(True)
+            self.menus.audio.listen.setChecked(True)
 
     # -- model -----------------------------------------------------------------------------------------
     def load_model(self, path: str):
@@ -234,9 +230,9 @@ class MainWindow(QMainWindow):
                 self.message_bar.show_message(f"Microphone: {exc}. Open a wav file to try a model without one; "
                                               "listening starts by itself when a microphone appears.", topic=MIC)
                 print(f"kwsapp: audio failed: {exc}", file=sys.stderr, flush=True)
-            self.action_listen.blockSignals(True)
-            self.action_listen.setChecked(False)
-            self.action_listen.blockSignals(False)
+            self.menus.audio.listen.blockSignals(True)
+            self.menus.audio.listen.setChecked(False)
+            self.menus.audio.listen.blockSignals(False)
             return False
         self.message_bar.clear(MIC)
         if gone:
@@ -245,10 +241,10 @@ class MainWindow(QMainWindow):
                                           error=False, topic=MIC)
         self.request_source.emit(self.mic.buffer)
         self.status_device.setText(f"{self.mic.device.name} · {self.mic.sample_rate_hz} Hz")
-        if not self.action_listen.isChecked():
-            self.action_listen.blockSignals(True)
-            self.action_listen.setChecked(True)
-            self.action_listen.blockSignals(False)
+        if not self.menus.audio.listen.isChecked():
+            self.menus.audio.listen.blockSignals(True)
+            self.menus.audio.listen.setChecked(True)
+            self.menus.audio.listen.blockSignals(False)
         return True
 
     def stop_listening(self):
@@ -260,7 +256,7 @@ class MainWindow(QMainWindow):
     def choose_device(self, name: str):
         self.device_spec = name
         self.settings.setValue("audio/device", name)
-        if self.action_listen.isChecked() or not self.mic.is_open:
+        if self.menus.audio.listen.isChecked() or not self.mic.is_open:
             self.start_listening()
 
     def refresh_devices(self):
@@ -289,9 +285,9 @@ class MainWindow(QMainWindow):
             self.stop_listening()
             self._audio_wanted = True  # looked for again every AUDIO_RETRY_S
             self._audio_retry_at = time.monotonic() + AUDIO_RETRY_S
-            self.action_listen.blockSignals(True)
-            self.action_listen.setChecked(False)
-            self.action_listen.blockSignals(False)
+            self.menus.audio.listen.blockSignals(True)
+            self.menus.audio.listen.setChecked(False)
+            self.menus.audio.listen.blockSignals(False)
             self.message_bar.show_message(f"Microphone: {problem}. Choose a device in Audio > Input device; "
                                           "listening starts again by itself when it comes back.", topic=MIC)
             print(f"kwsapp: audio failed: {problem}", file=sys.stderr, flush=True)
@@ -368,7 +364,7 @@ class MainWindow(QMainWindow):
         self.request_hop.emit(hop_ms)
 
     def closeEvent(self, event):
-        if self.tray is not None and self.action_close_to_tray.isChecked() and not self._quitting:
+        if self.tray is not None and self.menus.audio.close_to_tray.isChecked() and not self._quitting:
             self.hide()  # listening goes on in the tray
             event.ignore()
             return

@@ -72,8 +72,8 @@ def answer_for(window, instance: SingleInstance) -> bool:
         print("kwsapp: brought forward by another start", flush=True)
 
     def toggle_listening():
-        window.action_listen.toggle()
-        print(f"kwsapp: listening {'on' if window.action_listen.isChecked() else 'off'} (asked by another start)",
+        window.menus.audio.listen.toggle()
+        print(f"kwsapp: listening {'on' if window.menus.audio.listen.isChecked() else 'off'} (asked by another start)",
               flush=True)
 
     return instance.listen(bring_forward, toggle_listening)

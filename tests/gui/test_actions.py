@@ -28,7 +28,7 @@ def test_an_announcement_runs_its_program_once_and_logs_the_result(make_window, 
     actions.write_text(json.dumps({"enabled": True, "bindings": [
         {"label": "yes", "action": "run", "argv": writer(ran), "enabled": True}]}))
     w = make_window(actions_file=str(actions), detections_log=str(log))
-    assert w.action_actions_on.isChecked()
+    assert w.menus.audio.actions_on.isChecked()
     announce(w, "yes")
     announce(w, "yes", new=False)  # a later hop of the same word: not an announcement
     announce(w, "no")              # no binding
@@ -41,7 +41,7 @@ def test_an_announcement_runs_its_program_once_and_logs_the_result(make_window, 
     assert [x["label"] for x in lines if "time_s" in x] == ["yes", "no"]
     assert [x["action"]["ok"] for x in lines if "action" in x] == [True]
     # the master switch off (toolbar / Audio menu): nothing runs, and the file keeps the switch
-    w.action_actions_on.setChecked(False)
+    w.menus.audio.actions_on.setChecked(False)
     assert json.loads(actions.read_text())["enabled"] is False
     announce(w, "yes")
     qtbot.wait(500)
@@ -57,7 +57,7 @@ def test_a_model_folder_cannot_carry_actions(make_window, qtbot, tmp_path):
     w = make_window(model_dir=str(folder))
     qtbot.waitUntil(lambda: w.model_info is not None, timeout=30_000)
     assert w.model_info.path == str(folder)
-    assert w.actions.actions.bindings == () and not w.action_actions_on.isChecked()
+    assert w.actions.actions.bindings == () and not w.menus.audio.actions_on.isChecked()
     announce(w, "yes")
     qtbot.wait(500)
     assert not ran.exists()
@@ -143,13 +143,13 @@ def test_that_was_wrong_saves_the_last_command_as_unknown(make_window, tmp_path,
 
     monkeypatch.setenv("KWSAPP_DATA_DIR", str(tmp_path / "data"))
     w = make_window()
-    w.action_wrong.trigger()
+    w.menus.audio.wrong.trigger()
     assert "Nothing was announced yet" in w.message_bar.text()
     buf = AudioRingBuffer(16000 * 10, 16000)
     buf.write(np.full(16000 * 5, 0.05, np.float32))
     monkeypatch.setattr(w.mic, "buffer", buf)
     w.announced.append({"time_s": 4.0, "label": "go", "score": 0.8})
-    w.action_wrong.trigger()
+    w.menus.audio.wrong.trigger()
     saved = list((tmp_path / "data" / "examples" / "unknown").glob("wrong_*.wav"))
     assert len(saved) == 1 and "Saved the 'go' at 4.0 s as an example of unknown" in w.message_bar.text()
 
@@ -162,7 +162,7 @@ def test_the_app_starts_whatever_the_settings_hold_as_actions(make_window, setti
         s.setValue("actions/json", bad)
         s.sync()
         w = make_window()
-        assert w.actions.actions.bindings == () and not w.action_actions_on.isChecked()
+        assert w.actions.actions.bindings == () and not w.menus.audio.actions_on.isChecked()
         assert w.actions.load_problem and w.actions.load_problem.endswith("actions are off")
         assert "\n" not in w.actions.load_problem
 

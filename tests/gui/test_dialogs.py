@@ -104,7 +104,7 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     w = make_window()
     w.panel.threshold.setValue(0.6)
     w.panel.minimum_count.setValue(3)  # every setting of the panel travels, this one was once left behind
-    w.action_stream_eval.trigger()
+    w.menus.model.stream_eval.trigger()
     dlg = w.stream_eval_dialog
     assert "--threshold" in dlg.arguments() and "0.6" in dlg.arguments()  # the window's own settings
     assert dlg.model.text() == w.model_dir  # the window's model to begin with; another folder can be chosen

@@ -159,10 +159,10 @@ def test_a_microphone_that_appears_later_is_found_and_its_message_goes(make_wind
     try:
         qtbot.waitUntil(lambda: w.mic.is_open and w.mic.callbacks > 0, timeout=15_000)
         assert not w.message_bar.isVisible()  # the old error went away with the problem
-        assert w.action_listen.isChecked()
+        assert w.menus.audio.listen.isChecked()
         # the device menu gives the rate in use, the status bar's, not the device's default rate
-        w.refresh_device_menu()
-        checked = [a.text() for a in w.device_group.actions() if a.isChecked()]
+        w.menus.audio.list_devices()
+        checked = [a.text() for a in w.menus.audio.device_group.actions() if a.isChecked()]
         assert checked and checked[0].endswith(f"listening at {w.mic.sample_rate_hz} Hz"), checked
         assert w.status_device.text().endswith(f"{w.mic.sample_rate_hz} Hz")
     finally:

@@ -46,28 +46,28 @@ def test_the_hotkey_toggles_listening(window_on_x, qtbot):
     w = window_on_x
     apply_hotkey(w, "ctrl+alt+k", "toggle")
     assert w.hotkey is not None and w.settings.value("hotkey/keys") == "ctrl+alt+k"
-    was = w.action_listen.isChecked()
+    was = w.menus.audio.listen.isChecked()
     press([Key.ctrl, Key.alt, "k"])
-    qtbot.waitUntil(lambda: w.action_listen.isChecked() != was, timeout=5000)
+    qtbot.waitUntil(lambda: w.menus.audio.listen.isChecked() != was, timeout=5000)
     press([Key.ctrl, Key.alt, "k"])
-    qtbot.waitUntil(lambda: w.action_listen.isChecked() == was, timeout=5000)
+    qtbot.waitUntil(lambda: w.menus.audio.listen.isChecked() == was, timeout=5000)
     press([Key.ctrl, "k"])  # not the combination
     qtbot.wait(300)
-    assert w.action_listen.isChecked() == was
+    assert w.menus.audio.listen.isChecked() == was
 
 
 def test_hold_to_talk_listens_only_while_held(window_on_x, qtbot):
     from pynput.keyboard import Controller, Key
 
     w = window_on_x
-    w.action_listen.setChecked(False)
+    w.menus.audio.listen.setChecked(False)
     apply_hotkey(w, "ctrl+space", "hold")
     kb = Controller()
     with kb.pressed(Key.ctrl):
         kb.press(Key.space)
-        qtbot.waitUntil(w.action_listen.isChecked, timeout=5000)
+        qtbot.waitUntil(w.menus.audio.listen.isChecked, timeout=5000)
         kb.release(Key.space)
-    qtbot.waitUntil(lambda: not w.action_listen.isChecked(), timeout=5000)
+    qtbot.waitUntil(lambda: not w.menus.audio.listen.isChecked(), timeout=5000)
     assert w.listen_calls[-2:] == ["start", "stop"]
 
 

@@ -29,15 +29,15 @@ def test_window_builds_loads_the_bundled_model_and_reports_the_missing_microphon
     # the device does not exist: a message in the window, listening is off, the rest goes on
     assert w.message_bar.isVisible() and "Microphone" in w.message_bar.text()
     assert "no-such-device-kwsapp-test" in w.message_bar.text() or "no microphone" in w.message_bar.text()
-    assert not w.action_listen.isChecked() and not w.mic.is_open
+    assert not w.menus.audio.listen.isChecked() and not w.mic.is_open
 
 
 def test_listen_action_retries_and_shows_the_error_again(make_window, qtbot):
     w = make_window()
     qtbot.waitUntil(lambda: "Microphone" in w.message_bar.text())
     n = len(w.message_bar.messages)
-    w.action_listen.trigger()
-    assert len(w.message_bar.messages) == n + 1 and not w.action_listen.isChecked()
+    w.menus.audio.listen.trigger()
+    assert len(w.message_bar.messages) == n + 1 and not w.menus.audio.listen.isChecked()
 
 
 def test_no_portaudio_is_a_message(make_window, qtbot, monkeypatch):
@@ -47,8 +47,8 @@ def test_no_portaudio_is_a_message(make_window, qtbot, monkeypatch):
     w = make_window(device=None)
     qtbot.waitUntil(lambda: "Microphone" in w.message_bar.text())
     assert "sounddevice" in w.message_bar.text()
-    w.refresh_device_menu()
-    assert not w.device_menu.actions()[0].isEnabled()
+    w.menus.audio.list_devices()
+    assert not w.menus.audio.devices.actions()[0].isEnabled()
 
 
 def test_a_broken_model_is_a_message_and_the_bundled_one_still_loads(make_window, qtbot, tmp_path):
@@ -58,7 +58,7 @@ def test_a_broken_model_is_a_message_and_the_bundled_one_still_loads(make_window
     w = make_window(model_dir=str(broken))
     qtbot.waitUntil(lambda: "Model not loaded" in w.message_bar.text(), timeout=MODEL_TIMEOUT_MS)
     assert "model.tflite" in w.message_bar.text() and w.model_info is None
-    w.action_bundled.trigger()
+    w.menus.model.bundled.trigger()
     qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
     assert Path(w.model_info.path) == BUNDLED_MODEL
 
@@ -120,7 +120,7 @@ def test_open_wav_from_the_menu(make_window, qtbot, monkeypatch, spoken_stop):
     w = make_window()
     qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(spoken_stop), "Wave files (*.wav)"))
-    w.action_open_wav.trigger()
+    w.menus.file.open_wav.trigger()
     qtbot.waitUntil(lambda: len(w.history.entries) == 1, timeout=10_000)
     assert w.history.entries[0][:2] == ("stop.wav", "stop")
     assert w.command.word.text() == "stop"
@@ -187,11 +187,11 @@ def test_audio_written_to_the_buffer_is_classified_and_announced(make_window, qt
 
 def test_menus_open_the_dialogs(make_window, qtbot):
     w = make_window()
-    w.action_train.trigger()
+    w.menus.model.train.trigger()
     assert w.train_dialog.isVisible()
     assert not w.train_dialog.start()  # no folders yet: says so instead of starting
     assert "Choose a data folder" in w.train_dialog.status.text()
-    w.action_export.trigger()
+    w.menus.file.export.trigger()
     from kwsapp.bundled import spectrogram_model_dir
 
     # the model in use when it can write the submission, else the bundled spectrogram model (the Kaggle path)
@@ -206,7 +206,7 @@ def test_open_model_folder_from_the_menu_and_remember_it(make_window, qtbot, mon
     w = make_window()
     qtbot.waitUntil(lambda: w.model_info is not None, timeout=MODEL_TIMEOUT_MS)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(copy))
-    w.action_open_model.trigger()
+    w.menus.file.open_model.trigger()
     qtbot.waitUntil(lambda: Path(w.model_info.path) == copy, timeout=MODEL_TIMEOUT_MS)
     assert "my_model" in w.status_model.text()
     w.close()
@@ -297,10 +297,10 @@ def test_the_menu_option_writes_and_removes_the_autostart_entry(make_window, tmp
     from kwsapp import desktop
 
     w = make_window()
-    assert not w.action_autostart.isChecked()
-    w.action_autostart.setChecked(True)
+    assert not w.menus.file.autostart.isChecked()
+    w.menus.file.autostart.setChecked(True)
     assert desktop.autostart_enabled() and "start at login" in w.message_bar.text()
-    w.action_autostart.setChecked(False)
+    w.menus.file.autostart.setChecked(False)
     assert not desktop.autostart_enabled()
 
 
@@ -308,8 +308,8 @@ def test_without_a_tray_the_keep_in_tray_option_cannot_be_ticked(make_window):
     w = make_window()
     if w.tray is not None:
         pytest.skip("this desktop has a system tray")
-    assert not w.action_close_to_tray.isEnabled() and not w.action_close_to_tray.isChecked()
-    assert "no system tray" in w.action_close_to_tray.text()
+    assert not w.menus.audio.close_to_tray.isEnabled() and not w.menus.audio.close_to_tray.isChecked()
+    assert "no system tray" in w.menus.audio.close_to_tray.text()
 
 
 def test_a_dark_scheme_keeps_every_text_readable(make_window, qtbot, tmp_path):
