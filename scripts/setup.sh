@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   python3-venv
   espeak-ng sox                                   # synthetic speech
+  festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts   # more synthetic voices (trainer synth --engine festival)
+  flite                                           # voices never trained on, for bench.bench_new_voices
   libportaudio2                                   # sounddevice
   pulseaudio pulseaudio-utils libasound2-plugins  # a virtual microphone for end-to-end tests
   libglib2.0-0 libgl1 libxkbcommon0 libegl1 libfreetype6 libfontconfig1 libdbus-1-3   # Qt
