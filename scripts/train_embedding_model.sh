@@ -11,7 +11,7 @@ OUT=${1:-runs/embedding_model}
 SAMPLE=${SAMPLE:-../shared/speech_commands_sample}
 GATHERED=${GATHERED:-../data/gathered}
 SYNTH=${SYNTH:-runs/synth_bundle}
-VERIFIER=${VERIFIER:-assets/dscnn_model/verifier}
+VERIFIER=${VERIFIER:-assets/default_model/verifier}
 SEED=${SEED:-0}
 PY=${PY:-.venv/bin/python}
 [ -f "$GATHERED/gather_manifest.csv" ] || { echo "error: $GATHERED: run bash scripts/gather_data.sh first" >&2; exit 2; }
