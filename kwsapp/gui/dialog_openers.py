@@ -1,11 +1,20 @@
-"""The main window's three dialogs: each opens with the fields it had last time (QSettings) and is wired
-back to the window (a trained model loads, an evaluation's result shows in the message bar)."""
+"""The main window's dialogs: each opens with the fields it had last time (QSettings) and is wired back to the window
+(a trained model loads, an evaluation's result shows in the message bar); the window keeps the last one of each kind
+in ``window.dialogs``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from .settings_store import SettingsReader
+
+
+class Dialogs:
+    """The last dialog of each kind the window opened (None until then)."""
+
+    def __init__(self):
+        self.train = self.export = self.stream_eval = self.commands = None
+        self.recorder = self.finetune = self.calibrate = None
 
 
 def _remember(window, dlg, fields: dict):
@@ -18,7 +27,7 @@ def open_train(window):
 
     s = SettingsReader(window.settings)
     dlg = TrainDialog(s.text("train/data_dirs", ""), s.text("train/out_dir", ""), s.number("train/epochs", 0, 0, 500), window)
-    window.train_dialog = dlg
+    window.dialogs.train = dlg
     dlg.model_ready.connect(window.load_model)
     _remember(window, dlg, {"train/data_dirs": dlg.data, "train/out_dir": dlg.out})
     dlg.started.connect(lambda: window.settings.setValue("train/epochs", dlg.epochs.value()))
@@ -37,7 +46,7 @@ def open_export(window):
     dlg = ExportDialog(s.text("export/data_dir", ""), model, s.text("export/out_csv", ""), window)
     if why:
         dlg.status.setText(f"The model in use cannot write the submission ({why}); the bundled DS-CNN is chosen.")
-    window.export_dialog = dlg
+    window.dialogs.export = dlg
     _remember(window, dlg, {"export/data_dir": dlg.data, "export/out_csv": dlg.out})
     dlg.show()
     return dlg
@@ -49,7 +58,7 @@ def open_stream_eval(window):
     s = SettingsReader(window.settings)
     dlg = StreamEvalDialog(window.model_dir, window.panel.settings(), float(window.panel.hop.value()),
                            s.text("stream_eval/wav", ""), s.text("stream_eval/truth", ""), window)
-    window.stream_eval_dialog = dlg
+    window.dialogs.stream_eval = dlg
     _remember(window, dlg, {"stream_eval/wav": dlg.wav, "stream_eval/truth": dlg.truth})
     dlg.result_ready.connect(lambda r: window.message_bar.show_message(
         f"{Path(r['wav']).name}: correct {r['correct']:.1%}, wrong {r['wrong']:.1%}, missed {r['missed']:.1%}, "
@@ -65,7 +74,7 @@ def open_commands(window, confirm=None):
     labels = window.model_info.labels if window.model_info is not None else window.scores.labels
     dlg = CommandsDialog(window.actions.actions, labels, window, confirm=confirm)
     dlg.accepted.connect(lambda: window.actions.set_actions(dlg.result_actions))
-    window.commands_dialog = dlg
+    window.dialogs.commands = dlg
     dlg.show()
     return dlg
 
@@ -115,7 +124,7 @@ def open_recorder(window):
     from .recorder_dialog import RecorderDialog
 
     labels = window.model_info.labels if window.model_info is not None else window.scores.labels
-    dlg = window.recorder_dialog = RecorderDialog(window, labels)
+    dlg = window.dialogs.recorder = RecorderDialog(window, labels)
     pause_actions_while(window, dlg, "recording examples")
     dlg.show()
     return dlg
@@ -124,7 +133,7 @@ def open_recorder(window):
 def open_finetune(window):
     from .finetune_dialog import FinetuneDialog
 
-    dlg = window.finetune_dialog = FinetuneDialog(window.model_dir, window)
+    dlg = window.dialogs.finetune = FinetuneDialog(window.model_dir, window)
     dlg.model_ready.connect(window.load_model)
     pause_actions_while(window, dlg, "fine-tuning")
     dlg.show()
@@ -134,7 +143,7 @@ def open_finetune(window):
 def open_calibrate(window):
     from .calibrate_dialog import CalibrateDialog
 
-    dlg = window.calibrate_dialog = CalibrateDialog(window)
+    dlg = window.dialogs.calibrate = CalibrateDialog(window)
     pause_actions_while(window, dlg, "calibrating")
     dlg.show()
     return dlg

@@ -30,6 +30,7 @@ from ..core.labels import LABELS
 from .actions_controller import attach_actions
 from .command_label import HOLD_MS, CommandDisplay, score_text
 from .decision_panel import DecisionPanel
+from .dialog_openers import Dialogs
 from .history import HistoryList
 from .hotkey import attach_hotkey
 from .icon import app_icon
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
 
         self._build_widgets(decisions, hop)
+        self.dialogs = Dialogs()
         self.menus = Menus(self)
         self.actions = attach_actions(self, actions_file)
         self.hotkey_mode = saved.text("hotkey/mode", "toggle")

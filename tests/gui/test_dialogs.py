@@ -105,7 +105,7 @@ def test_evaluate_on_a_recording_from_the_menu(make_window, qtbot, synth_root, t
     w.panel.threshold.setValue(0.6)
     w.panel.minimum_count.setValue(3)  # every setting of the panel travels, this one was once left behind
     w.menus.model.stream_eval.trigger()
-    dlg = w.stream_eval_dialog
+    dlg = w.dialogs.stream_eval
     assert "--threshold" in dlg.arguments() and "0.6" in dlg.arguments()  # the window's own settings
     assert dlg.model.text() == w.model_dir  # the window's model to begin with; another folder can be chosen
     dlg.wav.setText(str(wav))

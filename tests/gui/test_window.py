@@ -188,16 +188,16 @@ def test_audio_written_to_the_buffer_is_classified_and_announced(make_window, qt
 def test_menus_open_the_dialogs(make_window, qtbot):
     w = make_window()
     w.menus.model.train.trigger()
-    assert w.train_dialog.isVisible()
-    assert not w.train_dialog.start()  # no folders yet: says so instead of starting
-    assert "Choose a data folder" in w.train_dialog.status.text()
+    assert w.dialogs.train.isVisible()
+    assert not w.dialogs.train.start()  # no folders yet: says so instead of starting
+    assert "Choose a data folder" in w.dialogs.train.status.text()
     w.menus.file.export.trigger()
     from kwsapp.bundled import spectrogram_model_dir
 
     # the model in use when it can write the submission, else the bundled spectrogram model (the Kaggle path)
-    assert w.export_dialog.isVisible() and w.export_dialog.model.text() in (w.model_dir, str(spectrogram_model_dir()))
-    w.train_dialog.close()
-    w.export_dialog.close()
+    assert w.dialogs.export.isVisible() and w.dialogs.export.model.text() in (w.model_dir, str(spectrogram_model_dir()))
+    w.dialogs.train.close()
+    w.dialogs.export.close()
 
 
 def test_open_model_folder_from_the_menu_and_remember_it(make_window, qtbot, monkeypatch, tmp_path):
