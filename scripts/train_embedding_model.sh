@@ -17,7 +17,7 @@ PY=${PY:-.venv/bin/python}
 [ -f "$GATHERED/gather_manifest.csv" ] || { echo "error: $GATHERED: run bash scripts/gather_data.sh first" >&2; exit 2; }
 [ -f runs/streams/cval.csv ] || bash scripts/make_runs.sh
 [ -f "$OUT/model.tflite" ] || $PY -m trainer.models.embedding_head --data "$SAMPLE" "$GATHERED" "$SYNTH" --out "$OUT" \
-    --epochs 40 --seed "$SEED" ${NEGATIVES:+--negatives-ratio "$NEGATIVES"}
+    --band-rate-hz "${BAND_RATE_HZ:-8000}" --epochs 40 --seed "$SEED" ${NEGATIVES:+--negatives-ratio "$NEGATIVES"}
 if [ ! -f "$OUT/verifier.json" ]; then
     rm -rf "$OUT/verifier"
     cp -r "$VERIFIER" "$OUT/verifier"
@@ -30,7 +30,14 @@ $PY - "$OUT" <<'PYEOF'
 import json, sys
 from pathlib import Path
 out = Path(sys.argv[1])
-best = json.loads((out / "stream_sweep_validation.json").read_text())["best"]
+sweep = json.loads((out / "stream_sweep_validation.json").read_text())
+best = sweep["best"]
+# the folder keeps the choice and how it was made, not every row scored
+(out / "stream_sweep_validation.json").write_text(json.dumps({
+    "stream": "runs/streams/cval (30 min, both folders' validation speakers, 10 dB)",
+    "settings_scored": len(sweep.get("rows", [])),
+    "rule": "the most correct within 3 % wrong and 6 false alarms per hour; then the verifier's threshold at that choice",
+    "best": best}, indent=1) + "\n")
 if "verifier_threshold" in best:
     (out / "verifier.json").write_text(json.dumps({"folder": "verifier", "threshold": best["verifier_threshold"]}) + "\n")
 print(f"{out}: verifier threshold {best.get('verifier_threshold')}, decisions: threshold {best['threshold']}, "

@@ -69,3 +69,19 @@ def test_bench_noise_shows_the_bundled_model_hearing_less_as_noise_rises(shared_
     drawn = "spectrogram mix, cross term drawn"
     assert abs(rows[f"10 dB, {drawn}"][1] - rows["10 dB"][1]) < 5.0
     assert rows[f"0 dB, {drawn}"][1] < rows[f"10 dB, {drawn}"][1]
+
+
+def test_the_apps_decision_defaults_are_what_its_bundled_models_validation_sweep_chose():
+    """One definition: DecisionSettings' defaults and the verifier's threshold are the choice kept in the app's model
+    folder (stream_sweep_validation.json), so a new bundle without new defaults fails here."""
+    from dataclasses import fields
+
+    from kwsapp.core.decisions import DecisionSettings
+    from tests.helpers import APP_MODEL
+
+    best = json.loads((APP_MODEL / "stream_sweep_validation.json").read_text())["best"]
+    default = DecisionSettings()
+    for f in fields(DecisionSettings):
+        if f.name in best:
+            assert getattr(default, f.name) == best[f.name], f.name
+    assert json.loads((APP_MODEL / "verifier.json").read_text())["threshold"] == best["verifier_threshold"]

@@ -63,7 +63,7 @@ def test_a_recording_gives_the_same_hops_whatever_the_pieces(kind, embedding_mod
 
     model = BUNDLED_MODEL if kind == "spectrogram" else embedding_model
     x = commands_in_noise(rate=48000)
-    settings = DecisionSettings(threshold=0.0, average_window_ms=300, refractory_ms=500, minimum_count=1)
+    settings = DecisionSettings(peak_threshold=0.0, threshold=0.0, average_window_ms=300, refractory_ms=500, minimum_count=1)
     whole = open_listener(model, 48000, settings, verify_every_hop=True).feed(x)
     pieces = fed_in_pieces(open_listener(model, 48000, settings, verify_every_hop=True), x, np.random.default_rng(1))
     step = 100.0 if kind == "spectrogram" else 80.0

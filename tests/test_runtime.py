@@ -112,7 +112,7 @@ def test_the_bundled_verifier_checks_announcements_on_the_same_window(tmp_path):
         def __call__(self, feats):
             return np.eye(len(self.labels), dtype=np.float32)[self.labels.index("yes")]
 
-    settings = DecisionSettings(average_window_ms=0, threshold=0.5, refractory_ms=0, minimum_count=1)
+    settings = DecisionSettings(peak_threshold=0.0, average_window_ms=0, threshold=0.5, refractory_ms=0, minimum_count=1)
     wave = np.random.default_rng(4).normal(0, 0.1, 32000).astype(np.float32)
     plain = Listener(WindowSource(AlwaysYes(), 16000, 1000.0), 16000, settings)
     assert [h.announced for h in plain.feed(wave)] == [True, True]

@@ -27,14 +27,14 @@ HOP_MS_RANGE = (20.0, 1000.0)  # what the app, its panel and its remembered sett
 @dataclass(frozen=True)
 class DecisionSettings:
     # Chosen by `python -m trainer stream-sweep` for the bundled model (the app's: assets/embedding_model, with its
-    # verifier) on a 30-min validation stream of held-out speakers of both the sample and the gathered recordings at
-    # 10 dB SNR (docs/evaluation.md), not by hand: the most correct within 3 % wrong and 6 false alarms per hour.
-    # (The spectrogram model of assets/default_model chose the same but a threshold of 0.6.)
-    average_window_ms: float = 1000.0
-    threshold: float = 0.5
+    # verifier; its stream_sweep_validation.json) on a 30-min validation stream of held-out speakers of both the sample
+    # and the gathered recordings at 10 dB SNR (docs/evaluation.md), not by hand: the most correct within 3 % wrong
+    # and 6 false alarms per hour. (assets/default_model, the spectrogram model, keeps its own choice in its folder.)
+    average_window_ms: float = 250.0
+    threshold: float = 0.75
     refractory_ms: float = 1500.0
     minimum_count: int = 2  # at least this many results in the window before deciding
-    peak_threshold: float = 0.0  # the label's score at the deciding hop must reach this too (0: no such check)
+    peak_threshold: float = 0.8  # the label's score at the deciding hop must reach this too (0: no such check)
     # thresholds of their own for some commands, "yes=0.8,no=0.7" (`trainer calibrate` chooses them for a room);
     # the others use `threshold`
     command_thresholds: str = ""

@@ -12,7 +12,7 @@ def onehot(label, p=0.95):
     return s
 
 
-def run(seq, settings=DecisionSettings(average_window_ms=500, threshold=0.6, refractory_ms=1000, minimum_count=1), hop=250):
+def run(seq, settings=DecisionSettings(peak_threshold=0.0, average_window_ms=500, threshold=0.6, refractory_ms=1000, minimum_count=1), hop=250):
     rc = RecognizeCommands(LABELS, settings)
     return [(d.time_ms, d.label) for i, lab in enumerate(seq) for d in [rc.process(onehot(lab), i * hop)] if d.is_new_command]
 
@@ -32,7 +32,7 @@ def test_same_word_after_silence_is_announced_again():
 
 
 def test_threshold_respected_on_averages():
-    rc = RecognizeCommands(LABELS, DecisionSettings(average_window_ms=1000, threshold=0.7, refractory_ms=0, minimum_count=1))
+    rc = RecognizeCommands(LABELS, DecisionSettings(peak_threshold=0.0, average_window_ms=1000, threshold=0.7, refractory_ms=0, minimum_count=1))
     d = rc.process(onehot("go", 0.65), 0)
     assert not d.is_new_command and d.label == "go"
     # one confident result averaged with the weak one: (0.65 + 0.95) / 2 = 0.8 >= 0.7
@@ -50,7 +50,7 @@ def test_the_peak_threshold_waits_for_one_window_that_hears_the_word_well():
     d = rc.process(onehot("up", 0.9), 300)  # then one that does: announced at once, not held by a refractory time
     assert d.is_new_command and d.label == "up"
     # without the check, the first middling window is announced
-    rc = RecognizeCommands(LABELS, DecisionSettings(average_window_ms=1000, threshold=0.6, refractory_ms=1500,
+    rc = RecognizeCommands(LABELS, DecisionSettings(peak_threshold=0.0, average_window_ms=1000, threshold=0.6, refractory_ms=1500,
                                                     minimum_count=1))
     assert rc.process(onehot("up", 0.7), 0).is_new_command
 
@@ -58,7 +58,7 @@ def test_the_peak_threshold_waits_for_one_window_that_hears_the_word_well():
 def test_per_command_thresholds_replace_the_threshold_for_those_commands():
     from kwsapp.core.decisions import format_command_thresholds, parse_command_thresholds
 
-    settings = DecisionSettings(average_window_ms=0, threshold=0.6, refractory_ms=0, minimum_count=1,
+    settings = DecisionSettings(peak_threshold=0.0, average_window_ms=0, threshold=0.6, refractory_ms=0, minimum_count=1,
                                 command_thresholds="yes=0.9, go=0.5")
     rc = RecognizeCommands(LABELS, settings)
     assert not rc.process(onehot("yes", 0.8), 0).is_new_command    # yes needs 0.9 here
@@ -73,7 +73,7 @@ def test_per_command_thresholds_replace_the_threshold_for_those_commands():
 
 
 def test_averaging_smooths_a_single_spike():
-    rc = RecognizeCommands(LABELS, DecisionSettings(average_window_ms=1000, threshold=0.6, refractory_ms=0, minimum_count=3))
+    rc = RecognizeCommands(LABELS, DecisionSettings(peak_threshold=0.0, average_window_ms=1000, threshold=0.6, refractory_ms=0, minimum_count=3))
     out = [rc.process(onehot(lab), t) for t, lab in enumerate(["silence", "silence", "stop", "silence"], start=0)]
     assert not any(d.is_new_command for d in out)
 

@@ -31,7 +31,7 @@ def room_sequence():
 
 def test_calibration_meets_the_budget_it_was_given_on_a_scripted_room():
     times, scores = room_sequence()
-    settings = DecisionSettings(average_window_ms=0.0, threshold=0.6, refractory_ms=1500, minimum_count=1)
+    settings = DecisionSettings(peak_threshold=0.0, average_window_ms=0.0, threshold=0.6, refractory_ms=1500, minimum_count=1)
     takes = {"yes": [0.95, 0.85, 0.80, 0.60], "go": [0.97, 0.99]}
     out = choose_thresholds(LABELS, times, scores, 1.0, takes, settings, budget_per_hour=2.0, lowest=0.6)
     # 'yes' may raise two false alarms an hour: above its third-highest spike (0.825), the lowest such threshold
@@ -41,7 +41,7 @@ def test_calibration_meets_the_budget_it_was_given_on_a_scripted_room():
     assert out["no"]["threshold"] == 0.6 and out["no"]["takes"] == 0 and out["no"]["missed"] is None
     # the set, replayed together, keeps every command within the budget
     chosen = format_command_thresholds({c: v["threshold"] for c, v in out.items()})
-    counts = announcements_per_label(LABELS, times, scores, DecisionSettings(
+    counts = announcements_per_label(LABELS, times, scores, DecisionSettings(peak_threshold=0.0,
         average_window_ms=0.0, threshold=0.6, refractory_ms=1500, minimum_count=1, command_thresholds=chosen))
     assert all(n <= 2 for n in counts.values()) and counts["yes"] == 2
     # the curve: false alarms fall and misses rise as the threshold rises

@@ -194,7 +194,9 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
         if acc > best_acc:
             best_acc, best = acc, model.get_weights()
     model.set_weights(best)
-    model.save(out / "model.keras")
+    kept = head_model(cfg.windows, len(LABELS), cfg.filters, cfg.dense, cfg.dropout)  # uncompiled: no optimizer state
+    kept.set_weights(best)
+    kept.save(out / "model.keras")
     export_litert(out / "model.keras", out / "model.tflite")
     write_json_atomic(out / LABELS_FILE, list(LABELS))
     write_frontend(out, FrontEndSettings(windows=cfg.windows, band_rate_hz=cfg.recipe.band_rate_hz))
