@@ -55,7 +55,8 @@ def word_window(x: np.ndarray, rate: int, seconds: float = 1.0) -> np.ndarray:
 
 MIN_TAKE_S = 0.25         # a take shorter than this holds no word
 SILENT_DBFS = -60.0       # a take whose loudest 10 ms are quieter than this is silence
-STANDS_OUT_DB = 12.0      # the word's loudest 10 ms must be this far above the take's median frame
+STANDS_OUT_DB = 12.0      # the word's loudest 10 ms must be this far above the take's quietest tenth of frames
+QUIET_PERCENTILE = 10     # (not the median: an imported take cut tight around its word is word from end to end)
 
 
 def take_problem(x: np.ndarray, rate: int) -> str | None:
@@ -68,7 +69,8 @@ def take_problem(x: np.ndarray, rate: int) -> str | None:
     top = float(e.max()) if e.size else 0.0
     if top <= 10 ** (SILENT_DBFS / 10):
         return "silent (nothing above -60 dBFS)"
-    median = float(np.median(e))
-    if median > 0 and 10 * np.log10(top / median) < STANDS_OUT_DB:
-        return f"no word stands out of the background (the loudest part is {10 * np.log10(top / median):.0f} dB above the rest)"
+    quiet = float(np.percentile(e, QUIET_PERCENTILE))
+    if quiet > 0 and 10 * np.log10(top / quiet) < STANDS_OUT_DB:
+        return (f"no word stands out of the background (the loudest part is {10 * np.log10(top / quiet):.0f} dB above "
+                "the quietest)")
     return None

@@ -72,3 +72,17 @@ def test_takes_without_a_word_and_folders_that_are_not_labels_are_left_out_and_n
     takes, skipped = read_takes(tmp_path)
     assert list(takes) == ["yes"] and len(takes["yes"]) == 1
     assert len(skipped) == 2 and any("silent" in s for s in skipped) and any("not a label" in s for s in skipped)
+
+
+def test_a_take_cut_tight_around_its_word_is_kept():
+    """An imported take that is word from end to end (the Free Spoken Digit Dataset's are 0.3-0.5 s) holds a word:
+    its loudest part stands far above its quietest, though not above its median."""
+    from kwsapp.core.words import take_problem
+
+    rate = 8000
+    t = np.arange(int(0.35 * rate)) / rate
+    envelope = np.sin(np.pi * t / t[-1]) ** 2  # rises from the word's onset and falls to its end
+    word = (0.4 * envelope * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    assert take_problem(word, rate) is None
+    hum = (0.2 * np.sin(2 * np.pi * 50 * np.arange(rate) / rate)).astype(np.float32)  # steady: no word in it
+    assert "stands out" in take_problem(hum, rate)
