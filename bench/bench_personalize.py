@@ -224,7 +224,7 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
     from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
     from kwsapp.core.modelfolder import ModelFolder
     from trainer.data.dataset import SplitRule, index_dataset
-    from trainer.models.personalize import personalize
+    from trainer.models.personalize import PersonalizeError, personalize
     from trainer.recordings.replay import WavFile, decide, model_scores, read_truth
     from trainer.recordings.scoring import in_reach, score_detections
 
@@ -266,7 +266,11 @@ def new_word_part(args, old, work: Path, rng) -> list[dict]:
         for p in takes["path"].iloc[:NEW_WORD_TAKES]:
             shutil.copyfile(index.audio_dir / p, ex / Path(p).name)
         t0 = time.perf_counter()
-        personalize(args.model, ex.parent, work / f"nm_{s}_{w}", hold_back=False, **recipe_of(args))
+        try:
+            personalize(args.model, ex.parent, work / f"nm_{s}_{w}", hold_back=False, **recipe_of(args))
+        except PersonalizeError as exc:  # said, and the next pair goes on
+            print(f"  {s} '{w}': not taught ({exc})", flush=True)
+            continue
         seconds = time.perf_counter() - t0
         new = Scorer(work / f"nm_{s}_{w}")
         rest = takes["path"].iloc[NEW_WORD_TAKES:]
