@@ -32,6 +32,8 @@ from ..core.labels import SILENCE, UNKNOWN, label_problem
 from ..core.words import take_problem, word_window
 
 TAKE_S = 1.6          # how long each take listens after its cue
+TAKES_ASKED = 3       # takes of each word the recorder asks for: the fewest that halve the worst-served quarter's
+                      # errors in python -m bench.bench_personalize (docs/experiments.md has the figures by takes)
 GAP_MS = 700          # a pause between takes, to breathe
 
 
@@ -51,7 +53,7 @@ class RecorderDialog(QDialog):
         if self.folder.is_dir():
             names += sorted(p.name for p in self.folder.iterdir() if p.is_dir() and p.name not in names)
         self.label.addItems(names)
-        self.count = QSpinBox(minimum=1, maximum=20, value=3)
+        self.count = QSpinBox(minimum=1, maximum=20, value=TAKES_ASKED)
         self.cue = QLabel("Press Record, then say the word each time you are asked.")
         self.cue.setStyleSheet("font-size: 20px;")
         self.cue.setWordWrap(True)
