@@ -167,7 +167,7 @@ def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> fl
 
 
 def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,
-                hold_back: bool = True, label_weight: float = LABEL_WEIGHT, take_share: float = TAKE_SHARE,
+                hold_back: bool = True, label_weight: float | None = None, take_share: float = TAKE_SHARE,
                 learning_rate: float = LEARNING_RATE, force: bool = False) -> dict:
     """Fine-tune (see the module's text); ``hold_back=False`` trains on every take (a benchmark scores its own);
     ``label_weight``, ``take_share`` and ``learning_rate``: the recipe's settings (bench/bench_personalize.py tries
@@ -182,12 +182,14 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     work = _start_output(out_dir, force)
     try:
         if src.kind == "speech_embedding":  # only the head learns (trainer.models.personalize_embedding)
+            from trainer.models.personalize_embedding import LABEL_WEIGHT as HEAD_LABEL_WEIGHT
             from trainer.models.personalize_embedding import personalize_embedding
 
             result = personalize_embedding(src, examples, work, room_wav, epochs, seed, hold_back,
-                                           label_weight, t0)
+                                           HEAD_LABEL_WEIGHT if label_weight is None else label_weight, t0)
         else:
-            result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back, label_weight,
+            result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back,
+                                  LABEL_WEIGHT if label_weight is None else label_weight,
                                   take_share, learning_rate, t0)
         _finish_output(work, out_dir)
     except OSError as exc:  # a full disk: the file that could not be written, and nothing left where models are looked for

@@ -25,6 +25,9 @@ COPIES = 6            # each take: centred, and this many - 1 augmented versions
 LEARNING_RATE = 1e-3
 BATCH = 64
 REPLAY_PER_LABEL = 60
+# a take's label's share of its target (the rest: the old head's scores); the head, unlike the spectrogram models
+# (trainer.models.personalize.LABEL_WEIGHT), does best trusting the takes fully (docs/experiments.md, bench_personalize)
+LABEL_WEIGHT = 1.0
 
 
 def write_replay(folder: Path, x: np.ndarray, y: np.ndarray) -> None:
