@@ -9,7 +9,7 @@ everything after the scores is written once, here."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -82,24 +82,26 @@ class Listener:
         if self._keep:
             buf = np.concatenate([self._tail, x])
         self._fed += x.size
-        hops = []
+        made = []
         for t, s in zip(times, scores):
+            vs = None
             if self._keep:
                 end = min(self._fed, samples(self.rate, t)) - start
-                window = fix_length(buf[max(0, end - self._keep):max(0, end)], self._keep)
-                vs = self.verifier.scores(window, self.rate) if self.verify_every_hop else None
+
+                def window(end=end):  # the newest second before the hop's end, cut only when the verifier is asked
+                    return fix_length(buf[max(0, end - self._keep):max(0, end)], self._keep)
+
+                if self.verify_every_hop:
+                    vs = self.verifier.scores(window(), self.rate)
                 d, announced, checked = self.gate.decide(t, s, (lambda v=vs, w=window: v if v is not None
-                                                                else self.verifier.scores(w, self.rate)))
+                                                                else self.verifier.scores(w(), self.rate)))
             else:
-                vs = None
                 d, announced, checked = self.gate.decide(t, s, None)
-            hops.append(Hop(float(t), s, d, announced, checked, 0.0, vs))
+            made.append((float(t), s, d, announced, checked, vs))
         if self._keep:
             self._tail = buf[-self._keep:]
-        if hops:
-            each = (time.perf_counter() - t0) * 1000 / len(hops)
-            hops = [replace(h, compute_ms=each) for h in hops]
-        return hops
+        each = (time.perf_counter() - t0) * 1000 / len(made) if made else 0.0
+        return [Hop(t, s, d, announced, checked, each, vs) for t, s, d, announced, checked, vs in made]
 
 
 def open_listener(model_dir, input_rate_hz: int, decisions: DecisionSettings = DecisionSettings(),
