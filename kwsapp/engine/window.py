@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.audio import fix_length, samples
+from ..core.audio import samples
 from ..core.features import FeatureSettings, features_from_wave
 from ..core.modelfolder import ModelFolder, ModelFolderError
 from .litert import litert_interpreter, quiet_stderr
@@ -127,23 +127,37 @@ class WindowSource:
         self.step_ms = float(hop_ms)
         self.hop = max(1, samples(self.rate, hop_ms))
         self.clip = samples(self.rate, self.settings.clip_duration_ms)
-        self._tail = np.zeros(0, np.float32)  # the newest `clip` samples fed, at most
+        # the newest `clip` samples, written twice (at i and i + clip) so that ring[p:p + clip] is always the newest
+        # second in order, a view: nothing is copied per hop but the new audio (zeros before the first sample)
+        self._ring = np.zeros(2 * self.clip, np.float32)
+        self._p = 0                # ring[_p:_p + clip] is the newest second
         self._total = 0
         self._next_end = self.hop
+
+    def _write(self, x: np.ndarray) -> None:
+        n, c = x.size, self.clip
+        if n >= c:
+            x, n = x[-c:], c
+        first = min(n, c - self._p)  # up to the end of the first copy, then wrapping to its start
+        for dst, part in ((self._p, x[:first]), (0, x[first:])):
+            if part.size:
+                self._ring[dst:dst + part.size] = part
+                self._ring[dst + c:dst + c + part.size] = part
+        self._p = (self._p + n) % c
 
     def feed(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(times_ms, scores) of every hop the new audio completed; a hop's time is the end of its window."""
         x = np.asarray(x, np.float32)
         times, out = [], []
-        start = self._total - self._tail.size  # sample number of _tail[0]
-        buf = np.concatenate([self._tail, x])
-        self._total += x.size
-        while self._next_end <= self._total:
-            end = self._next_end - start
-            window = fix_length(buf[max(0, end - self.clip):end], self.clip)
-            scores = self.scorer(features_from_wave(window, self.rate, self.settings))
-            times.append(self._next_end * 1000.0 / self.rate)
-            out.append(scores)
-            self._next_end += self.hop
-        self._tail = buf[-self.clip:]
+        a = 0
+        while a < x.size:
+            b = min(x.size, a + self._next_end - self._total)  # up to the next hop's end
+            self._write(x[a:b])
+            self._total += b - a
+            a = b
+            if self._total == self._next_end:
+                window = self._ring[self._p:self._p + self.clip]
+                out.append(self.scorer(features_from_wave(window, self.rate, self.settings)))
+                times.append(self._next_end * 1000.0 / self.rate)
+                self._next_end += self.hop
         return np.array(times), (np.array(out) if out else np.empty((0, len(self.labels)), np.float32))
