@@ -108,6 +108,7 @@ def describe_result(r: ActionResult) -> str:
 def attach_actions(window, actions_file: str | None) -> ActionsController:
     """Give the window its actions: the controller, the tray icon (which the notify action uses), the results in
     the history and the detections log, and the master switch kept in step with the actions."""
+    from .menus import check_quietly
     from .tray import make_tray
 
     ctl = ActionsController(window.settings, actions_file, window)
@@ -127,9 +128,8 @@ def attach_actions(window, actions_file: str | None) -> ActionsController:
     ctl.result.connect(done)
     window.tray = make_tray(window)
     if window.tray is None:  # nothing to keep listening in: the option cannot be ticked, and says why
-        window.menus.audio.close_to_tray.blockSignals(True)  # the remembered choice stays for a desktop with a tray
-        window.menus.audio.close_to_tray.setChecked(False)
-        window.menus.audio.close_to_tray.blockSignals(False)
+        # the remembered choice stays for a desktop with a tray
+        check_quietly(window.menus.audio.close_to_tray, False)
         window.menus.audio.close_to_tray.setEnabled(False)
         window.menus.audio.close_to_tray.setText("Keep listening in the tray (this desktop shows no system tray)")
     if window.tray is not None:

@@ -35,7 +35,7 @@ from .history import HistoryList
 from .hotkey import attach_hotkey
 from .icon import app_icon
 from .level_meter import LevelMeter
-from .menus import Menus
+from .menus import Menus, check_quietly
 from .message_bar import MessageBar
 from .scores import ScoreBars
 from .settings_store import SettingsReader, open_settings, restore_geometry, save_decisions, shared_decisions
@@ -232,9 +232,7 @@ class MainWindow(QMainWindow):
                 self.message_bar.show_message(f"Microphone: {exc}. Open a wav file to try a model without one; "
                                               "listening starts by itself when a microphone appears.", topic=MIC)
                 print(f"kwsapp: audio failed: {exc}", file=sys.stderr, flush=True)
-            self.menus.audio.listen.blockSignals(True)
-            self.menus.audio.listen.setChecked(False)
-            self.menus.audio.listen.blockSignals(False)
+            check_quietly(self.menus.audio.listen, False)
             return False
         self.message_bar.clear(MIC)
         if gone:
@@ -244,9 +242,7 @@ class MainWindow(QMainWindow):
         self.request_source.emit(self.mic.buffer)
         self.status_device.setText(f"{self.mic.device.name} · {self.mic.sample_rate_hz} Hz")
         if not self.menus.audio.listen.isChecked():
-            self.menus.audio.listen.blockSignals(True)
-            self.menus.audio.listen.setChecked(True)
-            self.menus.audio.listen.blockSignals(False)
+            check_quietly(self.menus.audio.listen, True)
         return True
 
     def stop_listening(self):
@@ -287,9 +283,7 @@ class MainWindow(QMainWindow):
             self.stop_listening()
             self._audio_wanted = True  # looked for again every AUDIO_RETRY_S
             self._audio_retry_at = time.monotonic() + AUDIO_RETRY_S
-            self.menus.audio.listen.blockSignals(True)
-            self.menus.audio.listen.setChecked(False)
-            self.menus.audio.listen.blockSignals(False)
+            check_quietly(self.menus.audio.listen, False)
             self.message_bar.show_message(f"Microphone: {problem}. Choose a device in Audio > Input device; "
                                           "listening starts again by itself when it comes back.", topic=MIC)
             print(f"kwsapp: audio failed: {problem}", file=sys.stderr, flush=True)

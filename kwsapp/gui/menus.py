@@ -4,6 +4,7 @@ the device list that is made afresh each time it opens. The window keeps them as
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtGui import QActionGroup, QKeySequence
 
 from ..audio_input import AudioInputError, list_input_devices
@@ -11,6 +12,13 @@ from . import dialog_openers
 from .hotkey import ask_hotkey
 from .settings_store import SettingsReader
 from .user_examples import mark_wrong
+
+
+def check_quietly(action, on: bool) -> None:
+    """Show a checkable action as ``on`` without running what toggling it does (the state changed elsewhere)."""
+    blocker = QSignalBlocker(action)
+    action.setChecked(on)
+    blocker.unblock()
 
 
 def set_autostart_from_menu(window, on: bool) -> None:

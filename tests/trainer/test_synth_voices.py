@@ -66,3 +66,5 @@ def test_a_missing_engine_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(synth.shutil, "which", lambda name: None)
     with pytest.raises(synth.SynthError, match="festival is not installed"):
         synth.synthesize(tmp_path / "x", engine="festival", progress=False)
+    with pytest.raises(synth.SynthError, match="'flite' is not one of the engines"):
+        synth.synthesize(tmp_path / "x", engine="flite", progress=False)

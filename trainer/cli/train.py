@@ -7,6 +7,7 @@ import json
 
 from trainer.cli.common import ROOT_HELP, add_runtime_args, add_split_args, split_rule
 from trainer.data.dataset import read_speaker_list
+from trainer.data.synth import ENGINES
 from trainer.models.config import ARCHS, RECIPE_HELP, RECIPES, WIDTHS, TrainConfig, default, resolve_recipe
 
 
@@ -23,7 +24,7 @@ def add_synth_parser(sub) -> None:
     p.add_argument("--near-misses", action="store_true",
                    help="also speak 40 words that sound like a command and are not one (yet, town, lift, top, ...), "
                         "as more folders of other words; the 30 words' clips stay the same for a seed")
-    p.add_argument("--engine", choices=("espeak-ng", "festival"), default="espeak-ng",
+    p.add_argument("--engine", choices=ENGINES, default=ENGINES[0],
                    help="who speaks: espeak-ng's voices and variants, or festival's English voices (default espeak-ng)")
     p.add_argument("--warp", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                    help="give each speaker a vocal-tract warp drawn from LOW..HIGH (every frequency times it), "

@@ -133,6 +133,8 @@ def speak_word(word: str, speaker: Speaker, workdir: Path, speed_jitter: int = 0
 
 def engine_problem(engine: str) -> str | None:
     """Why ``engine`` cannot speak here (one line), or None."""
+    if engine not in ENGINES:
+        return f"{engine!r} is not one of the engines ({', '.join(ENGINES)})"
     if engine == "festival":
         if shutil.which("text2wave") is None:
             return "festival is not installed (Debian: apt-get install festival festvox-kallpc16k festvox-kdlpc16k)"
