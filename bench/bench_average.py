@@ -2,7 +2,7 @@
 and the wide DS-CNN, as bundled) decides either as the app does (the head's scores through the decision rule, then
 the verifier asked to agree) or on the mean of the two models' scores at every hop (both models run every hop; no
 gate). Each way's decision settings are chosen on the validation stream by the same rule as stream-sweep (the most
-correct within 3 % wrong and 6 false alarms an hour), never on the test streams; then both are scored on the test
+correct within 3 % wrong and 6 false alarms an hour, trainer.recordings.sweep), never on the test streams; then both are scored on the test
 streams, with the paired difference over the speakers.
 
     python -m bench.bench_average [--streams runs/streams] [--names cval,test,test20,gtest,gtest20] MODEL_DIR
@@ -11,7 +11,6 @@ streams, with the paired difference over the speakers.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -21,10 +20,10 @@ import numpy as np
 from bench.bench_anatomy import chosen_settings
 from bench.machine import describe
 from kwsapp.core.audio import WavFile
-from kwsapp.core.decisions import DecisionSettings, threshold_grid
 from kwsapp.core.files import write_atomic
 from trainer.recordings.replay import decide, read_truth, recording_hops
 from trainer.recordings.scoring import paired_difference, score_detections
+from trainer.recordings.sweep import settings_of, sweep_hops
 
 
 def averaged(labels, scores, verify) -> np.ndarray:
@@ -37,22 +36,6 @@ def averaged(labels, scores, verify) -> np.ndarray:
         if j is not None:
             out[:, i] = (out[:, i] + vs[:, j]) / 2
     return out
-
-
-def choose(labels, times, scores, verify, truth, seconds, step_ms) -> tuple[DecisionSettings, dict]:
-    rows = []
-    for th, win, count, peak in itertools.product(threshold_grid(0.05), (0.0, 250.0, 500.0, 1000.0), (1, 2),
-                                                  (0.0, 0.8)):
-        if count > 1 + win // step_ms:
-            continue
-        s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=1500.0, minimum_count=count,
-                             peak_threshold=peak)
-        r = score_detections(decide(labels, times, scores, s, verify), truth, seconds).to_dict()
-        rows.append((s, r))
-    ok = [x for x in rows if x[1]["wrong"] <= 0.03 and x[1]["false_alarms_per_hour"] <= 6.0]
-    if ok:
-        return max(ok, key=lambda x: (x[1]["correct"], -x[1]["false_alarms_per_hour"], -x[1]["wrong"]))
-    return min(rows, key=lambda x: x[1]["n_false_alarms"] + x[1]["n_wrong"] - x[1]["n_correct"])
 
 
 def main(argv=None) -> int:
@@ -75,7 +58,8 @@ def main(argv=None) -> int:
         hops[name] = (labels, times, scores, verify, step_ms, read_truth(f"{base}.csv"), rec.seconds)
     labels, times, scores, verify, step_ms, truth, seconds = hops[names[0]]
     gate_settings = chosen_settings(Path(args.model))
-    avg_settings, avg_row = choose(labels, times, averaged(labels, scores, verify), None, truth, seconds, step_ms)
+    _, avg_row = sweep_hops(labels, times, averaged(labels, scores, verify), None, step_ms, truth, seconds)
+    avg_settings = settings_of(avg_row)
     print(f"gate: {gate_settings} (the folder's own sweep), verifier threshold {verify[0].threshold:g}")
     print(f"averaged: {avg_settings} (chosen on {names[0]})")
     out = {"machine": describe(), "model": args.model, "gate": asdict(gate_settings),

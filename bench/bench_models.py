@@ -49,8 +49,9 @@ def main() -> int:
     from bench.bench_streaming import incremental_hops
 
     hop = args.hop_ms
-    from trainer.recordings.replay import read_truth, stream_eval, sweep
+    from trainer.recordings.replay import read_truth, stream_eval
     from trainer.recordings.scoring import TOLERANCE_TEXT, paired_difference
+    from trainer.recordings.sweep import sweep
 
     def fmt(r):
         return (f"{r['correct']:.1%} / {r['wrong']:.1%} / {r['missed']:.1%} / {r['false_alarms_per_hour']:.0f}")

@@ -2,7 +2,7 @@
 # A model of the speech-embedding kind, as bundled: the pretrained front-end's embeddings of every clip computed once
 # (runs/emb_cache), a small head trained on them (trainer.models.embedding_head), the wide DS-CNN as its verifier, and the
 # decision settings and the verifier's threshold chosen on the validation stream (stream-sweep).
-#   bash scripts/train_embedding_model.sh [OUT]      (default runs/embedding_model)
+#   bash scripts/train_embedding_model.sh [OUT]      (default runs/embedding_model; EXTRA="--cut-ratio 0.5": more head options)
 # Needs the gathered recordings (scripts/gather_data.sh), the synthetic set and the validation stream
 # (scripts/make_runs.sh makes both). About 30 min on 2 cores the first time (the embeddings), 3 min after.
 set -euo pipefail
@@ -17,7 +17,7 @@ PY=${PY:-.venv/bin/python}
 [ -f "$GATHERED/gather_manifest.csv" ] || { echo "error: $GATHERED: run bash scripts/gather_data.sh first" >&2; exit 2; }
 [ -f runs/streams/cval.csv ] || bash scripts/make_runs.sh
 [ -f "$OUT/model.tflite" ] || $PY -m trainer.models.embedding_head --data "$SAMPLE" "$GATHERED" "$SYNTH" --out "$OUT" \
-    --band-rate-hz "${BAND_RATE_HZ:-8000}" --epochs 40 --seed "$SEED" ${NEGATIVES:+--negatives-ratio "$NEGATIVES"}
+    --band-rate-hz "${BAND_RATE_HZ:-8000}" --epochs 40 --seed "$SEED" ${NEGATIVES:+--negatives-ratio "$NEGATIVES"} ${EXTRA:-}
 if [ ! -f "$OUT/verifier.json" ]; then
     rm -rf "$OUT/verifier"
     cp -r "$VERIFIER" "$OUT/verifier"

@@ -161,8 +161,8 @@ def cmd_stream_eval(args) -> int:
 
 
 def cmd_stream_sweep(args) -> int:
-    from trainer.recordings.replay import sweep
     from trainer.recordings.scoring import TOLERANCE_TEXT
+    from trainer.recordings.sweep import sweep
 
     rows, best = sweep(args.model, args.wav, args.truth, hop_ms=args.hop_ms, max_wrong=args.max_wrong,
                        max_fa_per_hour=args.max_fa_per_hour, command_thresholds=args.command_thresholds,

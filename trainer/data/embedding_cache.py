@@ -181,9 +181,51 @@ def build(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = CacheRecipe(),
     return where
 
 
+STREAM_KINDS = {
+    # kind: (which clips, the label the head learns) -- words as a stream's sliding window shows them
+    "other": ("unknown", "unknown"),       # other words anywhere in the buffer, cut by its edges too
+    "cut": ("commands", "unknown"),        # a command arriving or leaving: 10-40 % of its word inside the buffer
+    "neighbour": ("commands", "own"),      # a command whole, with part of another word before or after it
+}
+CUT_SHARE = (0.1, 0.4)         # of a cut command's loud frames, inside the buffer
+NEIGHBOUR_SHARE = (0.1, 0.6)   # of the other word's loud frames, inside the buffer beside the command
+
+
+def _word_samples(clip16k: np.ndarray) -> tuple[int, int]:
+    """Where the word lies in a 16-kHz clip, in samples (the loud frames; the whole clip when none is loud)."""
+    from kwsapp.core.words import frame_energies, frame_length, word_span
+
+    span = word_span(frame_energies(clip16k, RATE_HZ))
+    n = frame_length(RATE_HZ)
+    return (span[0] * n, min(clip16k.size, span[1] * n)) if span else (0, clip16k.size)
+
+
+def _stream_buffer(kind: str, clip: np.ndarray, other: np.ndarray | None, rng) -> np.ndarray:
+    """One buffer of ``kind`` (STREAM_KINDS) from a 16-kHz clip (and, for neighbour, another word's clip)."""
+    if kind == "other":  # where the clip starts: before the buffer, or near its end (cut by the edge)
+        return clip_buffer(clip, int(rng.uniform(-0.6, 1.1) * RATE_HZ))
+    ws, we = _word_samples(clip)
+    if kind == "cut":
+        inside = int(rng.uniform(*CUT_SHARE) * (we - ws))
+        arriving = rng.random() < 0.5
+        return clip_buffer(clip, CLIP_BUFFER - ws - inside if arriving else inside - we)
+    offset = int(rng.uniform(0, CLIP_BUFFER - RATE_HZ))
+    out = clip_buffer(clip, offset)
+    if other is not None:
+        os_, oe = _word_samples(other)
+        inside = int(rng.uniform(*NEIGHBOUR_SHARE) * (oe - os_))
+        level = _rms(out[offset + ws:offset + we]) / max(_rms(other[os_:oe]), 1e-6)
+        before = rng.random() < 0.5
+        place = inside - oe if before else CLIP_BUFFER - os_ - inside
+        bed = clip_buffer(other, place) * level * 10 ** (rng.uniform(-6, 6) / 20)
+        first, last = (0, max(0, offset + ws)) if before else (min(CLIP_BUFFER, offset + we), CLIP_BUFFER)
+        out[first:last] += bed[first:last]  # only beside the command, never over it
+    return out
+
+
 def _negatives_work(args):
-    """Buffers of other words anywhere in the window (cut at either edge too), as a stream shows them."""
-    paths, splits, first, recipe, noise_files, frontend_dir, windows, copies = args
+    """Buffers of one STREAM_KINDS kind, augmented as the others, embedded."""
+    paths, splits, first, recipe, noise_files, frontend_dir, windows, copies, kind, others = args
     from kwsapp.engine.speech_embedding import SpeechEmbedding
 
     fe = SpeechEmbedding(frontend_dir)
@@ -195,35 +237,53 @@ def _negatives_work(args):
         except AudioError:
             continue
         clip = _to_band16k(x, rate, recipe.band_rate_hz)
-        rng = np.random.default_rng([recipe.seed, 99, first + i])
-        # where the clip starts: before the buffer, or near its end (cut by the edge), then augmented as the others
-        bufs = [_augment(clip_buffer(clip, int(rng.uniform(-0.6, 1.1) * RATE_HZ)), split, noise, recipe, rng)
-                for _ in range(copies)]
+        rng = np.random.default_rng([recipe.seed, 99, first + i] + ([] if kind == "other" else [len(kind)]))
+        bufs = []
+        for _ in range(copies):
+            other = None
+            pool = others.get(split) if others else None
+            if pool:
+                try:
+                    r2, x2 = read_wav(pool[rng.integers(len(pool))])
+                    other = _to_band16k(x2, r2, recipe.band_rate_hz)[:RATE_HZ]
+                except AudioError:
+                    pass
+            bufs.append(_augment(_stream_buffer(kind, clip, other, rng), split, noise, recipe, rng))
         out[:, i] = fe.embed_waves(np.stack(bufs))[:, -windows:].astype(np.float16)
     return first, out
 
 
 def build_negatives(root, rule: SplitRule, cache_dir, recipe: CacheRecipe = CacheRecipe(), copies: int = 2,
-                    workers: int = 2, windows: int = FrontEndSettings().windows) -> Path:
-    """Stream-like negatives of one data folder: its other words (label unknown) at any place in the 1.5-s buffer,
-    cut by its edges too, ``copies`` each: NEG/negatives.npy (copies, rows, windows, 96) and NEG/rows.npy (their
-    rows in the folder's index)."""
+                    workers: int = 2, windows: int = FrontEndSettings().windows, kind: str = "other") -> Path:
+    """Stream-like windows of one data folder, of one STREAM_KINDS ``kind`` (other words anywhere, cut commands, or
+    commands beside part of another word), ``copies`` each: NEG/negatives.npy (copies, rows, windows, 96) and
+    NEG/rows.npy (their rows in the folder's index)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from kwsapp.core.labels import UNKNOWN
+    from kwsapp.core.labels import COMMANDS, UNKNOWN
     from kwsapp.engine.speech_embedding import bundled_frontend_dir
 
+    if kind not in STREAM_KINDS:
+        raise ValueError(f"{kind!r}: not one of {', '.join(STREAM_KINDS)}")
     index = index_dataset(root, rule)
-    where = Path(cache_dir) / (folder_key(root, rule, recipe) + f"-negatives{copies}-v{NEGATIVES_VERSION}")
+    name = "negatives" if kind == "other" else kind
+    where = Path(cache_dir) / (folder_key(root, rule, recipe) + f"-{name}{copies}-v{NEGATIVES_VERSION}")
     if (where / "rows.npy").is_file():
         return where
     where.mkdir(parents=True, exist_ok=True)
-    rows = np.flatnonzero(np.array(index.clips["label"]) == UNKNOWN)
+    labels = np.array(index.clips["label"])
+    unknown = np.flatnonzero(labels == UNKNOWN)
+    rows = unknown if STREAM_KINDS[kind][0] == "unknown" else np.flatnonzero(np.isin(labels, COMMANDS))
     paths = [str(index.audio_dir / p) for p in index.clips["path"].iloc[rows]]
     splits = list(index.clips["split"].iloc[rows])
+    others = None
+    if kind == "neighbour":
+        others = {}
+        for r in unknown:
+            others.setdefault(index.clips["split"].iloc[r], []).append(str(index.audio_dir / index.clips["path"].iloc[r]))
     step = 256
     jobs = [(paths[a:a + step], splits[a:a + step], a, recipe, index.noise_files, bundled_frontend_dir(), windows,
-             copies) for a in range(0, len(paths), step)]
+             copies, kind, others) for a in range(0, len(paths), step)]
     out = np.zeros((copies, len(paths), windows, 96), np.float16)
     with ProcessPoolExecutor(workers) as pool:
         for first, part in pool.map(_negatives_work, jobs):

@@ -40,7 +40,10 @@ class HeadConfig:
     recipe: CacheRecipe = field(default_factory=CacheRecipe)
     windows: int = 9
     workers: int = 2
-    negatives_ratio: float = 0.0  # stream-like negatives (other words cut anywhere) per epoch, in average commands
+    # stream-like windows per epoch, in average commands' counts (trainer.data.embedding_cache.STREAM_KINDS)
+    negatives_ratio: float = 0.0   # other words anywhere, cut by the window's edges too (unknown)
+    cut_ratio: float = 0.0         # commands arriving or leaving, 10-40 % of the word inside (unknown)
+    neighbour_ratio: float = 0.0   # commands whole beside part of another word (their own label)
     negative_copies: int = 2
     exclude_speakers: tuple[str, ...] = ()  # neither trained nor validated on (benchmarks judge them as new people)
 
@@ -52,8 +55,7 @@ class Folder:
     split: np.ndarray
     copies: list         # memory-mapped (clips, windows, 96) arrays
     silence: dict        # split -> (n, windows, 96)
-    negatives: np.ndarray | None = None  # (copies, rows, windows, 96): other words cut anywhere
-    negative_rows: np.ndarray | None = None
+    stream: dict = field(default_factory=dict)  # kind -> ((copies, rows, windows, 96) embeddings, their rows)
 
 
 def load_folders(cfg: HeadConfig) -> list[Folder]:
@@ -66,15 +68,16 @@ def load_folders(cfg: HeadConfig) -> list[Folder]:
             leave_out_speakers(index, cfg.exclude_speakers)
         copies = [np.load(where / f"copy{c}.npy", mmap_mode="r") for c in range(cfg.recipe.copies)]
         silence = {s: np.load(where / f"silence_{s}.npy") for s in ("training", "validation", "testing")}
-        neg = rows = None
-        if cfg.negatives_ratio > 0:
-            from trainer.data.embedding_cache import build_negatives
+        stream = {}
+        for kind, ratio in stream_ratios(cfg).items():
+            if ratio > 0:
+                from trainer.data.embedding_cache import build_negatives
 
-            nw = build_negatives(root, cfg.split, cfg.cache_dir, cfg.recipe, cfg.negative_copies, cfg.workers,
-                                 cfg.windows)
-            neg, rows = np.load(nw / "negatives.npy", mmap_mode="r"), np.load(nw / "rows.npy")
+                nw = build_negatives(root, cfg.split, cfg.cache_dir, cfg.recipe, cfg.negative_copies, cfg.workers,
+                                     cfg.windows, kind)
+                stream[kind] = (np.load(nw / "negatives.npy", mmap_mode="r"), np.load(nw / "rows.npy"))
         out.append(Folder(Path(root).name, np.array([lut[x] for x in index.clips["label"]]),
-                          np.array(index.clips["split"]), copies, silence, neg, rows))
+                          np.array(index.clips["split"]), copies, silence, stream))
     return out
 
 
@@ -118,18 +121,29 @@ def epoch_rows(folders: list[Folder], rng, unknown_ratio: float, silence_ratio: 
     return rows, int(silence_ratio * mean)
 
 
-def stream_negatives(folders, count: int, rng) -> np.ndarray:
-    """``count`` stream-like negatives drawn from the training split of every folder that has them."""
-    pool = [(f, k) for f, F in enumerate(folders) if F.negatives is not None
-            for k in np.flatnonzero(F.split[F.negative_rows] == "training")]
+def stream_ratios(cfg: HeadConfig) -> dict[str, float]:
+    return {"other": cfg.negatives_ratio, "cut": cfg.cut_ratio, "neighbour": cfg.neighbour_ratio}
+
+
+def stream_windows(folders, kind: str, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` stream-like windows of ``kind`` drawn from the training split of every folder that has them, with
+    the label the head learns for them (unknown, or the command's own)."""
+    from trainer.data.embedding_cache import STREAM_KINDS
+
+    pool = [(f, k) for f, F in enumerate(folders) if kind in F.stream
+            for k in np.flatnonzero(F.split[F.stream[kind][1]] == "training")]
+    shape = (folders[0].copies[0].shape[1], EMBED_SIZE)
     if not pool or count <= 0:
-        return np.zeros((0, folders[0].copies[0].shape[1], EMBED_SIZE), np.float32)
+        return np.zeros((0, *shape), np.float32), np.zeros(0, np.int64)
     pick = rng.choice(len(pool), count, replace=len(pool) < count)
-    out = np.empty((count, folders[0].copies[0].shape[1], EMBED_SIZE), np.float32)
+    x, y = np.empty((count, *shape), np.float32), np.empty(count, np.int64)
+    own = STREAM_KINDS[kind][1] == "own"
     for j, p in enumerate(pick):
         f, k = pool[p]
-        out[j] = folders[f].negatives[rng.integers(len(folders[f].negatives)), k]
-    return out
+        arr, rows = folders[f].stream[kind]
+        x[j] = arr[rng.integers(len(arr)), k]
+        y[j] = folders[f].labels[rows[k]] if own else LABELS.index(UNKNOWN)
+    return x, y
 
 
 def gather(folders, rows, rng, copies: int, clean: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -180,10 +194,10 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
         xs = sil[rng.choice(len(sil), n_sil)].astype(np.float32)
         x = np.concatenate([x, xs])
         y = np.concatenate([y, np.full(n_sil, LABELS.index(SILENCE))])
-        if cfg.negatives_ratio > 0:
-            xn = stream_negatives(folders, int(cfg.negatives_ratio * n_sil / cfg.silence_ratio), rng)
-            x = np.concatenate([x, xn])
-            y = np.concatenate([y, np.full(len(xn), LABELS.index(UNKNOWN))])
+        for kind, ratio in stream_ratios(cfg).items():
+            if ratio > 0:
+                xn, yn = stream_windows(folders, kind, int(ratio * n_sil / cfg.silence_ratio), rng)
+                x, y = np.concatenate([x, xn]), np.concatenate([y, yn])
         perm = rng.permutation(len(x))
         h = model.fit(x[perm], y[perm], batch_size=cfg.batch_size, epochs=1, verbose=0)
         pv = head_scores(model, xv)
@@ -262,7 +276,9 @@ if __name__ == "__main__":
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--band-rate-hz", type=int, default=16000)
-    ap.add_argument("--negatives-ratio", type=float, default=0.0)
+    ap.add_argument("--negatives-ratio", type=float, default=0.0, help="other words anywhere, cut by the edges")
+    ap.add_argument("--cut-ratio", type=float, default=0.0, help="commands arriving or leaving, as unknown")
+    ap.add_argument("--neighbour-ratio", type=float, default=0.0, help="commands beside part of another word")
     ap.add_argument("--replay-only", action="store_true", help="add replay_embeddings.npz to a trained --out")
     ap.add_argument("--exclude-speakers", default=None, metavar="FILE",
                     help="speaker ids (one a line) neither trained nor validated on, as bench_personalize asks")
@@ -277,5 +293,5 @@ if __name__ == "__main__":
         raise SystemExit(0)
     m = train_head(HeadConfig(data=a.data, out=a.out, epochs=a.epochs, seed=a.seed,
                               recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio,
-                              exclude_speakers=excluded))
+                              cut_ratio=a.cut_ratio, neighbour_ratio=a.neighbour_ratio, exclude_speakers=excluded))
     print(json.dumps(m, indent=1))

@@ -10,15 +10,14 @@ rule in :mod:`trainer.recordings.scoring`; ``sweep`` does it for a grid of decis
 from __future__ import annotations
 
 import csv
-import itertools
 import wave
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from kwsapp.core.audio import AudioError, WavFile, read_wav, resample, samples, to_pcm16
-from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, threshold_grid
+from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings
 from kwsapp.core.files import write_atomic
 from kwsapp.core.labels import COMMANDS, UNKNOWN
 from kwsapp.core.words import frame_energies, frame_length, loud_frames, word_span
@@ -333,62 +332,3 @@ def stream_eval(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, decis
 
         result["anatomy"] = anatomy(hops, truth)
     return result
-
-
-def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, thresholds=None, windows_ms=None, refractories_ms=None,
-          minimum_counts=(1, 2), peak_thresholds=(0.0, 0.8, 0.85, 0.9), max_wrong: float = 0.03,
-          max_fa_per_hour: float = 6.0, command_thresholds: str = "", runtime: str = "litert",
-          verifier_thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) -> tuple[list[dict], dict]:
-    """Score every combination of the decision settings on one stream (the model runs once; ``runtime`` as in
-    ``stream_eval``); with a verifier, then its threshold (``verifier_thresholds``) at the chosen settings
-    (``best["verifier_threshold"]``: what verifier.json should say).
-
-    The choice: the most correct among those within ``max_wrong`` and ``max_fa_per_hour``; if none is, the
-    one with the fewest false alarms plus wrong answers."""
-    thresholds = thresholds or threshold_grid(0.05)  # from 0.3: below 0.5 for a model whose verifier filters
-    windows_ms = windows_ms or [0.0, 250.0, 500.0, 750.0, 1000.0]
-    refractories_ms = refractories_ms or [500.0, 1000.0, 1500.0]
-    truth = read_truth(truth_csv)
-    recording = WavFile(wav)
-    labels, times, scores, verify, hop_ms = recording_hops(model_dir, recording, hop_ms, runtime)
-    rows = []
-    for th, win, ref, count, peak in itertools.product(thresholds, windows_ms, refractories_ms, minimum_counts,
-                                                       peak_thresholds):
-        if count > 1 + win // hop_ms:
-            continue  # the window never holds that many results
-        s = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=ref, minimum_count=count,
-                             peak_threshold=peak, command_thresholds=command_thresholds)
-        r = score_detections(decide(labels, times, scores, s, verify), truth, recording.seconds)
-        rows.append({**asdict(s), **r.to_dict()})
-    ok = [r for r in rows if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
-    if ok:
-        # ties: fewer false alarms, fewer wrong, more results averaged, then the longer refractory time: a stream's
-        # words are about 3 s apart, so it cannot show what a shorter one costs, one word announced twice as the 1-s
-        # average stays high (and hearing silence between two commands lets the same one be said again sooner);
-        # last, the lower peak threshold (no check when one does no better)
-        best = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"], r["minimum_count"],
-                                      r["refractory_ms"], -r["peak_threshold"]))
-    else:
-        best = min(rows, key=lambda r: (r["n_false_alarms"] + r["n_wrong"] - r["n_correct"]))
-    chosen = DecisionSettings(**{f.name: best[f.name] for f in fields(DecisionSettings)})
-    if verify is not None:  # then the verifier's own threshold, the decision settings held at their choice
-        import copy
-
-        tried = []
-        for vth in verifier_thresholds:
-            v = copy.copy(verify[0])
-            v.threshold = vth
-            r = score_detections(decide(labels, times, scores, chosen, (v, verify[1])), truth, recording.seconds)
-            tried.append({**asdict(chosen), **r.to_dict(), "verifier_threshold": vth})
-        rows += tried
-        ok = [r for r in tried if r["wrong"] <= max_wrong and r["false_alarms_per_hour"] <= max_fa_per_hour]
-        if ok:
-            pick = max(ok, key=lambda r: (r["correct"], -r["false_alarms_per_hour"], -r["wrong"], r["verifier_threshold"]))
-            if pick["correct"] > best["correct"]:
-                best = pick
-        best.setdefault("verifier_threshold", verify[0].threshold)
-        verify = (copy.copy(verify[0]), verify[1])
-        verify[0].threshold = best["verifier_threshold"]
-    best = {**best, "intervals": speaker_intervals(decide(labels, times, scores, chosen, verify), truth,
-                                                   recording.seconds)}
-    return rows, best
