@@ -58,6 +58,8 @@ def main() -> int:
     ap.add_argument("--max-speakers", type=int, default=None)
     ap.add_argument("--others", type=int, default=300, help="other held-out speakers' clips scored for each speaker")
     ap.add_argument("--epochs", type=int, default=None, help="default: trainer.models.personalize's for the model's kind")
+    ap.add_argument("--head-layers", choices=("all", "dense"), default=None,
+                    help="a speech-embedding head: what learns (default: trainer.models.personalize_embedding's)")
     ap.add_argument("--label-weight", type=float, default=None, help="the take's label's share of its target "
                     "(default: trainer.models.personalize's)")
     ap.add_argument("--take-share", type=float, default=None, help="take windows an epoch, as a share of the replay's "
@@ -102,7 +104,7 @@ def main() -> int:
         speakers = speakers[:args.max_speakers]
     print(f"machine: {describe()}")
     print(f"model {args.model}: none of the {len(speakers)} speakers heard in training"
-          + "".join(f", {k} {v:g}" for k, v in recipe.items()))
+          + "".join(f", {k} {v}" for k, v in recipe.items()))
     old = Scorer(args.model)
     mine_all = clips[clips["speaker"].isin(speakers)].sort_values("path")
     waves = {p: read_wav(index.audio_dir / p) for p in (mine_all["path"] if args.k else [])}  # none for new words alone
@@ -209,7 +211,8 @@ class Scorer:
 def recipe_of(args) -> dict:
     """The fine-tune settings given on the command line (the others: trainer.models.personalize's defaults)."""
     return {k: v for k, v in (("label_weight", args.label_weight), ("take_share", args.take_share),
-                              ("learning_rate", args.learning_rate), ("epochs", args.epochs)) if v is not None}
+                              ("learning_rate", args.learning_rate), ("epochs", args.epochs),
+                              ("head_layers", args.head_layers)) if v is not None}
 
 
 def write_json(path, data: dict) -> None:

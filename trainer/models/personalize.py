@@ -168,10 +168,10 @@ def room_false_alarms(model_dir, room_wav, hop_ms: float = DEFAULT_HOP_MS) -> fl
 
 def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, seed: int = 0,
                 hold_back: bool = True, label_weight: float | None = None, take_share: float = TAKE_SHARE,
-                learning_rate: float = LEARNING_RATE, force: bool = False) -> dict:
+                learning_rate: float = LEARNING_RATE, force: bool = False, head_layers: str | None = None) -> dict:
     """Fine-tune (see the module's text); ``hold_back=False`` trains on every take (a benchmark scores its own);
-    ``label_weight``, ``take_share`` and ``learning_rate``: the recipe's settings (bench/bench_personalize.py tries
-    others)."""
+    ``label_weight``, ``take_share``, ``learning_rate`` and (a head on the speech embedding) ``head_layers``: the
+    recipe's settings (bench/bench_personalize.py tries others)."""
     t0 = time.time()
     out_dir = Path(out_dir)
     src = ModelFolder.open(model_dir)
@@ -183,10 +183,11 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
     try:
         if src.kind == "speech_embedding":  # only the head learns (trainer.models.personalize_embedding)
             from trainer.models.personalize_embedding import LABEL_WEIGHT as HEAD_LABEL_WEIGHT
-            from trainer.models.personalize_embedding import personalize_embedding
+            from trainer.models.personalize_embedding import LAYERS, personalize_embedding
 
             result = personalize_embedding(src, examples, work, room_wav, epochs, seed, hold_back,
-                                           HEAD_LABEL_WEIGHT if label_weight is None else label_weight, t0)
+                                           HEAD_LABEL_WEIGHT if label_weight is None else label_weight, t0,
+                                           head_layers or LAYERS)
         else:
             result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back,
                                   LABEL_WEIGHT if label_weight is None else label_weight,

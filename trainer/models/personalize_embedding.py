@@ -28,6 +28,8 @@ REPLAY_PER_LABEL = 60
 # a take's label's share of its target (the rest: the old head's scores); the head, unlike the spectrogram models
 # (trainer.models.personalize.LABEL_WEIGHT), does best trusting the takes fully (docs/experiments.md, bench_personalize)
 LABEL_WEIGHT = 1.0
+# what learns: "dense" (the layers after the pooling, on pooled features computed once) or "all" (the whole head)
+LAYERS = "all"
 
 
 def write_replay(folder: Path, x: np.ndarray, y: np.ndarray) -> None:
@@ -88,8 +90,27 @@ def take_embeddings(model, examples, room_wav, rng, copies: int = COPIES):
     return takes, skipped
 
 
+def learning_part(head, x: np.ndarray, layers: str, keras):
+    """(the model that learns, its inputs): ``layers="all"``, the whole head on the embeddings; ``"dense"``, only the
+    layers after the pooling, on the pooled features computed once (the convolutions kept as they are). The model
+    shares its layers with ``head``, so what it learns is in ``head``."""
+    if layers == "all":
+        return head, x
+    if layers != "dense":
+        raise ValueError(f"{layers!r}: all or dense")
+    names = [layer.name for layer in head.layers]
+    pool = next(i for i, layer in enumerate(head.layers) if "pooling" in layer.name)
+    pooled = keras.Model(head.input, head.layers[pool].output)
+    from trainer.models.embedding_head import head_scores
+
+    z = inp = keras.Input(pooled.output_shape[1:])
+    for name in names[pool + 1:]:
+        z = head.get_layer(name)(z)
+    return keras.Model(inp, z), head_scores(pooled, x)
+
+
 def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed: int, hold_back: bool,
-                          label_weight: float, t0: float) -> dict:
+                          label_weight: float, t0: float, layers: str = LAYERS) -> dict:
     """The fine-tune of a speech-embedding folder ``src`` into ``work`` (trainer.models.personalize makes it and renames it
     into place)."""
     import time
@@ -140,7 +161,6 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
     before = accuracy(old_scores)
     say_before(before)
     head = extend_outputs(load_keras_model(src.keras_path), len(new_words), keras)
-    head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
     xt = np.concatenate([e for e, _ in train])  # every copy of every training take
     lab_t = [lab for e, lab in train for _ in range(len(e))]
     onehot = np.eye(len(labels), dtype=np.float32)[[labels.index(lab) for lab in lab_t]]
@@ -155,7 +175,9 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
         def on_epoch_end(self, epoch, logs=None):
             progress.epoch_done()
 
-    head.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[Progress()])
+    learner, x = learning_part(head, x, layers, keras)
+    learner.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=keras.losses.CategoricalCrossentropy())
+    learner.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True, callbacks=[Progress()])
     after = accuracy(lambda x: head_scores(head, x))
 
     for name in ("frontend",):
