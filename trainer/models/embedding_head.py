@@ -235,13 +235,16 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
     return metrics
 
 
-def replay_set(folders, rng, per_label: int | None = None):
-    """(embeddings, label indices) of ``per_label`` training windows of every class, for personalize."""
-    from trainer.models.personalize_embedding import REPLAY_PER_LABEL
+def replay_set(folders, rng, per_label: int | None = None, unknown: int | None = None):
+    """(embeddings, label indices) of ``per_label`` training windows of every class (``unknown`` of other words), for
+    personalize."""
+    from trainer.models.personalize_embedding import REPLAY_PER_LABEL, REPLAY_UNKNOWN
 
     per_label = per_label or REPLAY_PER_LABEL
+    unknown = unknown or REPLAY_UNKNOWN
     xs, ys = [], []
     for c, lab in enumerate(LABELS):
+        count = unknown if lab == UNKNOWN else per_label
         if lab == SILENCE:
             sil = np.concatenate([F.silence["training"] for F in folders])
             xs.append(sil[rng.choice(len(sil), per_label, replace=len(sil) < per_label)].astype(np.float32))
@@ -250,7 +253,7 @@ def replay_set(folders, rng, per_label: int | None = None):
         items = [(f, i) for f, F in enumerate(folders) for i in np.flatnonzero((F.labels == c) & (F.split == "training"))]
         if not items:
             continue
-        pick = rng.choice(len(items), per_label, replace=len(items) < per_label)
+        pick = rng.choice(len(items), count, replace=len(items) < count)
         x, y = gather(folders, [items[k] for k in pick], rng, len(folders[0].copies))
         xs.append(x)
         ys.append(y)
@@ -280,6 +283,8 @@ if __name__ == "__main__":
     ap.add_argument("--cut-ratio", type=float, default=0.0, help="commands arriving or leaving, as unknown")
     ap.add_argument("--neighbour-ratio", type=float, default=0.0, help="commands beside part of another word")
     ap.add_argument("--replay-only", action="store_true", help="add replay_embeddings.npz to a trained --out")
+    ap.add_argument("--replay-unknown", type=int, default=None, help="other words' windows in it (default: "
+                    "trainer.models.personalize_embedding.REPLAY_UNKNOWN)")
     ap.add_argument("--exclude-speakers", default=None, metavar="FILE",
                     help="speaker ids (one a line) neither trained nor validated on, as bench_personalize asks")
     a = ap.parse_args()
@@ -289,7 +294,8 @@ if __name__ == "__main__":
 
         cfg = HeadConfig(data=a.data, out=a.out, recipe=CacheRecipe(band_rate_hz=a.band_rate_hz),
                          exclude_speakers=excluded)
-        write_replay(Path(a.out), *replay_set(load_folders(cfg), np.random.default_rng([a.seed, 5])))
+        write_replay(Path(a.out), *replay_set(load_folders(cfg), np.random.default_rng([a.seed, 5]),
+                                              unknown=a.replay_unknown))
         raise SystemExit(0)
     m = train_head(HeadConfig(data=a.data, out=a.out, epochs=a.epochs, seed=a.seed,
                               recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio,

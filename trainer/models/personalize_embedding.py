@@ -25,6 +25,7 @@ COPIES = 6            # each take: centred, and this many - 1 augmented versions
 LEARNING_RATE = 1e-3
 BATCH = 64
 REPLAY_PER_LABEL = 60
+REPLAY_UNKNOWN = 60     # other words' windows in it (they keep a new word's label from spreading)
 # a take's label's share of its target (the rest: the old head's scores); the head, unlike the spectrogram models
 # (trainer.models.personalize.LABEL_WEIGHT), does best trusting the takes fully (docs/experiments.md, bench_personalize)
 LABEL_WEIGHT = 1.0
@@ -113,6 +114,7 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
                           label_weight: float, t0: float, layers: str = LAYERS) -> dict:
     """The fine-tune of a speech-embedding folder ``src`` into ``work`` (trainer.models.personalize makes it and renames it
     into place)."""
+    import threading
     import time
 
     from kwsapp.engine.embedding import EmbeddingModel
@@ -124,10 +126,15 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
         say_before,
         split_takes,
     )
+    from trainer.models.tf_setup import import_tensorflow
 
+    # TensorFlow loads on the other core while the takes are embedded (LiteRT)
+    loading = threading.Thread(target=import_tensorflow, name="import tensorflow", daemon=True)
+    loading.start()
     model = EmbeddingModel(src.path)
     rng = np.random.default_rng(seed)
     takes, skipped = take_embeddings(model, examples, room_wav, rng)
+    loading.join()
     if not takes:
         raise PersonalizeError(f"{examples}: no usable takes in <label>/*.wav")
     replay = read_replay(src.path)
@@ -140,9 +147,8 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
 
     from trainer.models.embedding_head import head_scores
     from trainer.models.keras_model import export_litert, load_keras_model
-    from trainer.models.tf_setup import import_tensorflow
 
-    import_tensorflow()
+    import_tensorflow()  # loaded by now (a failure in the thread is raised here)
     import keras
 
     keras.utils.set_random_seed(seed)
