@@ -187,7 +187,7 @@ def personalize(model_dir, examples, out_dir, room_wav=None, epochs: int = 30, s
 
             result = personalize_embedding(src, examples, work, room_wav, epochs, seed, hold_back,
                                            HEAD_LABEL_WEIGHT if label_weight is None else label_weight, t0,
-                                           head_layers or LAYERS)
+                                           head_layers or LAYERS, take_share)
         else:
             result = _personalize(src, examples, out_dir, work, room_wav, epochs, seed, hold_back,
                                   LABEL_WEIGHT if label_weight is None else label_weight,

@@ -111,7 +111,7 @@ def learning_part(head, x: np.ndarray, layers: str, keras):
 
 
 def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed: int, hold_back: bool,
-                          label_weight: float, t0: float, layers: str = LAYERS) -> dict:
+                          label_weight: float, t0: float, layers: str = LAYERS, take_share: float = 0.0) -> dict:
     """The fine-tune of a speech-embedding folder ``src`` into ``work`` (trainer.models.personalize makes it and renames it
     into place)."""
     import threading
@@ -174,6 +174,8 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
     yt = w * onehot + (1 - w) * old_scores(xt)
     xr, _ = replay
     yr = old_scores(xr)
+    reps = max(1, int(round(take_share * len(xr) / max(len(xt), 1))))  # each take window this often an epoch
+    xt, yt = np.repeat(xt, reps, axis=0), np.repeat(yt, reps, axis=0)
     x, y = np.concatenate([xt, xr]), np.concatenate([yt, yr])
     progress = EpochProgress(epochs)
 
