@@ -235,9 +235,9 @@ def train_head(cfg: HeadConfig, log=print) -> dict:
     return metrics
 
 
-def replay_set(folders, rng, per_label: int | None = None, unknown: int | None = None):
-    """(embeddings, label indices) of ``per_label`` training windows of every class (``unknown`` of other words), for
-    personalize."""
+def replay_set(folders, rng, per_label: int | None = None, unknown: int | None = None, stream_unknown: int = 0):
+    """(embeddings, label indices) of ``per_label`` training windows of every class (``unknown`` of other words, and
+    ``stream_unknown`` more cut anywhere in the window), for personalize."""
     from trainer.models.personalize_embedding import REPLAY_PER_LABEL, REPLAY_UNKNOWN
 
     per_label = per_label or REPLAY_PER_LABEL
@@ -255,6 +255,10 @@ def replay_set(folders, rng, per_label: int | None = None, unknown: int | None =
             continue
         pick = rng.choice(len(items), count, replace=len(items) < count)
         x, y = gather(folders, [items[k] for k in pick], rng, len(folders[0].copies))
+        xs.append(x)
+        ys.append(y)
+    if stream_unknown:  # other words as a stream shows them (cut anywhere), when the folders have them
+        x, y = stream_windows(folders, "other", stream_unknown, rng)
         xs.append(x)
         ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
@@ -285,6 +289,8 @@ if __name__ == "__main__":
     ap.add_argument("--replay-only", action="store_true", help="add replay_embeddings.npz to a trained --out")
     ap.add_argument("--replay-unknown", type=int, default=None, help="other words' windows in it (default: "
                     "trainer.models.personalize_embedding.REPLAY_UNKNOWN)")
+    ap.add_argument("--replay-stream-unknown", type=int, default=0,
+                    help="and this many more other words' windows cut anywhere (the stream-like negatives)")
     ap.add_argument("--exclude-speakers", default=None, metavar="FILE",
                     help="speaker ids (one a line) neither trained nor validated on, as bench_personalize asks")
     a = ap.parse_args()
@@ -293,9 +299,9 @@ if __name__ == "__main__":
         from trainer.models.personalize_embedding import write_replay
 
         cfg = HeadConfig(data=a.data, out=a.out, recipe=CacheRecipe(band_rate_hz=a.band_rate_hz),
-                         exclude_speakers=excluded)
+                         exclude_speakers=excluded, negatives_ratio=1.0 if a.replay_stream_unknown else 0.0)
         write_replay(Path(a.out), *replay_set(load_folders(cfg), np.random.default_rng([a.seed, 5]),
-                                              unknown=a.replay_unknown))
+                                              unknown=a.replay_unknown, stream_unknown=a.replay_stream_unknown))
         raise SystemExit(0)
     m = train_head(HeadConfig(data=a.data, out=a.out, epochs=a.epochs, seed=a.seed,
                               recipe=CacheRecipe(band_rate_hz=a.band_rate_hz), negatives_ratio=a.negatives_ratio,
