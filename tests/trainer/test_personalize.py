@@ -167,3 +167,11 @@ def test_a_speech_embedding_model_fine_tunes_its_head_alone(tmp_path, needs_espe
     assert (out / "frontend" / "embedding_model.tflite").is_file() and (out / "replay_embeddings.npz").is_file()
     p = run_cli("predict", "--model", out, *sorted((takes / "lights").glob("*.wav")))
     assert [line.split()[1] for line in p.stdout.splitlines()].count("lights") >= 5, p.stdout + r.stdout
+    # a room recording that is no wav: one line naming it, rc 2, no folder (TensorFlow still loading in its thread
+    # when the error comes must not swallow the line)
+    bad = tmp_path / "room.wav"
+    bad.write_text("not a wav")
+    r = run_cli("personalize", "--model", src, "--examples", takes, "--room", bad, "--out", tmp_path / "mine2",
+                check=False)
+    assert r.returncode == 2 and str(bad) in r.stderr and "wav" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "mine2").exists()

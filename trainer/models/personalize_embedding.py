@@ -131,10 +131,12 @@ def personalize_embedding(src, examples, work: Path, room_wav, epochs: int, seed
     # TensorFlow loads on the other core while the takes are embedded (LiteRT)
     loading = threading.Thread(target=import_tensorflow, name="import tensorflow", daemon=True)
     loading.start()
-    model = EmbeddingModel(src.path)
-    rng = np.random.default_rng(seed)
-    takes, skipped = take_embeddings(model, examples, room_wav, rng)
-    loading.join()
+    try:
+        model = EmbeddingModel(src.path)
+        rng = np.random.default_rng(seed)
+        takes, skipped = take_embeddings(model, examples, room_wav, rng)
+    finally:  # the import points standard error away while it runs: an error is said only after it
+        loading.join()
     if not takes:
         raise PersonalizeError(f"{examples}: no usable takes in <label>/*.wav")
     replay = read_replay(src.path)
