@@ -42,12 +42,11 @@ def flite_take(word: str, voice: str, stretch: float, f0_hz: float, workdir: Pat
 
 
 def in_clip(word: np.ndarray, rng) -> np.ndarray:
-    """The take in a 1-s clip at a random place, over faint room noise, as the recorder keeps a take."""
-    word = word[:RATE_HZ] / max(float(np.abs(word).max()), 1e-6) * rng.uniform(0.3, 0.8)
-    clip = rng.normal(0, 10 ** rng.uniform(-3.5, -2.5), RATE_HZ).astype(np.float32)
-    start = int(rng.integers(0, RATE_HZ - word.size + 1))
-    clip[start:start + word.size] += word
-    return np.clip(clip, -1, 1).astype(np.float32)
+    """The take in a 1-s clip at a random place, over faint room noise, as the recorder keeps a take (the synthetic
+    set's placement, trainer.data.synth.place_in_clip, at a room's noise level of its own)."""
+    from trainer.data.synth import place_in_clip
+
+    return place_in_clip(word, rng, 10 ** rng.uniform(-3.5, -2.5)).astype(np.float32)
 
 
 def main() -> int:
