@@ -19,11 +19,10 @@ import numpy as np
 
 from bench.bench_anatomy import chosen_settings
 from bench.machine import describe
-from kwsapp.core.audio import WavFile
 from kwsapp.core.files import write_atomic
-from trainer.recordings.replay import decide, read_truth, recording_hops
+from trainer.recordings.replay import decide
 from trainer.recordings.scoring import paired_difference, score_detections
-from trainer.recordings.sweep import settings_of, sweep_hops
+from trainer.recordings.sweep import settings_of, streams_hops, sweep_hops
 
 
 def averaged(labels, scores, verify) -> np.ndarray:
@@ -47,15 +46,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     names = args.names.split(",")
     print(f"machine: {describe()}; {args.model}")
-    hops = {}
-    for name in names:
-        base = Path(args.streams) / name
-        rec = WavFile(f"{base}.wav")
-        labels, times, scores, verify, step_ms = recording_hops(args.model, rec)
-        if verify is None:
-            print(f"error: {args.model}: no verifier to average with")
-            return 2
-        hops[name] = (labels, times, scores, verify, step_ms, read_truth(f"{base}.csv"), rec.seconds)
+    hops = streams_hops(args.model, args.streams, names)
+    if any(h[3] is None for h in hops.values()):
+        print(f"error: {args.model}: no verifier to average with")
+        return 2
     labels, times, scores, verify, step_ms, truth, seconds = hops[names[0]]
     gate_settings = chosen_settings(Path(args.model))
     _, avg_row = sweep_hops(labels, times, averaged(labels, scores, verify), None, step_ms, truth, seconds)

@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.machine import describe
-from kwsapp.core.audio import WavFile
 from kwsapp.core.files import write_atomic
-from trainer.recordings.replay import decide, read_truth, recording_hops
+from trainer.recordings.replay import decide
 from trainer.recordings.scoring import paired_difference, score_detections
-from trainer.recordings.sweep import settings_of, sweep_hops
+from trainer.recordings.sweep import settings_of, streams_hops, sweep_hops
 
 
 def looked(vs: np.ndarray, k: int, ahead: bool) -> np.ndarray:
@@ -48,15 +47,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     names = args.names.split(",")
     print(f"machine: {describe()}; {args.model}", flush=True)
-    hops = {}
-    for name in names:
-        base = Path(args.streams) / name
-        rec = WavFile(f"{base}.wav")
-        labels, times, scores, verify, step_ms = recording_hops(args.model, rec)
-        if verify is None:
-            print(f"error: {args.model}: no verifier")
-            return 2
-        hops[name] = (labels, times, scores, verify, step_ms, read_truth(f"{base}.csv"), rec.seconds)
+    hops = streams_hops(args.model, args.streams, names)
+    if any(h[3] is None for h in hops.values()):
+        print(f"error: {args.model}: no verifier")
+        return 2
     ways = [(0, False)] + [(k, ahead) for k in map(int, args.looks.split(",")) if k for ahead in (False, True)]
     out = {"machine": describe(), "model": args.model, "ways": {}}
     base_dets = {}

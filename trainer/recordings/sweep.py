@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import asdict, fields
+from pathlib import Path
 
 from kwsapp.core.audio import WavFile
 from kwsapp.core.decisions import DEFAULT_HOP_MS, DecisionSettings, threshold_grid
@@ -92,3 +93,15 @@ def sweep(model_dir, wav, truth_csv, hop_ms: float = DEFAULT_HOP_MS, runtime: st
     labels, times, scores, verify, step_ms = recording_hops(model_dir, recording, hop_ms, runtime)
     return sweep_hops(labels, times, scores, verify, step_ms, truth, recording.seconds,
                       **{k: v for k, v in grid.items() if v is not None})
+
+
+def streams_hops(model_dir, streams_dir, names) -> dict:
+    """{name: (labels, times_ms, scores, verify, step_ms, truth, seconds)} of the streams ``streams_dir/NAME.wav`` (and
+    their ``NAME.csv``) through the model's Listener once, the verifier scored at every hop, for the benches that
+    choose and score settings on several streams."""
+    out = {}
+    for name in names:
+        base = Path(streams_dir) / name
+        rec = WavFile(f"{base}.wav")
+        out[name] = (*recording_hops(model_dir, rec), read_truth(f"{base}.csv"), rec.seconds)
+    return out
