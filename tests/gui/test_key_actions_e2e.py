@@ -21,7 +21,9 @@ def test_a_spoken_up_presses_its_keys_in_another_window(virtual_mic, x_display, 
     from trainer.data.synth import RATE_HZ, spoken_sequence
 
     wav = tmp_path / "up.wav"
-    write_wav(wav, spoken_sequence(["up"], [1.0], 4.0, tmp_path), RATE_HZ)
+    # said twice, 3 s apart: the bundled pair misses about one placement of this take in 20 (its head announces while
+    # the word is half in the verifier's second, which refuses it); the test is of the action, not of the hearing
+    write_wav(wav, spoken_sequence(["up", "up"], [1.0, 4.0], 7.0, tmp_path), RATE_HZ)
     actions = tmp_path / "actions.json"
     actions.write_text(json.dumps({"enabled": True, "bindings": [
         {"label": "up", "action": "keys", "keys": "ctrl+alt+Up", "enabled": True}]}))
@@ -47,7 +49,7 @@ def test_a_spoken_up_presses_its_keys_in_another_window(virtual_mic, x_display, 
         wait_for_line(rout, "ready", receiver, 20)
         virtual_mic.play(wav).wait(timeout=20)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not (keys.exists() and keys.read_text()):
+        while time.monotonic() < deadline and not (keys.exists() and len(keys.read_text().splitlines()) == 2):
             time.sleep(0.1)
     finally:
         for p in (receiver, app):
@@ -55,7 +57,8 @@ def test_a_spoken_up_presses_its_keys_in_another_window(virtual_mic, x_display, 
                 p.terminate()
                 p.wait(timeout=20)
     logged = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
-    assert [x["label"] for x in logged if "time_s" in x] == ["up"], (logged, err)
-    assert keys.exists() and keys.read_text().splitlines() == ["ctrl+alt+Up"], (logged, err)
+    heard = [x["label"] for x in logged if "time_s" in x]
+    assert heard in (["up"], ["up", "up"]), (logged, err)
+    assert keys.exists() and keys.read_text().splitlines() == ["ctrl+alt+Up"] * len(heard), (logged, err)
     assert [x["action"] for x in logged if "action" in x] == [
-        {"label": "up", "action": "keys", "ok": True, "detail": "pressed ctrl+alt+Up"}]
+        {"label": "up", "action": "keys", "ok": True, "detail": "pressed ctrl+alt+Up"}] * len(heard)

@@ -66,9 +66,12 @@ def save_checkpoint(path: Path, model, optimizer, state: dict) -> None:
     arrays = {f"w{i:04d}": w for i, w in enumerate(model.get_weights())}
     arrays.update({f"o{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
     arrays["state"] = np.frombuffer(json.dumps(state).encode(), np.uint8)
-    if path.is_file():  # the epoch before is kept too: a worker killed a step behind the others resumes from it
-        os.replace(path, previous_checkpoint(path))
-    write_atomic(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
+
+    def write(tmp: Path) -> None:
+        np.savez(tmp, **arrays)
+        if path.is_file():  # the epoch before is kept too (a worker killed a step behind the others resumes from
+            os.replace(path, previous_checkpoint(path))  # it), moved aside only once the new one is whole
+    write_atomic(path, write, suffix=".npz")
 
 
 def previous_checkpoint(path: Path) -> Path:
