@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import argparse
 import copy
-import itertools
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from bench.machine import describe
-from kwsapp.core.decisions import DecisionSettings
 from kwsapp.core.files import write_atomic
 from kwsapp.engine.listener import Gate
 from trainer.recordings.replay import decide
 from trainer.recordings.scoring import paired_difference, score_detections
-from trainer.recordings.sweep import THRESHOLDS, WINDOWS_MS, choose, settings_of, streams_hops, sweep_hops
+from trainer.recordings.sweep import settings_of, streams_hops, sweep_hops
 
 
 class RetryingGate(Gate):
@@ -119,15 +116,9 @@ def main(argv=None) -> int:
         out["ways"][way] = {"settings": best, "streams": res}
     if args.retry:  # a refusal undone: chosen on the same grid, the verifier at the folder's threshold
         labels, times, scores, verify, step_ms, truth, seconds = hops[names[0]]
-        rows = []
-        for th, win, peak in itertools.product(THRESHOLDS, WINDOWS_MS, (0.0, 0.8)):
-            if 2 > 1 + win // step_ms:
-                continue
-            st = DecisionSettings(average_window_ms=win, threshold=th, refractory_ms=1500.0, minimum_count=2,
-                                  peak_threshold=peak)
-            r = score_detections(decide_retrying(labels, times, scores, st, verify), truth, seconds)
-            rows.append({**asdict(st), **r.to_dict()})
-        best = choose(rows)
+        _, best = sweep_hops(labels, times, scores, verify, step_ms, truth, seconds, refractories_ms=(1500.0,),
+                             minimum_counts=(2,), peak_thresholds=(0.0, 0.8), verifier_thresholds=(),
+                             decide=decide_retrying)
         settings = settings_of(best)
         cells, res = [], {}
         for name in names:

@@ -49,8 +49,9 @@ def sweep_hops(labels, times, scores, verify, step_ms: float, truth, seconds: fl
                windows_ms=WINDOWS_MS, refractories_ms=REFRACTORIES_MS, minimum_counts=MINIMUM_COUNTS,
                peak_thresholds=PEAK_THRESHOLDS, max_wrong: float = MAX_WRONG,
                max_fa_per_hour: float = MAX_FA_PER_HOUR, command_thresholds: str = "",
-               verifier_thresholds=VERIFIER_THRESHOLDS) -> tuple[list[dict], dict]:
-    """Every combination of the decision settings replayed over one recording's hops (``recording_hops``' arrays),
+               verifier_thresholds=VERIFIER_THRESHOLDS, decide=decide) -> tuple[list[dict], dict]:
+    """``decide``: how the hops become announcements (trainer.recordings.replay.decide, the Listener's gate; a bench
+    may try another gate). Every combination of the decision settings replayed over one recording's hops (``recording_hops``' arrays),
     chosen by ``choose``; with a verifier, then its threshold at the chosen settings (``best["verifier_threshold"]``:
     what verifier.json should say), kept only when it is more correct."""
     rows = []
